@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerConfigSchema } from './commands/config-schema-command.js';
+import { registerDrivers } from './commands/drivers-command.js';
+import { registerImportLegacy } from './commands/import-legacy-command.js';
+import { registerStart } from './commands/start-command.js';
+import { registerValidate } from './commands/validate-command.js';
+import { exitCodeFor, formatError } from './report-error.js';
+
+const program = new Command('meterhub')
+  .description('Electricity monitoring for Eastron SDM230/SDM630 and any Modbus meter')
+  .version('0.1.0')
+  .option('-c, --config <file>', 'config file (default: $METERHUB_CONFIG or ./meterhub.json)')
+  .exitOverride()
+  .showHelpAfterError();
+
+registerStart(program);
+registerValidate(program);
+registerConfigSchema(program);
+registerDrivers(program);
+registerImportLegacy(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  console.error(formatError(err));
+  process.exit(exitCodeFor(err));
+}

@@ -1,0 +1,60 @@
+/** The validated, frozen configuration as the host and plugins see it. */
+
+export type TransportKind = 'modbus-tcp' | 'rtu-over-tcp' | 'rtu';
+
+export interface BusConfig {
+  id: string;
+  transport: TransportKind;
+  host?: string;
+  port?: number;
+  path?: string;
+  baud: number;
+  parity: 'none' | 'even' | 'odd';
+  dataBits: 7 | 8;
+  stopBits: 1 | 2;
+  responseTimeoutMs?: number;
+  interRequestDelayMs?: number;
+  unitSwitchDelayMs?: number;
+  afterConnectDelayMs: number;
+  retries: number;
+}
+
+export interface MeterConfig {
+  id: string;
+  name?: string;
+  driver: string;
+  bus: string;
+  unitId: number;
+  enabled: boolean;
+  measurements?: string[];
+  intervals: { instantMs: number; counterMs: number };
+  metadata?: Record<string, unknown>;
+}
+
+export interface PluginEntryConfig {
+  enabled: boolean;
+  required: boolean;
+  config: Record<string, unknown>;
+}
+
+export interface HostConfig {
+  name: string;
+  dataDir: string;
+  debug: boolean;
+  demo: boolean;
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; pretty?: boolean };
+  http: { port: number; host: string; allowedHosts: string[]; corsAllowedOrigins: string[] };
+  auth: { secretKey?: string; accessTokenLifetimeMinutes: number; refreshTokenLifetimeMinutes: number };
+  storage: {
+    client: 'sqlite' | 'postgres';
+    filename?: string;
+    url?: string;
+    connection?: { host?: string; port?: number; database?: string; user?: string; password?: string };
+  };
+  buses: BusConfig[];
+  meters: MeterConfig[];
+  pluginPackages: string[];
+  discovery: { allow?: string[]; deny: string[] };
+  lifecycle: { loadTimeoutMs: number; startTimeoutMs: number; stopTimeoutMs: number };
+  plugins: Record<string, PluginEntryConfig>;
+}

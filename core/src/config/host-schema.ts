@@ -1,0 +1,171 @@
+/**
+ * The host's part of the configuration schema. The full schema is composed at
+ * start from this part, the ids of the loaded drivers and every plugin's
+ * `configSchema` (see compose-schema.ts).
+ */
+
+const serialProps = {
+  path: { type: 'string', description: 'Serial device, e.g. /dev/ttyUSB0.' },
+  baud: { type: 'integer', enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], default: 9600 },
+  parity: { enum: ['none', 'even', 'odd'], default: 'none' },
+  dataBits: { enum: [7, 8], default: 8 },
+  stopBits: { enum: [1, 2], default: 1 },
+};
+
+const timingProps = {
+  responseTimeoutMs: { type: 'integer', minimum: 10, maximum: 60000, description: 'Defaults to the slowest driver on the bus.' },
+  interRequestDelayMs: { type: 'integer', minimum: 0, maximum: 10000, description: 'Silence between a response and the next request.' },
+  unitSwitchDelayMs: { type: 'integer', minimum: 0, maximum: 10000, description: 'Extra pause before addressing another unit id.' },
+  afterConnectDelayMs: { type: 'integer', minimum: 0, maximum: 10000, default: 0, description: 'Pause after (re)connecting, for gateways that need to settle.' },
+  retries: { type: 'integer', minimum: 0, maximum: 5, default: 1 },
+};
+
+export const BUS_SCHEMA = {
+  type: 'object',
+  required: ['id', 'transport'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    transport: {
+      enum: ['modbus-tcp', 'rtu-over-tcp', 'rtu'],
+      description: 'modbus-tcp: Modbus TCP meter or protocol-converting gateway. rtu-over-tcp: raw RTU frames through a transparent serial-to-TCP converter. rtu: a local serial port.',
+    },
+    host: { type: 'string' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    ...serialProps,
+    ...timingProps,
+  },
+  allOf: [
+    { if: { properties: { transport: { enum: ['modbus-tcp', 'rtu-over-tcp'] } } }, then: { required: ['host', 'port'] } },
+    { if: { properties: { transport: { const: 'rtu' } } }, then: { required: ['path'] } },
+  ],
+} as const;
+
+export const METER_SCHEMA = {
+  type: 'object',
+  required: ['id', 'driver', 'bus', 'unitId'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'Stable key: history is stored under it.' },
+    name: { type: 'string' },
+    driver: { type: 'string', description: 'A loaded driver id (`meterhub drivers` lists them).' },
+    bus: { type: 'string', description: 'The id of a bus in `buses`.' },
+    unitId: { type: 'integer', minimum: 1, maximum: 247 },
+    enabled: { type: 'boolean', default: true },
+    measurements: {
+      type: 'array',
+      items: { type: 'string' },
+      uniqueItems: true,
+      description: 'Measurement ids or old meterlist.json parameter names; empty or absent selects all of the driver.',
+    },
+    intervals: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        instantMs: { type: 'integer', minimum: 100, default: 1000, description: 'Poll period of instantaneous values.' },
+        counterMs: { type: 'integer', minimum: 100, default: 60000, description: 'Poll period of energy counters.' },
+      },
+    },
+    metadata: { type: 'object' },
+  },
+} as const;
+
+/** The host's own settings. `plugins` is filled in per loaded plugin at composition. */
+export const HOST_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://meterhub.dev/schemas/meterhub.schema.json',
+  title: 'meterhub configuration',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    name: { type: 'string', default: 'meterhub', description: 'Instance name (the old Logger_ID).' },
+    dataDir: { type: 'string', default: './data', description: 'Databases, plugin data and installed plugins; relative to the config file.' },
+    debug: { type: 'boolean', default: false, description: 'Error details in HTTP responses (DEBUG).' },
+    demo: {
+      type: 'boolean',
+      default: false,
+      description: 'Serve a simulated SDM230 and SDM630 on loopback and poll them, for a first look without hardware.',
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info' },
+        pretty: { type: 'boolean', description: 'Human-readable logs; default when stdout is a terminal.' },
+      },
+    },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
+        host: { type: 'string', default: '127.0.0.1', description: 'Listen address; 0.0.0.0 to serve the local network.' },
+        allowedHosts: { type: 'array', items: { type: 'string' }, default: [], description: 'Accepted Host headers (ALLOWED_HOSTS); empty accepts any.' },
+        corsAllowedOrigins: { type: 'array', items: { type: 'string' }, default: [], description: 'CORS_ALLOWED_ORIGINS.' },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        secretKey: { type: 'string', minLength: 16, description: 'Signs tokens (SECRET_KEY). Secret: never logged.' },
+        accessTokenLifetimeMinutes: { type: 'integer', minimum: 1, default: 60 },
+        refreshTokenLifetimeMinutes: { type: 'integer', minimum: 1, default: 10080 },
+      },
+    },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        client: { enum: ['sqlite', 'postgres'], default: 'sqlite' },
+        filename: { type: 'string', description: 'SQLite file; defaults to <dataDir>/meterhub.db.' },
+        url: { type: 'string', description: 'PostgreSQL connection string (DATABASE_URL). Secret: never logged.' },
+        connection: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            host: { type: 'string' },
+            port: { type: 'integer', minimum: 1, maximum: 65535 },
+            database: { type: 'string' },
+            user: { type: 'string' },
+            password: { type: 'string' },
+          },
+        },
+      },
+    },
+    buses: { type: 'array', default: [], items: BUS_SCHEMA },
+    meters: { type: 'array', default: [], items: METER_SCHEMA },
+    pluginPackages: {
+      type: 'array',
+      default: [],
+      items: { type: 'string' },
+      description: 'Extra plugin or driver packages to load: npm names (from <dataDir>/node_modules) or paths.',
+    },
+    discovery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        allow: { type: 'array', items: { type: 'string' }, description: 'If set, only these package names load.' },
+        deny: { type: 'array', items: { type: 'string' }, default: [], description: 'Package names never loaded.' },
+      },
+    },
+    lifecycle: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        loadTimeoutMs: { type: 'integer', minimum: 1, default: 10000 },
+        startTimeoutMs: { type: 'integer', minimum: 1, default: 15000 },
+        stopTimeoutMs: { type: 'integer', minimum: 1, default: 5000 },
+      },
+    },
+    plugins: { type: 'object', default: {} },
+  },
+} as const;

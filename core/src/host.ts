@@ -1,0 +1,169 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HOST_API_VERSION, MeterhubError, type ErrorDetail } from '@meterhub/sdk';
+import { publishedSchema, validateConfig } from './config/config-validator.js';
+import { readConfigFile, resolveDataDir, type ConfigSource } from './config/config-file.js';
+import { applyEnvOverrides } from './config/env-overrides.js';
+import type { HostConfig } from './config/host-config.js';
+import { convertLegacySetting, type LegacySetting } from './config/legacy-setting.js';
+import { DriverRegistry, type DriverProblem } from './drivers/driver-registry.js';
+import { HttpServer } from './http/http-server.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
+import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
+import { ReadingsBus } from './readings/readings-bus.js';
+
+export interface HostOptions {
+  /** Path of the config file; undefined runs on defaults. */
+  configPath?: string;
+  /** A config object instead of a file (tests, embedders). */
+  config?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  logger?: Logger;
+  /** Extra built-in packages to load (tests use fixture packages). */
+  builtins?: readonly string[];
+  /** Overrides `demo` from the config. */
+  demo?: boolean;
+  /** False for CLI commands that print results and keep the log at their own level. */
+  applyConfigLogLevel?: boolean;
+}
+
+export interface HostStatus {
+  name: string;
+  version: string;
+  hostApi: string;
+  uptimeSeconds: number;
+  http: { port: number; mounts: Array<{ path: string; owner: string }> };
+  drivers: Array<{ id: string; model: string; package: string; origin: string }>;
+  driverProblems: DriverProblem[];
+  discoveryProblems: DiscoveryProblem[];
+  plugins: ReturnType<PluginLifecycle['reports']>;
+}
+
+const VERSION = '0.1.0';
+
+/**
+ * The meterhub host. `prepare()` discovers packages, loads drivers and plugins
+ * and validates the whole configuration; `start()` opens the HTTP server and
+ * starts the plugins; `stop()` undoes it in reverse. `meterhub validate` stops
+ * after `prepare()`.
+ */
+export class Host {
+  readonly bus = new ReadingsBus();
+  readonly drivers = new DriverRegistry();
+  log: Logger;
+  config!: Readonly<HostConfig>;
+  source!: ConfigSource;
+  dataDir!: string;
+  http!: HttpServer;
+  plugins!: PluginLifecycle;
+  discoveryProblems: DiscoveryProblem[] = [];
+  pluginConfigProblems: ReadonlyMap<string, ErrorDetail[]> = new Map();
+  #startedAt = 0;
+  #stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: HostOptions = {}) {
+    this.log = options.logger ?? createLogger({ level: 'info' });
+  }
+
+  /** Loads everything and validates the configuration; throws a coded error when it is invalid. */
+  async prepare(): Promise<void> {
+    const cwd = this.options.cwd ?? process.cwd();
+    const env = this.options.env ?? process.env;
+    this.source = this.options.config
+      ? { baseDir: cwd, raw: structuredClone(this.options.config), legacy: false }
+      : readConfigFile(this.options.configPath, cwd);
+    this.dataDir = resolveDataDir(this.source.raw, this.source.baseDir);
+
+    const raw = this.source.raw;
+    const discovery = await discoverPackages({
+      dataDir: this.dataDir,
+      baseDir: this.source.baseDir,
+      named: Array.isArray(raw['pluginPackages']) ? (raw['pluginPackages'] as string[]) : [],
+      ...(raw['discovery'] && typeof raw['discovery'] === 'object' ? (raw['discovery'] as { allow?: string[]; deny?: string[] }) : {}),
+      ...(this.options.builtins ? { builtins: this.options.builtins } : {}),
+    });
+    this.discoveryProblems = discovery.problems;
+    for (const p of discovery.problems) this.log.error(p, `package ${p.source} not loaded`);
+
+    for (const entry of discovery.packages.filter((p) => p.kind === 'driver')) await this.drivers.loadPackage(entry);
+    await this.drivers.loadFolder(join(this.dataDir, 'drivers'));
+    for (const p of this.drivers.problems) this.log.error({ file: p.file, code: p.code, details: p.details }, `driver ${p.file} not loaded`);
+
+    let effective = raw;
+    if (this.source.legacy) {
+      this.log.warn({ file: this.source.path }, 'this is the old logger\'s setting.json; running it as converted config. `meterhub import-legacy` writes the equivalent meterhub.json');
+      effective = convertLegacySetting(raw as LegacySetting, this.drivers.list());
+    }
+    if (this.options.demo !== undefined) effective = { ...effective, demo: this.options.demo };
+    const { config: withEnv, sources } = applyEnvOverrides(effective, env);
+
+    this.http = new HttpServer({
+      port: 0, host: '127.0.0.1', allowedHosts: [], debug: false, log: this.log,
+    });
+    this.plugins = new PluginLifecycle(
+      { log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers },
+      lifecycleTimeouts(withEnv),
+      this.log,
+    );
+    await this.plugins.load(discovery.packages.filter((p) => p.kind === 'plugin'));
+
+    const result = validateConfig({ raw: withEnv, drivers: this.drivers.list(), plugins: this.plugins.contributions(), envSources: sources });
+    this.config = result.config;
+    this.pluginConfigProblems = result.pluginProblems;
+    if (this.options.applyConfigLogLevel !== false) this.log.level = this.config.log.level;
+    this.http.configure({
+      port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts, debug: this.config.debug,
+    });
+    const drivers = this.drivers.list().map((d) => d.id);
+    this.log.info({ drivers, count: drivers.length }, `loaded ${drivers.length} driver(s): ${drivers.join(', ')}`);
+  }
+
+  /** The composed JSON Schema of this host's configuration (host, drivers, plugins). */
+  schema(): Record<string, unknown> {
+    return publishedSchema(this.drivers.list(), this.plugins?.contributions() ?? []);
+  }
+
+  async start(): Promise<void> {
+    if (!this.config) await this.prepare();
+    this.#startedAt = Date.now();
+    await mkdir(this.dataDir, { recursive: true });
+    await this.plugins.startAll(this.config, this.pluginConfigProblems);
+    const port = await this.http.listen();
+    this.log.info({ port, host: this.config.http.host }, `HTTP server listening on http://${this.config.http.host}:${port}`);
+  }
+
+  /** Stops plugins in reverse order, then the HTTP server. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.plugins?.stopAll();
+      await this.http?.close();
+      this.log.info('stopped');
+    })();
+    return this.#stopping;
+  }
+
+  status(): HostStatus {
+    return {
+      name: this.config?.name ?? 'meterhub',
+      version: VERSION,
+      hostApi: HOST_API_VERSION,
+      uptimeSeconds: this.#startedAt ? Math.round((Date.now() - this.#startedAt) / 1000) : 0,
+      http: { port: this.http?.port ?? 0, mounts: this.http?.mounts() ?? [] },
+      drivers: this.drivers.entries().map((e) => ({ id: e.driver.id, model: `${e.driver.definition.vendor} ${e.driver.definition.model}`, package: e.packageName, origin: e.origin })),
+      driverProblems: this.drivers.problems,
+      discoveryProblems: this.discoveryProblems,
+      plugins: this.plugins?.reports() ?? [],
+    };
+  }
+}
+
+function lifecycleTimeouts(raw: Record<string, unknown>): { loadTimeoutMs: number; startTimeoutMs: number; stopTimeoutMs: number } {
+  // Read before validation: plugins load before the schema they contribute to exists.
+  const l = (raw['lifecycle'] ?? {}) as Record<string, unknown>;
+  const pick = (key: string, dflt: number): number => (Number.isInteger(l[key]) && (l[key] as number) > 0 ? (l[key] as number) : dflt);
+  return { loadTimeoutMs: pick('loadTimeoutMs', 10000), startTimeoutMs: pick('startTimeoutMs', 15000), stopTimeoutMs: pick('stopTimeoutMs', 5000) };
+}
+
+export { MeterhubError };

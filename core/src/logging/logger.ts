@@ -1,0 +1,35 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level?: LevelWithSilent;
+  /** Human-readable output; defaults to true when stdout is a terminal. */
+  pretty?: boolean;
+  /** Where JSON lines go when not pretty; stdout by default. */
+  destination?: NodeJS.WritableStream;
+}
+
+/**
+ * Paths that may carry secrets anywhere in a logged object: the config, a
+ * plugin's own objects, request headers. pino replaces their values before
+ * anything is written.
+ */
+export const REDACT_PATHS = [
+  'secretKey', '*.secretKey', '*.*.secretKey',
+  'password', '*.password', '*.*.password', '*.*.*.password',
+  'apiKey', '*.apiKey', '*.*.apiKey', 'key', '*.key',
+  'token', '*.token', 'authorization', '*.authorization', '*.headers.authorization',
+  'storage.url', '*.storage.url', 'databaseUrl', '*.databaseUrl',
+];
+
+/** The host's root logger; plugins get children of it bound to their id. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const usePretty = options.pretty ?? Boolean(process.stdout.isTTY);
+  const base = { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (usePretty) {
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+  }
+  return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ sync: true }));
+}

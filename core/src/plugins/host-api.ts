@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  HOST_API_VERSION, type Disposer, type HostApi, type HttpHandler, type PluginLogger, type Reading,
+} from '@meterhub/sdk';
+import type { DriverRegistry } from '../drivers/driver-registry.js';
+import type { HttpServer } from '../http/http-server.js';
+import type { Logger } from '../logging/logger.js';
+import type { ReadingsBus } from '../readings/readings-bus.js';
+import type { PluginRecord } from './plugin-record.js';
+
+/** What the host lends to every plugin's API. */
+export interface HostServices {
+  log: Logger;
+  dataDir: string;
+  bus: ReadingsBus;
+  http: HttpServer;
+  drivers: DriverRegistry;
+  /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
+  onCallbackError(record: PluginRecord, err: unknown): void;
+}
+
+/**
+ * Runs plugin code from a host callback. A synchronous throw or a rejected
+ * promise is charged to the plugin, never to the caller (the bus, a timer, a
+ * request), so one broken plugin cannot take down the host.
+ */
+function guard<A extends unknown[]>(record: PluginRecord, services: HostServices, fn: (...args: A) => unknown): (...args: A) => void {
+  return (...args: A) => {
+    if (!record.acceptsCallbacks()) return;
+    try {
+      const result = fn(...args);
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        (result as Promise<unknown>).then(undefined, (err: unknown) => services.onCallbackError(record, err));
+      }
+    } catch (err) {
+      services.onCallbackError(record, err);
+    }
+  };
+}
+
+/**
+ * Builds the API for one plugin. Its logger, data folder and status are its
+ * own; every registration lands on the plugin's disposer stack so the host can
+ * undo it when the plugin stops or fails.
+ */
+export function createHostApi(record: PluginRecord, services: HostServices): HostApi {
+  const log = services.log.child({ plugin: record.id }) as unknown as PluginLogger;
+  const api: HostApi = {
+    apiVersion: HOST_API_VERSION,
+    pluginId: record.id,
+    log,
+    async dataDir() {
+      const dir = join(services.dataDir, 'plugins', record.id);
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+    setDegraded(message) {
+      record.setDegraded(message);
+    },
+    setHealthy(message) {
+      record.setHealthy(message);
+    },
+    setStatusDetails(details) {
+      record.details = { ...details };
+    },
+    readings: {
+      subscribe(listener: (reading: Reading) => void | Promise<void>): Disposer {
+        const off = services.bus.subscribe(guard(record, services, listener));
+        return record.disposers.push('readings subscription', off);
+      },
+      publish(reading: Reading) {
+        services.bus.publish(reading);
+      },
+    },
+    drivers: {
+      get: (id) => services.drivers.get(id),
+      list: () => services.drivers.list(),
+    },
+    http: {
+      mount(path: string, handler: HttpHandler): Disposer {
+        const guarded: HttpHandler = (req, res, next) => {
+          try {
+            handler(req, res, next);
+          } catch (err) {
+            // A throw in one request is that request's 500, not the plugin's end.
+            record.noteError(err);
+            next(err);
+          }
+        };
+        return record.disposers.push(`http mount ${path}`, services.http.mount(path, guarded, record.id));
+      },
+    },
+    onStop(hook: Disposer): Disposer {
+      return record.disposers.push('onStop hook', hook);
+    },
+  };
+  return Object.freeze(api);
+}

@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CompiledDriver } from '../driver/compiled-driver.js';
+import type { Reading } from '../readings/reading-types.js';
+
+/**
+ * The host API version this SDK describes. A plugin declares the range it
+ * supports in its package.json (`"meterhub": {"hostApi": "^1.0.0"}`); the host
+ * refuses to load a plugin whose range does not include its version.
+ */
+export const HOST_API_VERSION = '1.0.0';
+
+/** Undoes one registration. The host runs a plugin's disposers in reverse order when it stops. */
+export type Disposer = () => void | Promise<void>;
+
+/** The logger handed to a plugin: a pino child logger bound to the plugin's id. */
+export interface PluginLogger {
+  trace(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): PluginLogger;
+}
+
+/** A connect/express-style handler; an express `Router` is one. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+export type PluginState = 'loaded' | 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'disabled' | 'error';
+
+/** What a plugin reports about itself; shown by `meterhub status` and `/health/`. */
+export interface PluginStatusReport {
+  state: PluginState;
+  message?: string;
+  error?: { code: string; message: string; at: string };
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The API the host hands to each plugin. It is built per plugin: the logger, data
+ * folder and status belong to that plugin, and every registration is recorded so
+ * the host can undo it when the plugin stops or fails.
+ */
+export interface HostApi {
+  /** The host API version (semver) the plugin runs against. */
+  readonly apiVersion: string;
+  /** The plugin's id, as given by its manifest. */
+  readonly pluginId: string;
+  readonly log: PluginLogger;
+  /** A folder private to this plugin (created on first use), under the host's data dir. */
+  dataDir(): Promise<string>;
+
+  /** Marks the plugin running but impaired (e.g. a remote server is unreachable), with a reason. */
+  setDegraded(message: string): void;
+  /** Clears a degraded state. */
+  setHealthy(message?: string): void;
+  /** Attaches plugin-specific figures to its status (queue length, last success …). */
+  setStatusDetails(details: Record<string, unknown>): void;
+
+  readonly readings: {
+    /**
+     * Calls `listener` for every reading the host takes (one per meter per cycle).
+     * A listener that throws or rejects marks this plugin `error`; other listeners
+     * and the host carry on.
+     */
+    subscribe(listener: (reading: Reading) => void | Promise<void>): Disposer;
+    /** Publishes a reading, as a transport or a remote ingest does. */
+    publish(reading: Reading): void;
+  };
+
+  readonly drivers: {
+    get(id: string): CompiledDriver | undefined;
+    list(): readonly CompiledDriver[];
+  };
+
+  readonly http: {
+    /**
+     * Mounts a handler under `path` on the host's HTTP server (port 8000 by
+     * default). Plugins never start servers of their own.
+     */
+    mount(path: string, handler: HttpHandler): Disposer;
+  };
+
+  /** Registers extra clean-up; it runs with the plugin's other disposers, in reverse order. */
+  onStop(hook: Disposer): Disposer;
+}
+
+/** The object a plugin factory returns. */
+export interface PluginInstance<Config = Record<string, unknown>> {
+  /** Human-readable name for status output. */
+  name?: string;
+  /**
+   * JSON Schema of this plugin's `config`. The host composes it into the one
+   * schema of the whole configuration; defaults in it are filled in.
+   */
+  configSchema?: Record<string, unknown>;
+  /** Called once the whole configuration is valid, with this plugin's frozen config. */
+  start(config: Readonly<Config>): void | Promise<void>;
+  /** Called on shutdown, before the plugin's disposers run. */
+  stop?(): void | Promise<void>;
+}
+
+/**
+ * A plugin package's default export. The host calls it once at load, before
+ * validating the configuration (so it can read `configSchema`), with the
+ * plugin's own host API.
+ */
+export type PluginFactory<Config = Record<string, unknown>> =
+  (host: HostApi) => PluginInstance<Config> | Promise<PluginInstance<Config>>;
+
+/**
+ * Identity helper that gives a plugin factory its types.
+ *
+ * @example
+ * export default definePlugin<{ limitW: number }>((host) => ({
+ *   configSchema: { type: 'object', properties: { limitW: { type: 'number', default: 5000 } } },
+ *   start(config) {
+ *     host.readings.subscribe((r) => { if ((r.values.power ?? 0) > config.limitW) host.log.warn(r, 'over limit'); });
+ *   },
+ * }));
+ */
+export function definePlugin<Config = Record<string, unknown>>(factory: PluginFactory<Config>): PluginFactory<Config> {
+  return factory;
+}
+
+/** The `meterhub` section of a plugin's or driver's package.json. */
+export interface PackageManifest {
+  kind: 'plugin' | 'driver';
+  /** Semver range of host API versions the package supports. */
+  hostApi: string;
+  /** Plugin id; defaults to the package name without its `meterhub-plugin-` / `@meterhub/plugin-` prefix. */
+  id?: string;
+  /** For drivers: JSON definition files, relative to the package root. */
+  definitions?: string[];
+  /** Ids of plugins that must start before this one. */
+  dependencies?: string[];
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { ErrorDetail } from '../errors/error-catalog.js';
+
+// ajv-formats is CommonJS; under nodenext its callable sits on `.default`.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/**
+ * An AJV instance configured the way meterhub validates everything: all errors
+ * at once, formats checked, defaults filled in. The host uses one for the
+ * composed config schema; the SDK uses one for driver definitions.
+ */
+export function createAjv(options: Options = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Reads a schema shipped in the SDK's `schemas/` folder. */
+export function loadSdkSchema(file: string): Record<string, unknown> {
+  // src/schema and dist/schema both sit two levels below the package root.
+  return JSON.parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Turns AJV errors into details with a JSON path and a plain message. A missing
+ * property is reported at its own path (`/meters/0/driver`), not at its parent,
+ * so the reader sees which field to add.
+ */
+export function ajvErrorsToDetails(errors: readonly ErrorObject[] | null | undefined, basePath = ''): ErrorDetail[] {
+  // `if`/`then` failures only repeat the concrete errors they wrap.
+  return (errors ?? []).filter((e) => e.keyword !== 'if').map((e) => {
+    let path = `${basePath}${e.instancePath}`;
+    let message = e.message ?? 'is not valid';
+    let hint: string | undefined;
+    if (e.keyword === 'required') {
+      path = `${path}/${String(e.params['missingProperty'])}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      path = `${path}/${String(e.params['additionalProperty'])}`;
+      message = 'is not a known property';
+    } else if (e.keyword === 'enum') {
+      hint = `allowed: ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    const detail: ErrorDetail = { path: path || '/', message };
+    if (hint) detail.hint = hint;
+    return detail;
+  });
+}
