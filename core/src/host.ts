@@ -25,7 +25,10 @@ export interface HostOptions {
   builtins?: readonly string[];
   /** Overrides `demo` from the config. */
   demo?: boolean;
-  /** False for CLI commands that print results and keep the log at their own level. */
+  /**
+   * Set the logger's level from `log.level` of the config. Defaults to true only
+   * when the host creates its own logger: a caller that passes one keeps its level.
+   */
   applyConfigLogLevel?: boolean;
 }
 
@@ -112,7 +115,7 @@ export class Host {
     const result = validateConfig({ raw: withEnv, drivers: this.drivers.list(), plugins: this.plugins.contributions(), envSources: sources });
     this.config = result.config;
     this.pluginConfigProblems = result.pluginProblems;
-    if (this.options.applyConfigLogLevel !== false) this.log.level = this.config.log.level;
+    if (this.options.applyConfigLogLevel ?? this.options.logger === undefined) this.log.level = this.config.log.level;
     this.http.configure({
       port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts, debug: this.config.debug,
     });

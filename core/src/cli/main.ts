@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigSchema } from './commands/config-schema-command.js';
 import { registerDrivers } from './commands/drivers-command.js';
 import { registerImportLegacy } from './commands/import-legacy-command.js';
+import { registerSimulate } from './commands/simulate-command.js';
 import { registerStart } from './commands/start-command.js';
 import { registerValidate } from './commands/validate-command.js';
 import { exitCodeFor, formatError } from './report-error.js';
@@ -19,6 +20,7 @@ registerValidate(program);
 registerConfigSchema(program);
 registerDrivers(program);
 registerImportLegacy(program);
+registerSimulate(program);
 
 try {
   await program.parseAsync(process.argv);
