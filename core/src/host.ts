@@ -7,11 +7,15 @@ import { applyEnvOverrides } from './config/env-overrides.js';
 import type { HostConfig } from './config/host-config.js';
 import { convertLegacySetting, type LegacySetting } from './config/legacy-setting.js';
 import { DriverRegistry, type DriverProblem } from './drivers/driver-registry.js';
+import { ControlSocket, controlSocketPath } from './http/control-socket.js';
 import { HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
 import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
 import { ReadingsBus } from './readings/readings-bus.js';
+import { AcquisitionService, type AcquisitionStatus } from './acquisition/acquisition-service.js';
+import { TransportRegistry } from './acquisition/transport-registry.js';
+import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulator.js';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -42,6 +46,7 @@ export interface HostStatus {
   driverProblems: DriverProblem[];
   discoveryProblems: DiscoveryProblem[];
   plugins: ReturnType<PluginLifecycle['reports']>;
+  acquisition: AcquisitionStatus;
 }
 
 const VERSION = '0.1.0';
@@ -55,6 +60,8 @@ const VERSION = '0.1.0';
 export class Host {
   readonly bus = new ReadingsBus();
   readonly drivers = new DriverRegistry();
+  readonly transports = new TransportRegistry();
+  acquisition: AcquisitionService | undefined;
   log: Logger;
   config!: Readonly<HostConfig>;
   source!: ConfigSource;
@@ -63,6 +70,8 @@ export class Host {
   plugins!: PluginLifecycle;
   discoveryProblems: DiscoveryProblem[] = [];
   pluginConfigProblems: ReadonlyMap<string, ErrorDetail[]> = new Map();
+  demo: DemoSetup | undefined;
+  #control: ControlSocket | undefined;
   #startedAt = 0;
   #stopping: Promise<void> | undefined;
 
@@ -101,12 +110,17 @@ export class Host {
     }
     if (this.options.demo !== undefined) effective = { ...effective, demo: this.options.demo };
     const { config: withEnv, sources } = applyEnvOverrides(effective, env);
+    if (withEnv['demo'] === true && !this.demo) {
+      this.demo = await startDemo(this.drivers, this.log);
+      withEnv['buses'] = [...((withEnv['buses'] as unknown[] | undefined) ?? []), ...this.demo.buses];
+      withEnv['meters'] = [...((withEnv['meters'] as unknown[] | undefined) ?? []), ...this.demo.meters];
+    }
 
     this.http = new HttpServer({
       port: 0, host: '127.0.0.1', allowedHosts: [], debug: false, log: this.log,
     });
     this.plugins = new PluginLifecycle(
-      { log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers },
+      { log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers, transports: this.transports },
       lifecycleTimeouts(withEnv),
       this.log,
     );
@@ -133,14 +147,41 @@ export class Host {
     this.#startedAt = Date.now();
     await mkdir(this.dataDir, { recursive: true });
     await this.plugins.startAll(this.config, this.pluginConfigProblems);
+    this.acquisition = new AcquisitionService({
+      drivers: this.drivers,
+      transports: this.transports,
+      publish: (r) => this.bus.publish(r),
+      log: this.log.child({ component: 'acquisition' }),
+    });
+    this.acquisition.start();
+    if (this.demo) this.bus.subscribe(logFirstReadings(this.log));
+    await this.acquisition.apply(this.config.buses, this.config.meters);
     const port = await this.http.listen();
+    this.#control = new ControlSocket(controlSocketPath(this.dataDir), { '/status': () => this.status() });
+    await this.#control.listen().catch((err: unknown) => {
+      this.log.warn({ err: String(err) }, 'control socket not available; `meterhub status` will not reach this host');
+      this.#control = undefined;
+    });
     this.log.info({ port, host: this.config.http.host }, `HTTP server listening on http://${this.config.http.host}:${port}`);
+  }
+
+  /**
+   * Starts only the plugins (no HTTP server, no polling): what CLI tools such as
+   * `meterhub read` need to borrow the transports plugins provide.
+   */
+  async startPluginsOnly(): Promise<void> {
+    if (!this.config) await this.prepare();
+    await this.plugins.startAll(this.config, this.pluginConfigProblems);
   }
 
   /** Stops plugins in reverse order, then the HTTP server. Safe to call twice. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#control?.close();
+      // Buses first: their connections come from transport plugins.
+      await this.acquisition?.stop();
       await this.plugins?.stopAll();
+      await this.demo?.close();
       await this.http?.close();
       this.log.info('stopped');
     })();
@@ -158,6 +199,7 @@ export class Host {
       driverProblems: this.drivers.problems,
       discoveryProblems: this.discoveryProblems,
       plugins: this.plugins?.reports() ?? [],
+      acquisition: this.acquisition?.status() ?? { buses: [], meters: [] },
     };
   }
 }

@@ -142,7 +142,7 @@ describe('plugin host: required plugins and deny lists', () => {
       cwd: dir.root, env: {}, logger: createLogger({ level: 'silent', pretty: false }),
     });
     await host.start();
-    const plugins = host.status().plugins;
+    const plugins = host.status().plugins.filter((p) => p.origin === 'npm');
     expect(plugins.map((p) => p.id)).to.deep.equal(['good']);
     expect(plugins[0]!.state).to.equal('disabled');
     await host.stop();

@@ -18,3 +18,5 @@ export * from './simulator/register-image.js';
 export * from './simulator/meter-simulator.js';
 export * from './simulator/wire-line.js';
 export * from './simulator/simulator-endpoints.js';
+export * from './transport/transport-types.js';
+export * from './transport/stream-clients.js';

@@ -3,8 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigSchema } from './commands/config-schema-command.js';
 import { registerDrivers } from './commands/drivers-command.js';
 import { registerImportLegacy } from './commands/import-legacy-command.js';
+import { registerRead } from './commands/read-command.js';
+import { registerScan } from './commands/scan-command.js';
 import { registerSimulate } from './commands/simulate-command.js';
 import { registerStart } from './commands/start-command.js';
+import { registerStatus } from './commands/status-command.js';
 import { registerValidate } from './commands/validate-command.js';
 import { exitCodeFor, formatError } from './report-error.js';
 
@@ -21,6 +24,9 @@ registerConfigSchema(program);
 registerDrivers(program);
 registerImportLegacy(program);
 registerSimulate(program);
+registerStatus(program);
+registerRead(program);
+registerScan(program);
 
 try {
   await program.parseAsync(process.argv);

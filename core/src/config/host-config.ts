@@ -28,6 +28,7 @@ export interface MeterConfig {
   enabled: boolean;
   measurements?: string[];
   intervals: { instantMs: number; counterMs: number };
+  requestMode: 'coalesce' | 'per-register';
   metadata?: Record<string, unknown>;
 }
 

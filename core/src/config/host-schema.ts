@@ -67,6 +67,11 @@ export const METER_SCHEMA = {
         counterMs: { type: 'integer', minimum: 100, default: 60000, description: 'Poll period of energy counters.' },
       },
     },
+    requestMode: {
+      enum: ['coalesce', 'per-register'],
+      default: 'coalesce',
+      description: 'per-register: one request per value, for devices that refuse merged reads.',
+    },
     metadata: { type: 'object' },
   },
 } as const;

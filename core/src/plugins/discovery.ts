@@ -16,6 +16,8 @@ import {
 export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/driver-sdm230',
   '@meterhub/driver-sdm630',
+  '@meterhub/plugin-modbus-tcp',
+  '@meterhub/plugin-modbus-rtu',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */

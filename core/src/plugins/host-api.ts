@@ -7,6 +7,7 @@ import type { DriverRegistry } from '../drivers/driver-registry.js';
 import type { HttpServer } from '../http/http-server.js';
 import type { Logger } from '../logging/logger.js';
 import type { ReadingsBus } from '../readings/readings-bus.js';
+import type { TransportRegistry } from '../acquisition/transport-registry.js';
 import type { PluginRecord } from './plugin-record.js';
 
 /** What the host lends to every plugin's API. */
@@ -16,6 +17,7 @@ export interface HostServices {
   bus: ReadingsBus;
   http: HttpServer;
   drivers: DriverRegistry;
+  transports: TransportRegistry;
   /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
   onCallbackError(record: PluginRecord, err: unknown): void;
 }
@@ -76,6 +78,11 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
     drivers: {
       get: (id) => services.drivers.get(id),
       list: () => services.drivers.list(),
+    },
+    transports: {
+      register(kind, factory) {
+        return record.disposers.push(`transport ${kind}`, services.transports.register(kind, factory, record.id));
+      },
     },
     http: {
       mount(path: string, handler: HttpHandler): Disposer {

@@ -28,6 +28,7 @@ export const ERROR_CATALOG = {
   METERHUB_ERR_MODBUS_CONNECTION: { status: 502, message: 'The Modbus connection failed' },
   METERHUB_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such resource' },
   METERHUB_ERR_HTTP_BAD_HOST: { status: 400, message: 'The Host header is not in ALLOWED_HOSTS' },
+  METERHUB_ERR_HOST_NOT_RUNNING: { status: 503, message: 'No running host answered' },
   METERHUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   METERHUB_ERR_SIMULATOR: { status: 500, message: 'The meter simulator could not start' },
 } as const satisfies Record<string, { status: number; message: string }>;

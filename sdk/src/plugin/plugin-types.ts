@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { Reading } from '../readings/reading-types.js';
+import type { TransportFactory } from '../transport/transport-types.js';
 
 /**
  * The host API version this SDK describes. A plugin declares the range it
@@ -70,6 +71,14 @@ export interface HostApi {
   readonly drivers: {
     get(id: string): CompiledDriver | undefined;
     list(): readonly CompiledDriver[];
+  };
+
+  readonly transports: {
+    /**
+     * Offers a transport kind (`modbus-tcp`, `rtu` …) that buses in the config can
+     * name. The host calls the factory once per bus, when the bus starts.
+     */
+    register(kind: string, factory: TransportFactory): Disposer;
   };
 
   readonly http: {

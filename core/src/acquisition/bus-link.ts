@@ -1,0 +1,154 @@
+import {
+  describeError, isMeterhubError, MeterhubError, parseResponsePdu,
+  type ModbusConnection,
+} from '@meterhub/sdk';
+import { LatencyStats } from './latency-stats.js';
+
+/** Timing of one bus, resolved from the bus config and its meters' drivers. */
+export interface BusTiming {
+  responseTimeoutMs: number;
+  interRequestDelayMs: number;
+  unitSwitchDelayMs: number;
+  afterConnectDelayMs: number;
+  retries: number;
+}
+
+export type ErrorKind = 'timeout' | 'crc' | 'exception' | 'frame' | 'connection';
+
+const KIND_BY_CODE: Record<string, ErrorKind> = {
+  METERHUB_ERR_MODBUS_TIMEOUT: 'timeout',
+  METERHUB_ERR_MODBUS_CRC: 'crc',
+  METERHUB_ERR_MODBUS_EXCEPTION: 'exception',
+  METERHUB_ERR_MODBUS_FRAME: 'frame',
+  METERHUB_ERR_MODBUS_CONNECTION: 'connection',
+};
+
+export function errorKind(err: unknown): ErrorKind {
+  return (isMeterhubError(err) && KIND_BY_CODE[err.code]) || 'connection';
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+
+export interface BusLinkStatus {
+  connected: boolean;
+  description: string;
+  requests: number;
+  errors: Record<ErrorKind, number>;
+  reconnects: number;
+  latencyMs: ReturnType<LatencyStats['percentiles']>;
+  lastError: { message: string; at: string } | null;
+}
+
+/**
+ * One bus's connection with the discipline RS485 needs: one request at a time,
+ * the meter's silent interval after every response, an extra pause when the
+ * unit id changes, a pause after (re)connecting, bounded retries of timeouts
+ * and CRC errors, and reconnects with exponential back-off.
+ */
+export class BusLink {
+  #lastEnd = 0;
+  #lastUnit = -1;
+  #queue: Promise<unknown> = Promise.resolve();
+  #reconnectAt = 0;
+  #reconnectDelay = 0;
+  #closed = false;
+  readonly latency = new LatencyStats();
+  requests = 0;
+  reconnects = 0;
+  readonly errors: Record<ErrorKind, number> = { timeout: 0, crc: 0, exception: 0, frame: 0, connection: 0 };
+  lastError: { message: string; at: string } | null = null;
+
+  constructor(private readonly connection: ModbusConnection, public timing: BusTiming) {}
+
+  get description(): string {
+    return this.connection.description;
+  }
+
+  async #ensureConnected(): Promise<void> {
+    if (this.connection.connected) return;
+    if (this.#closed) throw new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', 'bus is stopped');
+    const now = Date.now();
+    if (now < this.#reconnectAt) {
+      throw new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `${this.description}: not connected; next attempt in ${Math.ceil((this.#reconnectAt - now) / 1000)} s`);
+    }
+    try {
+      await this.connection.connect();
+      if (this.#reconnectDelay > 0) this.reconnects++;
+      this.#reconnectDelay = 0;
+      this.#lastUnit = -1;
+      await sleep(this.timing.afterConnectDelayMs);
+      this.#lastEnd = performance.now();
+    } catch (err) {
+      this.#reconnectDelay = Math.min(Math.max(this.#reconnectDelay * 2, 500), 30_000);
+      this.#reconnectAt = Date.now() + this.#reconnectDelay;
+      throw err;
+    }
+  }
+
+  /** Waits out the silence the previous response requires before addressing `unitId`. */
+  async #pace(unitId: number): Promise<void> {
+    const gap = this.timing.interRequestDelayMs + (unitId !== this.#lastUnit && this.#lastUnit !== -1 ? this.timing.unitSwitchDelayMs : 0);
+    const wait = this.#lastEnd + gap - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+
+  /**
+   * Reads through the bus: returns the register bytes of a read response.
+   * Timeouts and CRC errors are retried `retries` times (or `options.retries`);
+   * exceptions and connection errors are not.
+   */
+  read(unitId: number, pdu: Buffer, count: number, options: { retries?: number; timeoutMs?: number } = {}): Promise<Buffer> {
+    const job = this.#queue.then(() => this.#read(unitId, pdu, count, options));
+    this.#queue = job.catch(() => undefined);
+    return job;
+  }
+
+  async #read(unitId: number, pdu: Buffer, count: number, options: { retries?: number; timeoutMs?: number }): Promise<Buffer> {
+    const retries = options.retries ?? this.timing.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#ensureConnected();
+        await this.#pace(unitId);
+        this.requests++;
+        const t0 = performance.now();
+        let response: Buffer;
+        try {
+          response = await this.connection.transact({ unitId, pdu, timeoutMs: options.timeoutMs ?? this.timing.responseTimeoutMs });
+        } finally {
+          this.#lastEnd = performance.now();
+          this.#lastUnit = unitId;
+        }
+        this.latency.add(this.#lastEnd - t0);
+        return parseResponsePdu(pdu[0]!, count, response);
+      } catch (err) {
+        const kind = errorKind(err);
+        this.errors[kind]++;
+        this.lastError = { message: describeError(err), at: new Date().toISOString() };
+        if ((kind === 'timeout' || kind === 'crc') && attempt < retries) continue;
+        if (kind === 'connection' || kind === 'frame') {
+          // A frame error leaves the stream out of step; reopening resynchronises it.
+          await this.connection.close().catch(() => undefined);
+        }
+        throw err;
+      }
+    }
+  }
+
+  status(): BusLinkStatus {
+    return {
+      connected: this.connection.connected,
+      description: this.description,
+      requests: this.requests,
+      errors: { ...this.errors },
+      reconnects: this.reconnects,
+      latencyMs: this.latency.percentiles(),
+      lastError: this.lastError,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue;
+    await this.connection.close().catch(() => undefined);
+  }
+}

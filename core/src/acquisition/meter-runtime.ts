@@ -1,0 +1,162 @@
+import {
+  EXCEPTION, describeError, ModbusExceptionError,
+  type CompiledDriver, type CompiledRegister,
+} from '@meterhub/sdk';
+import type { MeterConfig } from '../config/host-config.js';
+import type { BusLink } from './bus-link.js';
+import { errorKind } from './bus-link.js';
+import { decodeBlock, emptyKnowledge, learnFromRefusal, planReads, type PlanKnowledge, type ReadBlock } from './request-planner.js';
+import { invalidReason } from './value-checks.js';
+
+export type MeterState = 'unknown' | 'online' | 'offline';
+export type PollGroup = 'instant' | 'counter';
+
+export interface MeterStatus {
+  id: string;
+  bus: string;
+  unitId: number;
+  driver: string;
+  state: MeterState;
+  lastSuccess: string | null;
+  lastError: { message: string; at: string } | null;
+  consecutiveFailures: number;
+  cycles: number;
+  failedCycles: number;
+  overruns: number;
+  requestsPerFullCycle: number;
+  invalidValues: number;
+  lastInvalid: { measurement: string; reason: string } | null;
+  unsupported: string[];
+  learned: { gapsRefused: boolean; singles: number };
+}
+
+export interface CycleResult {
+  ok: boolean;
+  values: Record<string, number>;
+  requests: number;
+  error?: unknown;
+}
+
+/**
+ * One meter as the bus worker polls it: its selected registers split into the
+ * instantaneous and counter groups, a plan per combination of due groups, what
+ * was learned about its answers, and its status.
+ */
+export class MeterRuntime {
+  readonly knowledge: PlanKnowledge = emptyKnowledge();
+  readonly groups: Record<PollGroup, CompiledRegister[]>;
+  #plans = new Map<string, ReadBlock[]>();
+  /** Next due time per group (epoch ms), on a fixed grid so the schedule never drifts. */
+  due: Record<PollGroup, number>;
+  /** While offline: when the next probe is allowed. */
+  retryAt = 0;
+  readonly status: MeterStatus;
+
+  constructor(readonly config: Readonly<MeterConfig>, readonly driver: CompiledDriver, now: number, readonly perRegister = false) {
+    const selected = config.measurements?.length
+      ? config.measurements.map((m) => driver.byMeasurement.get(m)!).filter(Boolean)
+      : [...driver.registers];
+    this.groups = {
+      instant: selected.filter((r) => r.measurement.kind === 'instant'),
+      counter: selected.filter((r) => r.measurement.kind === 'counter'),
+    };
+    this.due = { instant: now, counter: now };
+    this.status = {
+      id: config.id, bus: config.bus, unitId: config.unitId, driver: driver.id, state: 'unknown',
+      lastSuccess: null, lastError: null, consecutiveFailures: 0, cycles: 0, failedCycles: 0, overruns: 0,
+      requestsPerFullCycle: 0, invalidValues: 0, lastInvalid: null, unsupported: [], learned: { gapsRefused: false, singles: 0 },
+    };
+    this.status.requestsPerFullCycle = this.plan(['instant', 'counter']).length;
+  }
+
+  intervalOf(group: PollGroup): number {
+    return group === 'instant' ? this.config.intervals.instantMs : this.config.intervals.counterMs;
+  }
+
+  /** The read plan for a set of due groups; re-planned after anything is learned. */
+  plan(groups: readonly PollGroup[]): ReadBlock[] {
+    const key = groups.join('+');
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      const regs = groups.flatMap((g) => this.groups[g]);
+      plan = planReads(this.driver, regs, { gaps: this.driver.definition.limits.gaps, perRegister: this.perRegister, knowledge: this.knowledge });
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  #forget(): void {
+    this.#plans.clear();
+    this.status.requestsPerFullCycle = this.plan(['instant', 'counter']).length;
+    this.status.unsupported = [...this.knowledge.unsupported];
+    this.status.learned = { gapsRefused: this.knowledge.gapsRefused, singles: this.knowledge.singles.size };
+  }
+
+  /**
+   * Runs one poll cycle over `groups`. While the meter is offline only the first
+   * request is tried, without retries: a dead meter costs at most one timeout.
+   * A refused merged read is learned from and its registers re-read at once.
+   */
+  async poll(link: BusLink, groups: readonly PollGroup[]): Promise<CycleResult> {
+    const values: Record<string, number> = {};
+    const offline = this.status.state === 'offline';
+    let queue = offline ? this.plan(groups).slice(0, 1) : [...this.plan(groups)];
+    let requests = 0;
+    while (queue.length > 0) {
+      const block = queue.shift()!;
+      requests++;
+      try {
+        const data = await link.read(this.config.unitId, block.pdu, block.count, offline ? { retries: 0 } : {});
+        decodeBlock(block, data, values);
+      } catch (err) {
+        if (err instanceof ModbusExceptionError && err.exceptionCode === EXCEPTION.ILLEGAL_DATA_ADDRESS && !offline) {
+          if (learnFromRefusal(this.driver, block, this.knowledge)) {
+            this.#forget();
+            // Re-plan the rest of the cycle too: its blocks were planned before this lesson.
+            const rest = [...block.registers, ...queue.flatMap((b) => b.registers)];
+            queue = planReads(this.driver, rest, { gaps: this.driver.definition.limits.gaps, perRegister: this.perRegister, knowledge: this.knowledge });
+          }
+          continue;
+        }
+        if (err instanceof ModbusExceptionError) {
+          // Another exception (device failure, busy): this block's values are missing this cycle.
+          this.status.lastError = { message: describeError(err), at: new Date().toISOString() };
+          continue;
+        }
+        // Timeouts and connection errors end the cycle: the meter or the link is gone.
+        return { ok: false, values: {}, requests, error: err };
+      }
+    }
+    return { ok: true, values: this.#checked(values), requests };
+  }
+
+  /** Drops values the meter marks invalid (NaN, ±Inf) or that cannot be true, with a reason. */
+  #checked(values: Record<string, number>): Record<string, number> {
+    for (const [id, v] of Object.entries(values)) {
+      const reason = invalidReason(this.driver.byMeasurement.get(id)!.measurement, v);
+      if (reason) {
+        delete values[id];
+        this.status.invalidValues++;
+        this.status.lastInvalid = { measurement: id, reason };
+      }
+    }
+    return values;
+  }
+
+  /** Records a cycle's outcome; returns true when the meter's online state changed. */
+  record(result: CycleResult, offlineAfter: number): boolean {
+    const before = this.status.state;
+    this.status.cycles++;
+    if (result.ok) {
+      this.status.state = 'online';
+      this.status.consecutiveFailures = 0;
+      this.status.lastSuccess = new Date().toISOString();
+    } else {
+      this.status.failedCycles++;
+      this.status.consecutiveFailures++;
+      this.status.lastError = { message: describeError(result.error), at: new Date().toISOString() };
+      if (this.status.consecutiveFailures >= offlineAfter || errorKind(result.error) === 'connection') this.status.state = 'offline';
+    }
+    return before !== this.status.state;
+  }
+}

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { MeterhubError, ModbusExceptionError, type CompiledDriver } from '@meterhub/sdk';
+import type { BusLink } from '../../acquisition/bus-link.js';
+import { decodeBlock, planReads } from '../../acquisition/request-planner.js';
+import { addConnectionOptions, busFromFlags, openLink, type ConnectionFlags } from './connection-options.js';
+import { parseUnitList } from './simulate-command.js';
+import { hostFromCli, type GlobalOptions } from './run-host.js';
+
+interface ScanFlags extends ConnectionFlags {
+  units: string;
+  json?: boolean;
+}
+
+export interface ScanHit {
+  unitId: number;
+  driver: string | null;
+  model: string | null;
+  probes: Record<string, number>;
+}
+
+/**
+ * Reads a driver's probe registers from one unit; `undefined` when the unit did
+ * not answer at all (nobody there), otherwise the values it gave (possibly none).
+ */
+async function probe(link: BusLink, unitId: number, driver: CompiledDriver, timeoutMs: number): Promise<Record<string, number> | undefined> {
+  const regs = driver.definition.probe.map((p) => driver.byMeasurement.get(p.measurement)!);
+  const values: Record<string, number> = {};
+  let answered = false;
+  for (const block of planReads(driver, regs, { gaps: 'exception' })) {
+    try {
+      decodeBlock(block, await link.read(unitId, block.pdu, block.count, { retries: 0, timeoutMs }), values);
+      answered = true;
+    } catch (err) {
+      if (err instanceof ModbusExceptionError) {
+        answered = true;
+        continue;
+      }
+      if (!answered) return undefined;
+    }
+  }
+  return values;
+}
+
+/** The driver whose probes all hold, preferring the one with the most probes (the most specific). */
+export function identify(drivers: readonly CompiledDriver[], readings: Map<string, Record<string, number>>): CompiledDriver | undefined {
+  const matches = drivers.filter((d) => {
+    const v = readings.get(d.id);
+    return v && d.definition.probe.every((p) => v[p.measurement] !== undefined && v[p.measurement]! >= p.min && v[p.measurement]! <= p.max);
+  });
+  return matches.sort((a, b) => b.definition.probe.length - a.definition.probe.length)[0];
+}
+
+function progress(done: number, total: number, unit: number, found: number): void {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} unit ${unit}, found ${found} `);
+}
+
+/** `meterhub scan`: finds responding unit ids on a bus and identifies each meter through the drivers' probe registers. */
+export function registerScan(program: Command): void {
+  addConnectionOptions(program
+    .command('scan')
+    .description('find responding unit ids and identify their meter model')
+    .option('--units <list>', 'unit ids to try, e.g. 1-10,20', '1-247')
+    .option('--json', 'print JSON for scripts'))
+    .action(async (flags: ScanFlags, cmd: Command) => {
+      const bus = busFromFlags(flags);
+      const units = parseUnitList(flags.units);
+      const host = hostFromCli({ ...cmd.optsWithGlobals<GlobalOptions>(), config: undefined }, { config: {} }, true);
+      await host.startPluginsOnly();
+      const hits: ScanHit[] = [];
+      try {
+        const drivers = host.drivers.list();
+        if (drivers.length === 0) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', 'no drivers loaded');
+        const link = openLink(host, bus, drivers);
+        // Scanning waits on every empty unit id: keep the timeout short unless told otherwise.
+        const timeoutMs = flags.timeout ? Number(flags.timeout) : 300;
+        let done = 0;
+        for (const unitId of units) {
+          progress(done, units.length, unitId, hits.length);
+          const readings = new Map<string, Record<string, number>>();
+          for (const d of drivers) {
+            const values = await probe(link, unitId, d, timeoutMs);
+            if (values === undefined) break; // silent unit: do not spend a timeout per driver
+            readings.set(d.id, values);
+          }
+          if (readings.size > 0) {
+            const d = identify(drivers, readings);
+            hits.push({ unitId, driver: d?.id ?? null, model: d ? `${d.definition.vendor} ${d.definition.model}` : null, probes: d ? readings.get(d.id)! : {} });
+          }
+          progress(++done, units.length, unitId, hits.length);
+        }
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        await link.close();
+      } finally {
+        await host.stop();
+      }
+      if (flags.json) {
+        console.log(JSON.stringify(hits, null, 2));
+        return;
+      }
+      for (const h of hits) {
+        const probes = Object.entries(h.probes).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(' ');
+        console.log(`unit ${String(h.unitId).padStart(3)}: ${h.model ? `${h.model} (driver ${h.driver})` : 'answers, but no driver recognises it'}  ${probes}`);
+      }
+      console.log(`${hits.length} device(s) found on ${units.length} unit id(s)`);
+    });
+}

@@ -1,0 +1,50 @@
+/**
+ * The contract between the host's bus scheduler and a transport plugin. A
+ * transport moves request PDUs to a unit id and back; the scheduler adds
+ * everything else (one request at a time per bus, pacing, retries, reconnects).
+ */
+
+/** Settings of one bus, as validated from the config's `buses[]`. */
+export interface TransportOptions {
+  host?: string;
+  port?: number;
+  /** Serial device, e.g. /dev/ttyUSB0. */
+  path?: string;
+  baud: number;
+  parity: 'none' | 'even' | 'odd';
+  dataBits: 7 | 8;
+  stopBits: 1 | 2;
+  /** How long `connect()` may take. */
+  connectTimeoutMs?: number;
+}
+
+export interface ModbusTransaction {
+  unitId: number;
+  /** Request PDU: function code and data. */
+  pdu: Buffer;
+  /** Always set: a request without a timeout can stall a bus forever. */
+  timeoutMs: number;
+}
+
+/**
+ * One physical connection (a TCP socket or a serial port) shared by every meter
+ * on a bus. The scheduler never calls `transact` again before the previous call
+ * settled.
+ */
+export interface ModbusConnection {
+  /** e.g. "modbus-tcp 192.0.2.10:502", for logs and status. */
+  readonly description: string;
+  readonly connected: boolean;
+  /** Opens the connection; throws METERHUB_ERR_MODBUS_CONNECTION on failure. */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Sends one request and resolves with the response PDU (an exception reply
+   * too: the scheduler interprets it). Rejects with METERHUB_ERR_MODBUS_TIMEOUT,
+   * _CRC, _FRAME or _CONNECTION, whose messages suggest what to check.
+   */
+  transact(transaction: ModbusTransaction): Promise<Buffer>;
+}
+
+/** Builds a connection for a bus. Registered by transport plugins under a kind such as `modbus-tcp`. */
+export type TransportFactory = (options: TransportOptions) => ModbusConnection;
