@@ -29,6 +29,15 @@ export function errorKind(err: unknown): ErrorKind {
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
+/**
+ * Sleeps until `performance.now()` reaches `target`. Node timers run off the
+ * event loop's cached clock and can fire a millisecond or two early; a meter
+ * that needs 60 ms of silence must get all of it.
+ */
+async function sleepUntil(target: number): Promise<void> {
+  for (let left = target - performance.now(); left > 0; left = target - performance.now()) await sleep(Math.ceil(left));
+}
+
 export interface BusLinkStatus {
   connected: boolean;
   description: string;
@@ -88,8 +97,7 @@ export class BusLink {
   /** Waits out the silence the previous response requires before addressing `unitId`. */
   async #pace(unitId: number): Promise<void> {
     const gap = this.timing.interRequestDelayMs + (unitId !== this.#lastUnit && this.#lastUnit !== -1 ? this.timing.unitSwitchDelayMs : 0);
-    const wait = this.#lastEnd + gap - performance.now();
-    if (wait > 0) await sleep(wait);
+    await sleepUntil(this.#lastEnd + gap);
   }
 
   /**

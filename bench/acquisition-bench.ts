@@ -1,0 +1,126 @@
+/**
+ * Acquisition benchmark: what a 9600-baud RS485 bus allows, and how close the
+ * scheduler gets. The simulator emulates the wire (8N1, 10 ms turnaround) and
+ * ignores requests sent sooner than the 60 ms silence Eastron requires, so the
+ * figures are those of a real bus, measured against baselines from the same run.
+ */
+import {
+  MeterSimulator, rtuSilenceMs, SimulatorTcpEndpoint, wireTimeMs,
+  type CompiledDriver, type Reading,
+} from '@meterhub/sdk';
+import { TcpConnection } from '../plugins/modbus-tcp/src/tcp-connection.js';
+import { BusLink, type BusTiming } from '../core/src/acquisition/bus-link.js';
+import { MeterRuntime } from '../core/src/acquisition/meter-runtime.js';
+import { AcquisitionService } from '../core/src/acquisition/acquisition-service.js';
+import { TransportRegistry } from '../core/src/acquisition/transport-registry.js';
+import type { ReadBlock } from '../core/src/acquisition/request-planner.js';
+import { createLogger } from '../core/src/logging/logger.js';
+import { builtinDriver } from '../test-support/builtin-drivers.js';
+import { report, type BenchContext } from './bench-report.js';
+
+const BAUD = 9600;
+const TURNAROUND_MS = 10;
+const SILENCE_MS = 60;
+const WIRE = { baud: BAUD, turnaroundMs: TURNAROUND_MS, minSilenceMs: SILENCE_MS };
+const TIMING: BusTiming = { responseTimeoutMs: 1500, interRequestDelayMs: SILENCE_MS, unitSwitchDelayMs: 0, afterConnectDelayMs: 0, retries: 0 };
+
+/** Wire-time lower bound of a plan: frame bytes at 9600 baud, the RTU end-of-frame gap, turnaround, and 60 ms between requests. */
+export function lowerBoundMs(plan: readonly ReadBlock[]): number {
+  const perRequest = plan.map((b) => wireTimeMs(8 + 5 + 2 * b.count, BAUD) + rtuSilenceMs(BAUD) + TURNAROUND_MS);
+  return perRequest.reduce((a, b) => a + b, 0) + Math.max(0, plan.length - 1) * SILENCE_MS;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function withSimulator<T>(driver: CompiledDriver, units: number[], gaps: 'zero-fill' | 'exception', fn: (port: number, sim: MeterSimulator) => Promise<T>): Promise<T> {
+  const sim = new MeterSimulator();
+  for (const u of units) sim.addUnit(u, driver, { gaps });
+  const ep = new SimulatorTcpEndpoint(sim, { framing: 'mbap', wire: WIRE });
+  const port = await ep.listen();
+  try {
+    return await fn(port, sim);
+  } finally {
+    await ep.close();
+    if (ep.line.violations > 0) throw new Error(`${ep.line.violations} request(s) broke the ${SILENCE_MS} ms silence`);
+  }
+}
+
+interface SnapshotFigures {
+  requests: number;
+  medianMs: number;
+  lowerBoundMs: number;
+}
+
+/** Times full snapshots of one meter through the real transport and poller. */
+async function snapshots(driver: CompiledDriver, gaps: 'zero-fill' | 'exception', perRegister: boolean, runs: number): Promise<SnapshotFigures> {
+  return withSimulator(driver, [1], gaps, async (port) => {
+    const link = new BusLink(new TcpConnection({ host: '127.0.0.1', port, baud: BAUD, parity: 'none', dataBits: 8, stopBits: 1 }, 'mbap'), TIMING);
+    const meter = new MeterRuntime({
+      id: 'bench', driver: driver.id, bus: 'b', unitId: 1, enabled: true, requestMode: perRegister ? 'per-register' : 'coalesce',
+      intervals: { instantMs: 1000, counterMs: 1000 },
+    }, driver, Date.now(), perRegister);
+    // One cycle first: connects, and lets an exception-mode meter teach its splits.
+    const warm = await meter.poll(link, ['instant', 'counter']);
+    if (!warm.ok) throw warm.error;
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      await new Promise((r) => setTimeout(r, SILENCE_MS));
+      const t0 = performance.now();
+      const r = await meter.poll(link, ['instant', 'counter']);
+      times.push(performance.now() - t0);
+      if (!r.ok || Object.keys(r.values).length !== driver.registers.length) throw new Error(`incomplete snapshot: ${Object.keys(r.values).length} values`);
+    }
+    await link.close();
+    const plan = meter.plan(['instant', 'counter']);
+    return { requests: plan.length, medianMs: median(times), lowerBoundMs: lowerBoundMs(plan) };
+  });
+}
+
+/** Runs the real bus scheduler with `count` SDM630s polled as fast as it can; returns the period each meter achieves. */
+async function sustainedPeriod(driver: CompiledDriver, count: number, seconds: number): Promise<{ periodMs: number; perMeterLowerBoundMs: number }> {
+  const units = Array.from({ length: count }, (_, i) => i + 1);
+  return withSimulator(driver, units, 'zero-fill', async (port) => {
+    const transports = new TransportRegistry();
+    transports.register('modbus-tcp', (o) => new TcpConnection(o, 'mbap'), 'bench');
+    const readings: Reading[] = [];
+    const service = new AcquisitionService({ drivers: { get: () => driver }, transports, publish: (r) => readings.push(r), log: createLogger({ level: 'silent', pretty: false }) });
+    service.start();
+    const bus = { id: 'b', transport: 'modbus-tcp' as const, host: '127.0.0.1', port, baud: BAUD, parity: 'none' as const, dataBits: 8 as const, stopBits: 1 as const,
+      afterConnectDelayMs: 0, retries: 0, interRequestDelayMs: SILENCE_MS, unitSwitchDelayMs: 0, responseTimeoutMs: 1500 };
+    const meters = units.map((u) => ({ id: `m${u}`, driver: driver.id, bus: 'b', unitId: u, enabled: true, requestMode: 'coalesce' as const, intervals: { instantMs: 100, counterMs: 100 } }));
+    await service.apply([bus], meters);
+    // Let every meter complete a first round, then count whole rounds.
+    while (new Set(readings.map((r) => r.meterId)).size < count) await new Promise((r) => setTimeout(r, 10));
+    const start = readings.length;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const elapsed = performance.now() - t0;
+    const rounds = (readings.length - start) / count;
+    await service.stop();
+    const plan = new MeterRuntime(meters[0]!, driver, Date.now()).plan(['instant', 'counter']);
+    return { periodMs: elapsed / rounds, perMeterLowerBoundMs: lowerBoundMs(plan) + SILENCE_MS };
+  });
+}
+
+export async function acquisitionBench(ctx: BenchContext): Promise<void> {
+  const runs = ctx.smoke ? 2 : 5;
+  for (const [id, gaps] of [['sdm630', 'zero-fill'], ['sdm230', 'zero-fill'], ['sdm630', 'exception']] as const) {
+    const driver = builtinDriver(id);
+    const label = `${id} (${gaps})`;
+    const coalesced = await snapshots(driver, gaps, false, runs);
+    const single = await snapshots(driver, gaps, true, ctx.smoke ? 1 : 2);
+    const speedup = single.medianMs / coalesced.medianMs;
+    const theoretical = single.lowerBoundMs / coalesced.lowerBoundMs;
+    report(ctx, `${label}: requests per full snapshot`, `${coalesced.requests}`, `one request per measurement: ${single.requests}`,
+      `${(single.requests / coalesced.requests).toFixed(1)}x fewer`, gaps === 'zero-fill' && id === 'sdm630' ? coalesced.requests <= 4 : true);
+    report(ctx, `${label}: time per full snapshot`, `${coalesced.medianMs.toFixed(0)} ms`, `wire-time lower bound ${coalesced.lowerBoundMs.toFixed(0)} ms`,
+      `${(coalesced.medianMs / coalesced.lowerBoundMs).toFixed(3)}x the bound (target <= 1.15x)`, coalesced.medianMs <= 1.15 * coalesced.lowerBoundMs);
+    const speedTarget = id === 'sdm630' && gaps === 'zero-fill' ? speedup >= 7.5 : speedup >= 0.85 * theoretical;
+    report(ctx, `${label}: speed-up over one request per measurement`, `${speedup.toFixed(2)}x`, `per-measurement snapshot ${single.medianMs.toFixed(0)} ms`,
+      `${((speedup / theoretical) * 100).toFixed(0)}% of the ${theoretical.toFixed(2)}x the request counts allow (target ${id === 'sdm630' && gaps === 'zero-fill' ? '>= 7.5x' : '>= 85%'})`, speedTarget);
+  }
+  const eight = await sustainedPeriod(builtinDriver('sdm630'), 8, ctx.smoke ? 6 : 20);
+  const bound = 8 * eight.perMeterLowerBoundMs;
+  report(ctx, '8 x SDM630 on one 9600-baud bus: shortest sustainable poll period', `${(eight.periodMs / 1000).toFixed(2)} s`,
+    `wire-time lower bound ${(bound / 1000).toFixed(2)} s`, `${(eight.periodMs / bound).toFixed(3)}x the bound`, eight.periodMs <= 1.15 * bound);
+}

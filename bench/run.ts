@@ -1,0 +1,15 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- --smoke` is the short
+ * run CI uses. Absolute times vary on shared machines; the ratios to baselines
+ * measured in the same run are what the targets are about. A missed target
+ * fails the full run; the smoke run only reports.
+ */
+import { acquisitionBench } from './acquisition-bench.js';
+import type { BenchContext } from './bench-report.js';
+
+const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
+console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
+console.log('== acquisition: 9600 baud 8N1, 10 ms turnaround, 60 ms silence between requests');
+await acquisitionBench(ctx);
+console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
+process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);
