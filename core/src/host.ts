@@ -29,6 +29,8 @@ export interface HostOptions {
   builtins?: readonly string[];
   /** Overrides `demo` from the config. */
   demo?: boolean;
+  /** `check` loads and validates only (no demo simulator); `serve` (default) is for running. */
+  mode?: 'serve' | 'check';
   /**
    * Set the logger's level from `log.level` of the config. Defaults to true only
    * when the host creates its own logger: a caller that passes one keeps its level.
@@ -111,7 +113,7 @@ export class Host {
     if (this.options.demo !== undefined) effective = { ...effective, demo: this.options.demo };
     const { config: withEnv, sources } = applyEnvOverrides(effective, env);
     if (withEnv['demo'] === true && !this.demo) {
-      this.demo = await startDemo(this.drivers, this.log);
+      this.demo = await startDemo(this.drivers, this.log, this.options.mode !== 'check');
       withEnv['buses'] = [...((withEnv['buses'] as unknown[] | undefined) ?? []), ...this.demo.buses];
       withEnv['meters'] = [...((withEnv['meters'] as unknown[] | undefined) ?? []), ...this.demo.meters];
     }

@@ -17,7 +17,7 @@ const DEMO_PORT = 5020;
  * loopback Modbus TCP port (5020, or any free one), polled through the real TCP
  * transport like hardware would be. `mbpoll -p 5020 127.0.0.1` can read them too.
  */
-export async function startDemo(drivers: DriverRegistry, log: Logger): Promise<DemoSetup> {
+export async function startDemo(drivers: DriverRegistry, log: Logger, listen = true): Promise<DemoSetup> {
   const sim = new MeterSimulator();
   const meters: Array<Record<string, unknown>> = [];
   for (const [unitId, driverId] of [[1, 'sdm230'], [2, 'sdm630']] as const) {
@@ -33,6 +33,9 @@ export async function startDemo(drivers: DriverRegistry, log: Logger): Promise<D
       intervals: { instantMs: 1000, counterMs: 10000 },
     });
   }
+  const bus = (port: number) => [{ id: 'demo', transport: 'modbus-tcp', host: '127.0.0.1', port }];
+  // Checking a config (validate, config schema) must not open servers.
+  if (!listen) return { port: DEMO_PORT, buses: bus(DEMO_PORT), meters, close: async () => undefined };
   let endpoint = new SimulatorTcpEndpoint(sim, { framing: 'mbap', host: '127.0.0.1', port: DEMO_PORT });
   try {
     await endpoint.listen();
@@ -43,7 +46,7 @@ export async function startDemo(drivers: DriverRegistry, log: Logger): Promise<D
   log.info({ port: endpoint.port, meters: meters.map((m) => m.id) }, `demo: simulated SDM230 (unit 1) and SDM630 (unit 2) on modbus-tcp 127.0.0.1:${endpoint.port}`);
   return {
     port: endpoint.port,
-    buses: [{ id: 'demo', transport: 'modbus-tcp', host: '127.0.0.1', port: endpoint.port }],
+    buses: bus(endpoint.port),
     meters,
     close: () => endpoint.close(),
   };

@@ -6,11 +6,14 @@ export interface GlobalOptions {
   config?: string;
 }
 
-/** Builds a host from the CLI's global options and the process environment. */
-export function hostFromCli(global: GlobalOptions, extra: Partial<HostOptions> = {}, quiet = false): Host {
+/**
+ * Builds a host from the CLI's global options and the process environment.
+ * `tool` hosts (validate, drivers, read …) log only warnings and open no servers.
+ */
+export function hostFromCli(global: GlobalOptions, extra: Partial<HostOptions> = {}, tool = false): Host {
   const cwd = process.cwd();
   const configPath = locateConfig(global.config, process.env, cwd);
   const pretty = process.stdout.isTTY;
-  const logger = createLogger({ level: quiet ? 'warn' : 'info', pretty });
-  return new Host({ ...(configPath ? { configPath } : {}), cwd, logger, applyConfigLogLevel: !quiet, ...extra });
+  const logger = createLogger({ level: tool ? 'warn' : 'info', pretty });
+  return new Host({ ...(configPath ? { configPath } : {}), cwd, logger, applyConfigLogLevel: !tool, mode: tool ? 'check' : 'serve', ...extra });
 }
