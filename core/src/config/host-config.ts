@@ -1,17 +1,12 @@
 /** The validated, frozen configuration as the host and plugins see it. */
+import type { TransportOptions } from '@meterhub/sdk';
 
 export type TransportKind = 'modbus-tcp' | 'rtu-over-tcp' | 'rtu';
 
-export interface BusConfig {
+/** A bus: what the transport needs to connect, plus the scheduler's timing. */
+export interface BusConfig extends TransportOptions {
   id: string;
   transport: TransportKind;
-  host?: string;
-  port?: number;
-  path?: string;
-  baud: number;
-  parity: 'none' | 'even' | 'odd';
-  dataBits: 7 | 8;
-  stopBits: 1 | 2;
   responseTimeoutMs?: number;
   interRequestDelayMs?: number;
   unitSwitchDelayMs?: number;

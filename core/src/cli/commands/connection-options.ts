@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MeterhubError, type TransportOptions } from '@meterhub/sdk';
+import { MeterhubError } from '@meterhub/sdk';
 import type { BusConfig } from '../../config/host-config.js';
 import type { Host } from '../../host.js';
 import { BusLink } from '../../acquisition/bus-link.js';
@@ -54,9 +54,5 @@ export function busFromFlags(flags: ConnectionFlags): BusConfig {
 export function openLink(host: Host, bus: BusConfig, drivers: readonly CompiledDriver[]): BusLink {
   const factory = host.transports.get(bus.transport);
   if (!factory) throw new MeterhubError('METERHUB_ERR_PLUGIN_NOT_FOUND', `no transport "${bus.transport}" is loaded; available: ${host.transports.kinds().join(', ')}`);
-  const options: TransportOptions = { baud: bus.baud, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits };
-  if (bus.host) options.host = bus.host;
-  if (bus.port) options.port = bus.port;
-  if (bus.path) options.path = bus.path;
-  return new BusLink(factory(options), resolveTiming(bus, drivers));
+  return new BusLink(factory(bus), resolveTiming(bus, drivers));
 }
