@@ -16,6 +16,7 @@ import { ReadingsBus } from './readings/readings-bus.js';
 import { AcquisitionService, type AcquisitionStatus } from './acquisition/acquisition-service.js';
 import { TransportRegistry } from './acquisition/transport-registry.js';
 import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulator.js';
+import { StorageService, storageSettings } from './storage/storage-service.js';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -49,6 +50,7 @@ export interface HostStatus {
   discoveryProblems: DiscoveryProblem[];
   plugins: ReturnType<PluginLifecycle['reports']>;
   acquisition: AcquisitionStatus;
+  storage: Record<string, unknown> | null;
 }
 
 const VERSION = '0.1.0';
@@ -64,6 +66,7 @@ export class Host {
   readonly drivers = new DriverRegistry();
   readonly transports = new TransportRegistry();
   acquisition: AcquisitionService | undefined;
+  storage: StorageService | undefined;
   log: Logger;
   config!: Readonly<HostConfig>;
   source!: ConfigSource;
@@ -148,6 +151,11 @@ export class Host {
     if (!this.config) await this.prepare();
     this.#startedAt = Date.now();
     await mkdir(this.dataDir, { recursive: true });
+    this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }));
+    await this.storage.syncConfigMeters(this.config.meters);
+    this.storage.startJobs();
+    const storage = this.storage;
+    this.bus.subscribe((r) => storage.offer(r));
     await this.plugins.startAll(this.config, this.pluginConfigProblems);
     this.acquisition = new AcquisitionService({
       drivers: this.drivers,
@@ -183,6 +191,8 @@ export class Host {
       // Buses first: their connections come from transport plugins.
       await this.acquisition?.stop();
       await this.plugins?.stopAll();
+      // Last: every reading taken so far is written before the process ends.
+      await this.storage?.close().catch((err: unknown) => this.log.error({ err: String(err) }, 'closing storage failed'));
       await this.demo?.close();
       await this.http?.close();
       this.log.info('stopped');
@@ -202,6 +212,7 @@ export class Host {
       discoveryProblems: this.discoveryProblems,
       plugins: this.plugins?.reports() ?? [],
       acquisition: this.acquisition?.status() ?? { buses: [], meters: [] },
+      storage: this.storage?.status() ?? null,
     };
   }
 }

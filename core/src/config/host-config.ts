@@ -46,6 +46,9 @@ export interface HostConfig {
     filename?: string;
     url?: string;
     connection?: { host?: string; port?: number; database?: string; user?: string; password?: string };
+    retention: { rawDays: number | null; minuteDays: number | null; hourDays: number | null; dayDays: number | null };
+    ingest: { maxBatch: number; maxDelayMs: number; maxPending: number };
+    spoolMaxRows: number;
   };
   buses: BusConfig[];
   meters: MeterConfig[];

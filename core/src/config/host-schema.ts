@@ -142,6 +142,32 @@ export const HOST_SCHEMA = {
             password: { type: 'string' },
           },
         },
+        retention: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Days to keep per resolution; null keeps forever.',
+          properties: {
+            rawDays: { type: ['integer', 'null'], minimum: 1, default: 30 },
+            minuteDays: { type: ['integer', 'null'], minimum: 1, default: 365 },
+            hourDays: { type: ['integer', 'null'], minimum: 1, default: null },
+            dayDays: { type: ['integer', 'null'], minimum: 1, default: null },
+          },
+        },
+        ingest: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            maxBatch: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Readings per transaction.' },
+            maxDelayMs: { type: 'integer', minimum: 1, maximum: 60000, default: 250, description: 'Longest a reading waits for its batch.' },
+            maxPending: { type: 'integer', minimum: 1, default: 50000, description: 'Readings in memory before producers wait.' },
+          },
+        },
+        spoolMaxRows: {
+          type: 'integer', minimum: 1000, default: 2000000,
+          description: 'Readings the on-disk spool holds while the database is unreachable; beyond it the oldest are dropped.',
+        },
       },
     },
     buses: { type: 'array', default: [], items: BUS_SCHEMA },

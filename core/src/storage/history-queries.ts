@@ -1,0 +1,145 @@
+import { MeterhubError } from '@meterhub/sdk';
+import type { MeasurementCodes } from './measurement-codes.js';
+import { forEachPacked } from './packed-values.js';
+import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
+import { combine, unpackAggregates, type CounterAggregate, type InstantAggregate } from './rollups.js';
+import { isValidTimeZone, isoInZone, nextPeriod, offsetAt, startOfPeriod, type Period } from './time-zones.js';
+
+/** The most rows one query reads; asking for more gets `truncated: true`. */
+export const MAX_ROWS = 100_000;
+
+export interface HistoryRequest {
+  meterRef: number;
+  family: Family;
+  from: number;
+  to: number;
+  resolution: 'auto' | 'raw' | Resolution;
+  /** Roughly how many points the caller wants (auto resolution); default 1000. */
+  points?: number;
+  measurements?: readonly string[];
+}
+
+export interface HistoryPoint {
+  ts: number;
+  /** Raw value, or the bucket mean (instant values) or last value (counters). */
+  values: Record<string, number>;
+  min?: Record<string, number>;
+  max?: Record<string, number>;
+  /** Counters: consumption within the bucket. */
+  delta?: Record<string, number>;
+}
+
+export interface HistoryResult {
+  resolution: 'raw' | Resolution;
+  points: HistoryPoint[];
+  truncated: boolean;
+}
+
+/** The coarsest resolution that still gives `points` buckets over the span; raw when none does. */
+export function chooseResolution(from: number, to: number, points: number): 'raw' | Resolution {
+  for (const r of ['1d', '1h', '1m'] as const) if ((to - from) / RESOLUTIONS[r].ms >= points) return r;
+  return 'raw';
+}
+
+function rawPoint(row: PackedRow, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint {
+  const values: Record<string, number> = {};
+  forEachPacked(row.data, (code, v) => {
+    const id = codes.id(code);
+    if (id && (!wanted || wanted.has(id))) values[id] = v;
+  });
+  return { ts: row.ts, values };
+}
+
+function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackAggregates>, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint {
+  const p: HistoryPoint = family === 'power' ? { ts, values: {}, min: {}, max: {} } : { ts, values: {}, delta: {} };
+  for (const [code, a] of aggs) {
+    const id = codes.id(code);
+    if (!id || (wanted && !wanted.has(id))) continue;
+    if (family === 'power') {
+      const i = a as InstantAggregate;
+      p.values[id] = i.sum / i.count;
+      p.min![id] = i.min;
+      p.max![id] = i.max;
+    } else {
+      const c = a as CounterAggregate;
+      p.values[id] = c.last;
+      p.delta![id] = c.delta;
+    }
+  }
+  return p;
+}
+
+/**
+ * History of one meter: raw rows or rollups, then, when that is still many
+ * more rows than asked for, grouped into about `points` buckets aligned to the
+ * resolution (a year of hourly rollups for 1000 points becomes 9-hour buckets).
+ */
+export async function queryHistory(store: ReadingStore, codes: MeasurementCodes, req: HistoryRequest): Promise<HistoryResult> {
+  const points = req.points ?? 1000;
+  const resolution = req.resolution === 'auto' ? chooseResolution(req.from, req.to, points) : req.resolution;
+  const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
+  if (resolution === 'raw') {
+    const rows = await store.raw(req.family, req.meterRef, req.from, req.to, MAX_ROWS + 1);
+    return { resolution, points: rows.slice(0, MAX_ROWS).map((r) => rawPoint(r, codes, wanted)), truncated: rows.length > MAX_ROWS };
+  }
+  const rows = await store.rollups(req.family, req.meterRef, resolution, req.from, req.to, MAX_ROWS + 1);
+  const truncated = rows.length > MAX_ROWS;
+  const used = rows.slice(0, MAX_ROWS);
+  const step = RESOLUTIONS[resolution].ms;
+  const groupWidth = req.resolution === 'auto' && used.length > points * 1.5 ? Math.ceil((req.to - req.from) / points / step) * step : step;
+  if (groupWidth === step) {
+    return { resolution, truncated, points: used.map((r) => rollupPoint(req.family, r.ts, unpackAggregates(req.family, r.data), codes, wanted)) };
+  }
+  const groups = new Map<number, ReturnType<typeof unpackAggregates>[]>();
+  for (const r of used) {
+    const g = req.from + Math.floor((r.ts - req.from) / groupWidth) * groupWidth;
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(unpackAggregates(req.family, r.data));
+  }
+  return {
+    resolution,
+    truncated,
+    points: [...groups].map(([ts, parts]) => rollupPoint(req.family, ts, combine(req.family, parts), codes, wanted)),
+  };
+}
+
+export interface ConsumptionPeriod {
+  start: string;
+  end: string;
+  startMs: number;
+  /** Consumption (counter increase) per counter measurement within the period. */
+  values: Record<string, number>;
+}
+
+/**
+ * Consumption per local day, week or month, DST-correct: hourly rollups are
+ * summed between local period boundaries (a spring-forward day has 23 hours).
+ * Zones with a non-whole-hour offset are summed from minute rollups.
+ */
+export async function queryConsumption(
+  store: ReadingStore, codes: MeasurementCodes,
+  req: { meterRef: number; period: Period; tz: string; from: number; to: number; measurements?: readonly string[] },
+): Promise<ConsumptionPeriod[]> {
+  if (!isValidTimeZone(req.tz)) throw new MeterhubError('METERHUB_ERR_CONFIG_INVALID', `unknown time zone "${req.tz}"`, { details: [{ path: 'tz', message: `unknown time zone "${req.tz}"` }] });
+  const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
+  const first = startOfPeriod(req.from, req.period, req.tz);
+  const wholeHours = [first, req.to].every((t) => offsetAt(t, req.tz) % RESOLUTIONS['1h'].ms === 0);
+  const resolution: Resolution = wholeHours ? '1h' : '1m';
+  const rows = await store.rollups('energy', req.meterRef, resolution, first, req.to, MAX_ROWS);
+  const out: ConsumptionPeriod[] = [];
+  let i = 0;
+  for (let start = first; start < req.to; start = nextPeriod(start, req.period, req.tz)) {
+    const end = nextPeriod(start, req.period, req.tz);
+    const values: Record<string, number> = {};
+    for (; i < rows.length && rows[i]!.ts < end; i++) {
+      for (const [code, a] of unpackAggregates('energy', rows[i]!.data)) {
+        const id = codes.id(code);
+        if (id && (!wanted || wanted.has(id))) values[id] = (values[id] ?? 0) + (a as CounterAggregate).delta;
+      }
+    }
+    out.push({ start: isoInZone(start, req.tz), end: isoInZone(end, req.tz), startMs: start, values });
+    if (out.length > 5000) break;
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+import { describeError, getMeasurement } from '@meterhub/sdk';
+import type { Logger } from '../logging/logger.js';
+import type { IngestSpool, SpooledReading } from './ingest-spool.js';
+import type { MeasurementCodes } from './measurement-codes.js';
+import { packValues } from './packed-values.js';
+import type { Family, WriteBatch } from './reading-store.js';
+
+export type IngestOutcome = 'stored' | 'spooled';
+
+export interface IngestOptions {
+  /** Readings per database transaction. */
+  maxBatch: number;
+  /** Longest a reading waits for its batch to fill. */
+  maxDelayMs: number;
+  /** Readings held in memory before producers are made to wait (or spilled to the spool). */
+  maxPending: number;
+}
+
+interface Pending {
+  reading: SpooledReading;
+  resolve?: (o: IngestOutcome) => void;
+  reject?: (err: unknown) => void;
+}
+
+/**
+ * The one path into storage, for the bus scheduler and REST submissions alike.
+ * Readings are batched by size and by time, each batch is one transaction, and
+ * a reading counts as taken only once its batch committed (or, while the
+ * database is unreachable, once it is in the on-disk spool). Memory stays
+ * bounded: producers wait when too much is pending.
+ */
+export class IngestQueue {
+  #pending: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #waiters: Array<() => void> = [];
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+  stored = 0;
+  spooled = 0;
+  lastError: { message: string; at: string } | null = null;
+
+  constructor(
+    private readonly write: (batches: WriteBatch[]) => Promise<void>,
+    private readonly codes: MeasurementCodes,
+    private readonly spool: IngestSpool,
+    private readonly opts: IngestOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Queues a reading; resolves once it is committed (or spooled). Waits while the queue is full. */
+  async enqueue(reading: SpooledReading): Promise<IngestOutcome> {
+    while (this.#pending.length >= this.opts.maxPending && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      this.#pending.push({ reading, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Queues a reading without waiting, for the synchronous readings bus. When the
+   * queue is full the reading goes straight to the on-disk spool rather than
+   * growing memory.
+   */
+  offer(reading: SpooledReading): void {
+    if (this.#pending.length >= this.opts.maxPending) {
+      this.spool.append([reading]);
+      this.spooled++;
+      this.#scheduleDrain(0);
+      return;
+    }
+    this.#pending.push({ reading });
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#pending.length >= this.opts.maxBatch) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.flush();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.opts.maxDelayMs);
+    }
+  }
+
+  /** Turns readings into one batch per family, packed with this database's measurement codes. */
+  async #toBatches(readings: readonly SpooledReading[]): Promise<WriteBatch[]> {
+    await this.codes.ensure(readings.flatMap((r) => Object.keys(r.values)));
+    const byFamily: Record<Family, WriteBatch> = { power: { family: 'power', rows: [] }, energy: { family: 'energy', rows: [] } };
+    for (const r of readings) {
+      const split: Record<Family, Array<[number, number]>> = { power: [], energy: [] };
+      for (const [id, v] of Object.entries(r.values)) {
+        const family = getMeasurement(id)?.family ?? 'power';
+        split[family].push([this.codes.code(id)!, v]);
+      }
+      for (const f of ['power', 'energy'] as const) {
+        if (split[f].length) byFamily[f].rows.push({ meterRef: r.meterRef, ts: r.ts, data: packValues(split[f].sort((a, b) => a[0] - b[0])) });
+      }
+    }
+    return [byFamily.power, byFamily.energy].filter((b) => b.rows.length > 0);
+  }
+
+  /** Writes everything pending; serialised with the other writers (rollups, drains). */
+  flush(): Promise<void> {
+    return this.serial(async () => {
+      while (this.#pending.length > 0) {
+        const items = this.#pending.splice(0, this.opts.maxBatch);
+        this.#wake();
+        const readings = items.map((i) => i.reading);
+        try {
+          await this.write(await this.#toBatches(readings));
+          this.stored += readings.length;
+          items.forEach((i) => i.resolve?.('stored'));
+        } catch (err) {
+          this.#noteError(err);
+          try {
+            this.spool.append(readings);
+            this.spooled += readings.length;
+            items.forEach((i) => i.resolve?.('spooled'));
+            this.#scheduleDrain(1000);
+          } catch (spoolErr) {
+            items.forEach((i) => i.reject?.(spoolErr));
+            this.log.error({ err: describeError(spoolErr), readings: readings.length }, 'readings lost: neither the database nor the spool took them');
+          }
+          return;
+        }
+      }
+      await this.#drainSpool();
+    });
+  }
+
+  #noteError(err: unknown): void {
+    const message = describeError(err);
+    if (this.lastError?.message !== message) this.log.warn({ err: message }, 'database write failed; readings go to the spool until it is back');
+    this.lastError = { message, at: new Date().toISOString() };
+  }
+
+  /** Moves spooled readings into the database, oldest first, while it accepts them. */
+  async #drainSpool(): Promise<void> {
+    for (;;) {
+      const { upTo, readings } = this.spool.peek(this.opts.maxBatch);
+      if (readings.length === 0) return;
+      try {
+        await this.write(await this.#toBatches(readings));
+      } catch (err) {
+        this.#noteError(err);
+        this.#scheduleDrain(2000);
+        return;
+      }
+      this.spool.remove(upTo);
+      this.stored += readings.length;
+      if (this.spool.size === 0) this.log.info('spool drained: the database has every reading');
+    }
+  }
+
+  #scheduleDrain(ms: number): void {
+    if (this.#retry || this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      void this.flush();
+    }, ms);
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    waiters.forEach((w) => w());
+  }
+
+  /** Runs `fn` after every write already queued: one writer at a time. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn);
+    this.#chain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /** Flushes what is pending and stops retrying. */
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.flush();
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#wake();
+  }
+}

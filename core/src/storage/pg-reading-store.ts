@@ -1,0 +1,110 @@
+import type { Knex } from 'knex';
+import pg from 'pg';
+import { mergePacked } from './packed-values.js';
+import {
+  dirtyMinutes, RESOLUTIONS, rawTable, rollupTable,
+  type DirtyMinute, type Family, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
+} from './reading-store.js';
+
+// BIGINT columns hold epoch milliseconds, well inside Number's exact range.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+type Row = { meter_ref: number; ts: number; data: Buffer };
+const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: Number(r.ts), data: r.data });
+/** Rows per INSERT statement: 3 parameters each, far below PostgreSQL's 65535. */
+const CHUNK = 4000;
+
+/**
+ * Readings on PostgreSQL: multi-row inserts with ON CONFLICT DO NOTHING
+ * RETURNING, so one round trip per chunk tells which rows already existed;
+ * only those are read back and merged.
+ */
+export class PgReadingStore implements ReadingStore {
+  readonly engine = 'postgres' as const;
+
+  constructor(private readonly knex: Knex) {}
+
+  async write(batches: readonly WriteBatch[]): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      for (const b of batches) {
+        const t = rawTable(b.family);
+        for (let i = 0; i < b.rows.length; i += CHUNK) {
+          const chunk = b.rows.slice(i, i + CHUNK);
+          const inserted = await trx.raw(
+            `INSERT INTO ${t} (meter_ref, ts, data) VALUES ${chunk.map(() => '(?, ?, ?)').join(',')} ON CONFLICT DO NOTHING RETURNING meter_ref, ts`,
+            chunk.flatMap((r) => [r.meterRef, r.ts, r.data]),
+          ) as { rows: Array<{ meter_ref: number; ts: number }> };
+          if (inserted.rows.length === chunk.length) continue;
+          const fresh = new Set(inserted.rows.map((r) => `${r.meter_ref}:${Number(r.ts)}`));
+          for (const row of chunk.filter((r) => !fresh.has(`${r.meterRef}:${r.ts}`))) {
+            const stored = await trx.raw(`SELECT data FROM ${t} WHERE meter_ref = ? AND ts = ? FOR UPDATE`, [row.meterRef, row.ts]) as { rows: Array<{ data: Buffer }> };
+            await trx.raw(`UPDATE ${t} SET data = ? WHERE meter_ref = ? AND ts = ?`, [mergePacked(stored.rows[0]!.data, row.data), row.meterRef, row.ts]);
+          }
+        }
+      }
+      const dirty = dirtyMinutes(batches);
+      for (let i = 0; i < dirty.length; i += CHUNK) {
+        const chunk = dirty.slice(i, i + CHUNK);
+        await trx.raw(`INSERT INTO rollup_dirty (meter_ref, minute) VALUES ${chunk.map(() => '(?, ?)').join(',')} ON CONFLICT DO NOTHING`,
+          chunk.flatMap((d) => [d.meterRef, d.minute]));
+      }
+    });
+  }
+
+  async #rows(sql: string, bindings: readonly unknown[]): Promise<PackedRow[]> {
+    const result = await this.knex.raw(sql, bindings as Knex.RawBinding[]) as { rows: Row[] };
+    return result.rows.map(toPacked);
+  }
+
+  raw(family: Family, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]> {
+    return this.#rows(`SELECT meter_ref, ts, data FROM ${rawTable(family)} WHERE meter_ref = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`, [meterRef, from, to, limit]);
+  }
+
+  async lastBefore(family: Family, meterRef: number, ts: number): Promise<PackedRow | undefined> {
+    return (await this.#rows(`SELECT meter_ref, ts, data FROM ${rawTable(family)} WHERE meter_ref = ? AND ts < ? ORDER BY ts DESC LIMIT 1`, [meterRef, ts]))[0];
+  }
+
+  latest(family: Family): Promise<PackedRow[]> {
+    return this.#rows(`SELECT DISTINCT ON (meter_ref) meter_ref, ts, data FROM ${rawTable(family)} ORDER BY meter_ref, ts DESC`, []);
+  }
+
+  rollups(family: Family, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]> {
+    return this.#rows(`SELECT meter_ref, bucket AS ts, data FROM ${rollupTable(family)} WHERE meter_ref = ? AND resolution = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`,
+      [meterRef, RESOLUTIONS[resolution].code, from, to, limit]);
+  }
+
+  async writeRollups(family: Family, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
+    const code = RESOLUTIONS[resolution].code;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      await this.knex.raw(
+        `INSERT INTO ${rollupTable(family)} (meter_ref, resolution, bucket, data) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(',')}
+         ON CONFLICT (meter_ref, resolution, bucket) DO UPDATE SET data = excluded.data`,
+        chunk.flatMap((r) => [r.meterRef, code, r.ts, r.data]),
+      );
+    }
+  }
+
+  async dirty(limit: number): Promise<DirtyMinute[]> {
+    const result = await this.knex.raw('SELECT meter_ref, minute FROM rollup_dirty ORDER BY meter_ref, minute LIMIT ?', [limit]) as { rows: Array<{ meter_ref: number; minute: number }> };
+    return result.rows.map((r) => ({ meterRef: r.meter_ref, minute: Number(r.minute) }));
+  }
+
+  async clearDirty(minutes: readonly DirtyMinute[]): Promise<void> {
+    for (let i = 0; i < minutes.length; i += CHUNK) {
+      const chunk = minutes.slice(i, i + CHUNK);
+      await this.knex.raw(`DELETE FROM rollup_dirty WHERE (meter_ref, minute) IN (${chunk.map(() => '(?, ?)').join(',')})`, chunk.flatMap((m) => [m.meterRef, m.minute]));
+    }
+  }
+
+  async deleteBefore(family: Family, resolution: Resolution | 'raw', before: number): Promise<number> {
+    const result = resolution === 'raw'
+      ? await this.knex.raw(`DELETE FROM ${rawTable(family)} WHERE ts < ?`, [before])
+      : await this.knex.raw(`DELETE FROM ${rollupTable(family)} WHERE resolution = ? AND bucket < ?`, [RESOLUTIONS[resolution].code, before]);
+    return (result as { rowCount: number }).rowCount;
+  }
+
+  async close(): Promise<void> {
+    // The knex pool is owned and destroyed by the storage service.
+  }
+}

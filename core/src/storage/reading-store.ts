@@ -1,0 +1,81 @@
+import type { Engine } from './knex-factory.js';
+
+/** The old system's two reading tables: instantaneous values and energy counters. */
+export type Family = 'power' | 'energy';
+export const FAMILIES: readonly Family[] = ['power', 'energy'];
+
+/** Rollup resolutions and their bucket width; the code is what the tables store. */
+export const RESOLUTIONS = {
+  '1m': { code: 1, ms: 60_000 },
+  '1h': { code: 2, ms: 3_600_000 },
+  '1d': { code: 3, ms: 86_400_000 },
+} as const;
+export type Resolution = keyof typeof RESOLUTIONS;
+
+/** One stored row: a meter, a timestamp (epoch ms; a bucket start for rollups) and packed values. */
+export interface PackedRow {
+  meterRef: number;
+  ts: number;
+  data: Buffer;
+}
+
+export interface WriteBatch {
+  family: Family;
+  rows: PackedRow[];
+}
+
+/** A minute whose rollups must be recomputed. */
+export interface DirtyMinute {
+  meterRef: number;
+  minute: number;
+}
+
+/**
+ * Engine-specific access to the readings and rollup tables. Everything above it
+ * (ingest, rollups, queries) is shared by SQLite and PostgreSQL.
+ */
+export interface ReadingStore {
+  readonly engine: Engine;
+  /**
+   * Inserts rows; a row whose (meter, ts) exists is merged (new values replace,
+   * others are kept). Marks the touched minutes dirty. One transaction: all or
+   * nothing.
+   */
+  write(batches: readonly WriteBatch[]): Promise<void>;
+  /** Rows with from <= ts < to, oldest first, at most `limit`. */
+  raw(family: Family, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]>;
+  /** The newest row strictly before `ts`: the counter value a bucket's delta starts from. */
+  lastBefore(family: Family, meterRef: number, ts: number): Promise<PackedRow | undefined>;
+  /** The newest row of every meter. */
+  latest(family: Family): Promise<PackedRow[]>;
+  rollups(family: Family, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]>;
+  /** Upserts rollup rows (replacing what was there). */
+  writeRollups(family: Family, resolution: Resolution, rows: readonly PackedRow[]): Promise<void>;
+  dirty(limit: number): Promise<DirtyMinute[]>;
+  clearDirty(minutes: readonly DirtyMinute[]): Promise<void>;
+  /** Deletes rows older than `before` from the raw table or one resolution's rollups; returns the count. */
+  deleteBefore(family: Family, resolution: Resolution | 'raw', before: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const rawTable = (f: Family) => `readings_${f}`;
+export const rollupTable = (f: Family) => `rollups_${f}`;
+export const minuteOf = (ts: number) => ts - (((ts % 60_000) + 60_000) % 60_000);
+
+/**
+ * The minutes a batch touches. An energy row also dirties the next minute: its
+ * delta starts from this row's value, which matters when history arrives out of
+ * order.
+ */
+export function dirtyMinutes(batches: readonly WriteBatch[]): DirtyMinute[] {
+  const seen = new Map<string, DirtyMinute>();
+  const add = (meterRef: number, minute: number) => seen.set(`${meterRef}:${minute}`, { meterRef, minute });
+  for (const b of batches) {
+    for (const r of b.rows) {
+      const m = minuteOf(r.ts);
+      add(r.meterRef, m);
+      if (b.family === 'energy') add(r.meterRef, m + 60_000);
+    }
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import { describeError, getMeasurement, MeterhubError, type Reading } from '@meterhub/sdk';
+import type { HostConfig, MeterConfig } from '../config/host-config.js';
+import type { Logger } from '../logging/logger.js';
+import { queryConsumption, queryHistory, type ConsumptionPeriod, type HistoryRequest, type HistoryResult } from './history-queries.js';
+import { IngestQueue, type IngestOutcome } from './ingest-queue.js';
+import { IngestSpool } from './ingest-spool.js';
+import { createKnex, storageTarget, type StorageTarget } from './knex-factory.js';
+import { MeasurementCodes } from './measurement-codes.js';
+import { MeterRepository } from './meter-repository.js';
+import { forEachPacked } from './packed-values.js';
+import { PgReadingStore } from './pg-reading-store.js';
+import { FAMILIES, type Family, type ReadingStore } from './reading-store.js';
+import { enforceRetention, runRollups, type RetentionPolicy } from './rollup-job.js';
+import { migrateLatest } from './schema-migrations.js';
+import { SqliteReadingStore } from './sqlite-reading-store.js';
+import type { Period } from './time-zones.js';
+
+export interface StorageSettings {
+  target: StorageTarget;
+  dataDir: string;
+  retention: RetentionPolicy;
+  ingest: { maxBatch: number; maxDelayMs: number; maxPending: number };
+  spoolMaxRows: number;
+  /** How often dirty minutes are rolled up. */
+  rollupIntervalMs: number;
+}
+
+export interface LatestValues {
+  ts: number;
+  values: Record<string, number>;
+}
+
+/** Storage settings from the validated config. */
+export function storageSettings(config: Pick<HostConfig, 'storage' | 'dataDir'>): StorageSettings {
+  const s = config.storage;
+  return {
+    target: storageTarget(config),
+    dataDir: config.dataDir,
+    retention: s.retention,
+    ingest: s.ingest,
+    spoolMaxRows: s.spoolMaxRows,
+    rollupIntervalMs: 15_000,
+  };
+}
+
+/**
+ * Everything the host stores: the schema, meters, readings with their ingest
+ * path, rollups and retention, and the queries over them. The latest reading of
+ * every meter is kept in memory and answered from there.
+ */
+export class StorageService {
+  readonly #refs = new Map<string, number>();
+  readonly #latest = new Map<number, Partial<Record<Family, LatestValues>>>();
+  #jobs: NodeJS.Timeout[] = [];
+  #closed = false;
+
+  private constructor(
+    readonly knex: Knex,
+    readonly store: ReadingStore,
+    readonly codes: MeasurementCodes,
+    readonly meters: MeterRepository,
+    readonly queue: IngestQueue,
+    readonly spool: IngestSpool,
+    private readonly settings: StorageSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens the database, brings the schema up to date and warms the latest-values cache. */
+  static async open(settings: StorageSettings, log: Logger): Promise<StorageService> {
+    const knex = createKnex(settings.target);
+    try {
+      const applied = await migrateLatest(knex);
+      if (applied.length) log.info({ migrations: applied }, 'database schema migrated');
+    } catch (err) {
+      await knex.destroy();
+      throw new MeterhubError('METERHUB_ERR_INTERNAL', `cannot open the ${settings.target.engine} database: ${describeError(err)}`, { cause: err });
+    }
+    const store: ReadingStore = settings.target.engine === 'sqlite' ? new SqliteReadingStore(settings.target.filename!) : new PgReadingStore(knex);
+    const codes = new MeasurementCodes(knex);
+    await codes.load();
+    const spool = new IngestSpool(join(settings.dataDir, 'spool', 'ingest-spool.db'), settings.spoolMaxRows);
+    const queue = new IngestQueue((b) => store.write(b), codes, spool, settings.ingest, log);
+    const service = new StorageService(knex, store, codes, new MeterRepository(knex), queue, spool, settings, log);
+    await service.#warmLatest();
+    if (spool.size > 0) {
+      log.info({ spooled: spool.size }, 'readings left in the spool from last time; writing them now');
+      void queue.flush();
+    }
+    return service;
+  }
+
+  get engine(): StorageTarget['engine'] {
+    return this.settings.target.engine;
+  }
+
+  async #warmLatest(): Promise<void> {
+    for (const m of await this.meters.list()) this.#refs.set(m.key, m.ref);
+    for (const family of FAMILIES) {
+      for (const row of await this.store.latest(family)) {
+        const values: Record<string, number> = {};
+        forEachPacked(row.data, (code, v) => {
+          const id = this.codes.id(code);
+          if (id) values[id] = v;
+        });
+        this.#latest.set(row.meterRef, { ...this.#latest.get(row.meterRef), [family]: { ts: row.ts, values } });
+      }
+    }
+  }
+
+  /** Upserts the config file's meters by their stable key. */
+  async syncConfigMeters(meters: readonly MeterConfig[]): Promise<void> {
+    for (const m of await this.meters.upsertFromConfig(meters)) this.#refs.set(m.key, m.ref);
+  }
+
+  async refOf(meterKey: string): Promise<number | undefined> {
+    let ref = this.#refs.get(meterKey);
+    if (ref === undefined) {
+      ref = (await this.meters.byKey(meterKey))?.ref;
+      if (ref !== undefined) this.#refs.set(meterKey, ref);
+    }
+    return ref;
+  }
+
+  #remember(ref: number, reading: Reading): void {
+    const entry = this.#latest.get(ref) ?? {};
+    for (const family of FAMILIES) {
+      const values = Object.fromEntries(Object.entries(reading.values).filter(([id]) => (getMeasurement(id)?.family ?? 'power') === family));
+      if (Object.keys(values).length === 0) continue;
+      const prev = entry[family];
+      if (!prev || reading.ts > prev.ts) entry[family] = { ts: reading.ts, values };
+      else if (reading.ts === prev.ts) entry[family] = { ts: prev.ts, values: { ...prev.values, ...values } };
+    }
+    this.#latest.set(ref, entry);
+  }
+
+  /**
+   * Takes a reading from the bus without waiting (the scheduler must not block);
+   * readings of meters that are not in the database are refused with a log line.
+   */
+  offer(reading: Reading): void {
+    const ref = this.#refs.get(reading.meterId);
+    if (ref === undefined) {
+      this.log.warn({ meter: reading.meterId }, 'reading for a meter that is not in the database; dropped');
+      return;
+    }
+    this.#remember(ref, reading);
+    this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values });
+  }
+
+  /** Takes a reading and resolves once it is committed (or spooled): for REST submissions. */
+  async ingest(reading: Reading): Promise<IngestOutcome> {
+    const ref = await this.refOf(reading.meterId);
+    if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${reading.meterId}"`);
+    this.#remember(ref, reading);
+    return this.queue.enqueue({ meterRef: ref, ts: reading.ts, values: reading.values });
+  }
+
+  /** The newest values of a meter, from memory. */
+  latest(meterKey: string, family: Family): LatestValues | undefined {
+    const ref = this.#refs.get(meterKey);
+    return ref === undefined ? undefined : this.#latest.get(ref)?.[family];
+  }
+
+  /** Writes pending readings and brings rollups up to date, in the writer's turn. */
+  async refresh(): Promise<void> {
+    await this.queue.flush();
+    await this.queue.serial(() => runRollups(this.store));
+  }
+
+  async history(meterKey: string, req: Omit<HistoryRequest, 'meterRef'>): Promise<HistoryResult> {
+    const ref = await this.#ref(meterKey);
+    if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
+    return queryHistory(this.store, this.codes, { ...req, meterRef: ref });
+  }
+
+  async consumption(meterKey: string, req: { period: Period; tz: string; from: number; to: number; measurements?: readonly string[] }): Promise<ConsumptionPeriod[]> {
+    const ref = await this.#ref(meterKey);
+    await this.queue.serial(() => runRollups(this.store));
+    return queryConsumption(this.store, this.codes, { ...req, meterRef: ref });
+  }
+
+  async #ref(meterKey: string): Promise<number> {
+    const ref = await this.refOf(meterKey);
+    if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${meterKey}"`);
+    return ref;
+  }
+
+  /** Runs retention now (the periodic job calls this too). */
+  retention(now = Date.now()): Promise<Record<string, number>> {
+    return this.queue.serial(() => enforceRetention(this.store, this.settings.retention, now));
+  }
+
+  /** Starts the periodic rollup and retention jobs. */
+  startJobs(): void {
+    const guard = (what: string, fn: () => Promise<unknown>) => () => {
+      fn().catch((err: unknown) => this.log.warn({ err: describeError(err) }, `${what} failed; retrying later`));
+    };
+    const rollups = setInterval(guard('rollups', () => this.queue.serial(() => runRollups(this.store))), this.settings.rollupIntervalMs);
+    const retention = setInterval(guard('retention', () => this.retention()), 3_600_000);
+    rollups.unref();
+    retention.unref();
+    this.#jobs.push(rollups, retention);
+  }
+
+  status(): Record<string, unknown> {
+    if (this.#closed) return { engine: this.engine, closed: true, stored: this.queue.stored };
+    return {
+      engine: this.engine,
+      pending: this.queue.pending,
+      stored: this.queue.stored,
+      spooled: this.spool.size,
+      spoolDropped: this.spool.dropped,
+      lastError: this.queue.lastError,
+    };
+  }
+
+  /** Flushes pending readings, rolls up, and closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#jobs.forEach(clearInterval);
+    await this.queue.close();
+    await this.queue.serial(() => runRollups(this.store)).catch(() => undefined);
+    await this.store.close();
+    this.spool.close();
+    await this.knex.destroy();
+  }
+}
