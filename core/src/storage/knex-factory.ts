@@ -37,11 +37,18 @@ export function storageTarget(config: Pick<HostConfig, 'storage' | 'dataDir'>): 
  */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'foreign_keys = ON'];
 
+/** Where knex's own warnings go (connection errors during an outage); the console by default. */
+export interface KnexLog {
+  warn(message: string): void;
+}
+
 /** Opens knex on the target. SQLite gets one connection: it has one writer anyway. */
-export function createKnex(target: StorageTarget): Knex {
+export function createKnex(target: StorageTarget, log?: KnexLog): Knex {
+  const logger = log ? { log: { warn: (m: string) => log.warn(m), error: (m: string) => log.warn(m), deprecate: () => undefined, debug: () => undefined } } : {};
   if (target.engine === 'sqlite') {
     mkdirSync(dirname(target.filename!), { recursive: true });
     return knex({
+      ...logger,
       client: 'better-sqlite3',
       connection: { filename: target.filename! },
       useNullAsDefault: true,
@@ -55,5 +62,5 @@ export function createKnex(target: StorageTarget): Knex {
       },
     });
   }
-  return knex({ client: 'pg', connection: target.connection!, pool: { min: 0, max: 5 }, acquireConnectionTimeout: 10_000 });
+  return knex({ ...logger, client: 'pg', connection: target.connection!, pool: { min: 0, max: 5 }, acquireConnectionTimeout: 10_000 });
 }

@@ -69,7 +69,8 @@ export class StorageService {
 
   /** Opens the database, brings the schema up to date and warms the latest-values cache. */
   static async open(settings: StorageSettings, log: Logger): Promise<StorageService> {
-    const knex = createKnex(settings.target);
+    // Connection errors during an outage are expected; the ingest queue reports them once.
+    const knex = createKnex(settings.target, { warn: (m) => log.debug({ knex: m }, 'database driver warning') });
     try {
       const applied = await migrateLatest(knex);
       if (applied.length) log.info({ migrations: applied }, 'database schema migrated');
