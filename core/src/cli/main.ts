@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerConfigSchema } from './commands/config-schema-command.js';
+import { registerDb } from './commands/db-command.js';
 import { registerDrivers } from './commands/drivers-command.js';
 import { registerImportLegacy } from './commands/import-legacy-command.js';
 import { registerRead } from './commands/read-command.js';
@@ -27,6 +28,7 @@ registerSimulate(program);
 registerStatus(program);
 registerRead(program);
 registerScan(program);
+registerDb(program);
 
 try {
   await program.parseAsync(process.argv);

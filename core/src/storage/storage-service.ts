@@ -15,6 +15,7 @@ import { FAMILIES, type Family, type ReadingStore } from './reading-store.js';
 import { enforceRetention, runRollups, type RetentionPolicy } from './rollup-job.js';
 import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
+import { enableTimescale } from './timescale.js';
 import type { Period } from './time-zones.js';
 
 export interface StorageSettings {
@@ -74,6 +75,10 @@ export class StorageService {
     try {
       const applied = await migrateLatest(knex);
       if (applied.length) log.info({ migrations: applied }, 'database schema migrated');
+      if (settings.target.engine === 'postgres') {
+        const timescale = await enableTimescale(knex);
+        log.info({ timescale }, timescale === 'unavailable' ? 'TimescaleDB not available: plain PostgreSQL tables' : `TimescaleDB hypertables ${timescale}`);
+      }
     } catch (err) {
       await knex.destroy();
       throw new MeterhubError('METERHUB_ERR_INTERNAL', `cannot open the ${settings.target.engine} database: ${describeError(err)}`, { cause: err });
