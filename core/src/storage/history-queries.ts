@@ -2,7 +2,7 @@ import { MeterhubError } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
 import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
-import { combine, unpackAggregates, type CounterAggregate, type InstantAggregate } from './rollups.js';
+import { unpackAggregates, type CounterAggregate, type InstantAggregate } from './rollups.js';
 import { isValidTimeZone, isoInZone, nextPeriod, offsetAt, startOfPeriod, type Period } from './time-zones.js';
 
 /** The most rows one query reads; asking for more gets `truncated: true`. */
@@ -90,18 +90,63 @@ export async function queryHistory(store: ReadingStore, codes: MeasurementCodes,
   if (groupWidth === step) {
     return { resolution, truncated, points: used.map((r) => rollupPoint(req.family, r.ts, unpackAggregates(req.family, r.data), codes, wanted)) };
   }
-  const groups = new Map<number, ReturnType<typeof unpackAggregates>[]>();
-  for (const r of used) {
-    const g = req.from + Math.floor((r.ts - req.from) / groupWidth) * groupWidth;
-    let list = groups.get(g);
-    if (!list) groups.set(g, (list = []));
-    list.push(unpackAggregates(req.family, r.data));
+  return { resolution, truncated, points: groupRollups(req.family, used, req.from, groupWidth, codes, wanted) };
+}
+
+/**
+ * Folds rollup rows into buckets of `width` straight from their blobs: one
+ * small array per bucket and measurement, no per-row maps. A year of hourly
+ * rows for ~1000 points is 8760 rows to fold.
+ */
+function groupRollups(family: Family, rows: readonly PackedRow[], from: number, width: number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
+  const n = family === 'power' ? 4 : 3;
+  const stride = 2 + 8 * n;
+  const groups = new Map<number, Map<number, Float64Array>>();
+  for (const row of rows) {
+    const g = from + Math.floor((row.ts - from) / width) * width;
+    let acc = groups.get(g);
+    if (!acc) groups.set(g, (acc = new Map()));
+    const b = row.data;
+    for (let o = 0; o + stride <= b.length; o += stride) {
+      const code = b.readUInt16BE(o);
+      const x0 = b.readDoubleBE(o + 2);
+      const x1 = b.readDoubleBE(o + 10);
+      const x2 = b.readDoubleBE(o + 18);
+      let a = acc.get(code);
+      if (!a) {
+        a = new Float64Array(n);
+        if (family === 'power') a.set([x0, x1, x2, b.readDoubleBE(o + 26)]);
+        else a.set([x0, x1, x2]);
+        acc.set(code, a);
+      } else if (family === 'power') {
+        if (x0 < a[0]!) a[0] = x0;
+        if (x1 > a[1]!) a[1] = x1;
+        a[2]! += x2;
+        a[3]! += b.readDoubleBE(o + 26);
+      } else {
+        a[1] = x1;
+        a[2]! += x2;
+      }
+    }
   }
-  return {
-    resolution,
-    truncated,
-    points: [...groups].map(([ts, parts]) => rollupPoint(req.family, ts, combine(req.family, parts), codes, wanted)),
-  };
+  const points: HistoryPoint[] = [];
+  for (const [ts, acc] of groups) {
+    const p: HistoryPoint = family === 'power' ? { ts, values: {}, min: {}, max: {} } : { ts, values: {}, delta: {} };
+    for (const [code, a] of acc) {
+      const id = codes.id(code);
+      if (!id || (wanted && !wanted.has(id))) continue;
+      if (family === 'power') {
+        p.values[id] = a[2]! / a[3]!;
+        p.min![id] = a[0]!;
+        p.max![id] = a[1]!;
+      } else {
+        p.values[id] = a[1]!;
+        p.delta![id] = a[2]!;
+      }
+    }
+    points.push(p);
+  }
+  return points;
 }
 
 export interface ConsumptionPeriod {

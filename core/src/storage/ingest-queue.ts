@@ -1,9 +1,8 @@
-import { describeError, getMeasurement } from '@meterhub/sdk';
+import { describeError } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
 import type { IngestSpool, SpooledReading } from './ingest-spool.js';
-import type { MeasurementCodes } from './measurement-codes.js';
-import { packValues } from './packed-values.js';
-import type { Family, WriteBatch } from './reading-store.js';
+import type { WriteBatch } from './reading-store.js';
+import { packWithLayout, type LayoutCache, type ValueLayout } from './value-layout.js';
 
 export type IngestOutcome = 'stored' | 'spooled';
 
@@ -18,6 +17,7 @@ export interface IngestOptions {
 
 interface Pending {
   reading: SpooledReading;
+  layout: ValueLayout;
   resolve?: (o: IngestOutcome) => void;
   reject?: (err: unknown) => void;
 }
@@ -36,13 +36,15 @@ export class IngestQueue {
   #waiters: Array<() => void> = [];
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** A flush is queued on the writer chain and has not taken its items yet. */
+  #flushQueued = false;
   stored = 0;
   spooled = 0;
   lastError: { message: string; at: string } | null = null;
 
   constructor(
     private readonly write: (batches: WriteBatch[]) => Promise<void>,
-    private readonly codes: MeasurementCodes,
+    private readonly layouts: LayoutCache,
     private readonly spool: IngestSpool,
     private readonly opts: IngestOptions,
     private readonly log: Logger,
@@ -53,10 +55,10 @@ export class IngestQueue {
   }
 
   /** Queues a reading; resolves once it is committed (or spooled). Waits while the queue is full. */
-  async enqueue(reading: SpooledReading): Promise<IngestOutcome> {
+  async enqueue(reading: SpooledReading, layout: ValueLayout = this.layouts.of(reading.values)): Promise<IngestOutcome> {
     while (this.#pending.length >= this.opts.maxPending && !this.#closed) await new Promise<void>((r) => this.#waiters.push(r));
     return new Promise<IngestOutcome>((resolve, reject) => {
-      this.#pending.push({ reading, resolve, reject });
+      this.#pending.push({ reading, layout, resolve, reject });
       this.#schedule();
     });
   }
@@ -66,14 +68,14 @@ export class IngestQueue {
    * queue is full the reading goes straight to the on-disk spool rather than
    * growing memory.
    */
-  offer(reading: SpooledReading): void {
+  offer(reading: SpooledReading, layout: ValueLayout = this.layouts.of(reading.values)): void {
     if (this.#pending.length >= this.opts.maxPending) {
       this.spool.append([reading]);
       this.spooled++;
       this.#scheduleDrain(0);
       return;
     }
-    this.#pending.push({ reading });
+    this.#pending.push({ reading, layout });
     this.#schedule();
   }
 
@@ -81,8 +83,9 @@ export class IngestQueue {
     if (this.#pending.length >= this.opts.maxBatch) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
-      void this.flush();
-    } else if (!this.#timer) {
+      // One queued flush takes everything pending when it runs; more would only queue empty work.
+      if (!this.#flushQueued) void this.flush();
+    } else if (!this.#timer && !this.#flushQueued) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         void this.flush();
@@ -91,31 +94,30 @@ export class IngestQueue {
   }
 
   /** Turns readings into one batch per family, packed with this database's measurement codes. */
-  async #toBatches(readings: readonly SpooledReading[]): Promise<WriteBatch[]> {
-    await this.codes.ensure(readings.flatMap((r) => Object.keys(r.values)));
-    const byFamily: Record<Family, WriteBatch> = { power: { family: 'power', rows: [] }, energy: { family: 'energy', rows: [] } };
-    for (const r of readings) {
-      const split: Record<Family, Array<[number, number]>> = { power: [], energy: [] };
-      for (const [id, v] of Object.entries(r.values)) {
-        const family = getMeasurement(id)?.family ?? 'power';
-        split[family].push([this.codes.code(id)!, v]);
-      }
-      for (const f of ['power', 'energy'] as const) {
-        if (split[f].length) byFamily[f].rows.push({ meterRef: r.meterRef, ts: r.ts, data: packValues(split[f].sort((a, b) => a[0] - b[0])) });
-      }
+  async #toBatches(items: ReadonlyArray<{ reading: SpooledReading; layout: ValueLayout }>): Promise<WriteBatch[]> {
+    for (const { layout } of items) if (!layout.resolved) await this.layouts.resolve(layout);
+    const power: WriteBatch = { family: 'power', rows: [] };
+    const energy: WriteBatch = { family: 'energy', rows: [] };
+    for (const { reading: r, layout: l } of items) {
+      const p = packWithLayout(r.values, l.families.power.ids, l.families.power.codes);
+      if (p) power.rows.push({ meterRef: r.meterRef, ts: r.ts, data: p });
+      const e = packWithLayout(r.values, l.families.energy.ids, l.families.energy.codes);
+      if (e) energy.rows.push({ meterRef: r.meterRef, ts: r.ts, data: e });
     }
-    return [byFamily.power, byFamily.energy].filter((b) => b.rows.length > 0);
+    return [power, energy].filter((b) => b.rows.length > 0);
   }
 
   /** Writes everything pending; serialised with the other writers (rollups, drains). */
   flush(): Promise<void> {
+    this.#flushQueued = true;
     return this.serial(async () => {
+      this.#flushQueued = false;
       while (this.#pending.length > 0) {
         const items = this.#pending.splice(0, this.opts.maxBatch);
         this.#wake();
         const readings = items.map((i) => i.reading);
         try {
-          await this.write(await this.#toBatches(readings));
+          await this.write(await this.#toBatches(items));
           this.stored += readings.length;
           items.forEach((i) => i.resolve?.('stored'));
         } catch (err) {
@@ -148,7 +150,7 @@ export class IngestQueue {
       const { upTo, readings } = this.spool.peek(this.opts.maxBatch);
       if (readings.length === 0) return;
       try {
-        await this.write(await this.#toBatches(readings));
+        await this.write(await this.#toBatches(readings.map((reading) => ({ reading, layout: this.layouts.of(reading.values) }))));
       } catch (err) {
         this.#noteError(err);
         this.#scheduleDrain(2000);

@@ -15,7 +15,7 @@ export function packValues(entries: ReadonlyArray<readonly [number, number]>): B
   let size = 0;
   for (const [, v] of entries) {
     scratch[0] = v;
-    size += scratch[0] === v || Number.isNaN(v) ? 6 : 10;
+    size += scratch[0] === v ? 6 : 10;
   }
   const buf = Buffer.allocUnsafe(size);
   let o = 0;

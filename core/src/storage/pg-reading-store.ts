@@ -14,6 +14,24 @@ const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: Number(r.t
 /** Rows per INSERT statement: 3 parameters each, far below PostgreSQL's 65535. */
 const CHUNK = 4000;
 
+const placeholderCache = new Map<string, string>();
+
+/** `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` parameters (cached: batch sizes repeat). */
+function placeholders(rows: number, width: number): string {
+  const key = `${rows}x${width}`;
+  const cached = placeholderCache.get(key);
+  if (cached) return cached;
+  const parts: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cols: string[] = [];
+    for (let c = 1; c <= width; c++) cols.push(`$${r * width + c}`);
+    parts.push(`(${cols.join(', ')})`);
+  }
+  const sql = parts.join(',');
+  if (placeholderCache.size < 64) placeholderCache.set(key, sql);
+  return sql;
+}
+
 /**
  * Readings on PostgreSQL: multi-row inserts with ON CONFLICT DO NOTHING
  * RETURNING, so one round trip per chunk tells which rows already existed;
@@ -24,31 +42,43 @@ export class PgReadingStore implements ReadingStore {
 
   constructor(private readonly knex: Knex) {}
 
+  /**
+   * Writes on one pooled connection with $n placeholders (knex's `?` rewriting
+   * costs more than the insert at these sizes). A chunk whose row count falls
+   * short had conflicts: only then are the existing rows looked up and merged.
+   */
   async write(batches: readonly WriteBatch[]): Promise<void> {
-    await this.knex.transaction(async (trx) => {
+    const client = await this.knex.client.acquireConnection() as pg.PoolClient;
+    try {
+      await client.query('BEGIN');
       for (const b of batches) {
         const t = rawTable(b.family);
         for (let i = 0; i < b.rows.length; i += CHUNK) {
           const chunk = b.rows.slice(i, i + CHUNK);
-          const inserted = await trx.raw(
-            `INSERT INTO ${t} (meter_ref, ts, data) VALUES ${chunk.map(() => '(?, ?, ?)').join(',')} ON CONFLICT DO NOTHING RETURNING meter_ref, ts`,
-            chunk.flatMap((r) => [r.meterRef, r.ts, r.data]),
-          ) as { rows: Array<{ meter_ref: number; ts: number }> };
-          if (inserted.rows.length === chunk.length) continue;
-          const fresh = new Set(inserted.rows.map((r) => `${r.meter_ref}:${Number(r.ts)}`));
-          for (const row of chunk.filter((r) => !fresh.has(`${r.meterRef}:${r.ts}`))) {
-            const stored = await trx.raw(`SELECT data FROM ${t} WHERE meter_ref = ? AND ts = ? FOR UPDATE`, [row.meterRef, row.ts]) as { rows: Array<{ data: Buffer }> };
-            await trx.raw(`UPDATE ${t} SET data = ? WHERE meter_ref = ? AND ts = ?`, [mergePacked(stored.rows[0]!.data, row.data), row.meterRef, row.ts]);
+          const params: unknown[] = [];
+          for (const r of chunk) params.push(r.meterRef, r.ts, r.data);
+          const inserted = await client.query(`INSERT INTO ${t} (meter_ref, ts, data) VALUES ${placeholders(chunk.length, 3)} ON CONFLICT DO NOTHING`, params);
+          if (inserted.rowCount === chunk.length) continue;
+          for (const row of chunk) {
+            const stored = await client.query<{ data: Buffer }>(`SELECT data FROM ${t} WHERE meter_ref = $1 AND ts = $2 FOR UPDATE`, [row.meterRef, row.ts]);
+            // The row we just inserted carries exactly our data: nothing to merge.
+            if (stored.rows[0]!.data.equals(row.data)) continue;
+            await client.query(`UPDATE ${t} SET data = $1 WHERE meter_ref = $2 AND ts = $3`, [mergePacked(stored.rows[0]!.data, row.data), row.meterRef, row.ts]);
           }
         }
       }
       const dirty = dirtyMinutes(batches);
       for (let i = 0; i < dirty.length; i += CHUNK) {
         const chunk = dirty.slice(i, i + CHUNK);
-        await trx.raw(`INSERT INTO rollup_dirty (meter_ref, minute) VALUES ${chunk.map(() => '(?, ?)').join(',')} ON CONFLICT DO NOTHING`,
-          chunk.flatMap((d) => [d.meterRef, d.minute]));
+        await client.query(`INSERT INTO rollup_dirty (meter_ref, minute) VALUES ${placeholders(chunk.length, 2)} ON CONFLICT DO NOTHING`, chunk.flatMap((d) => [d.meterRef, d.minute]));
       }
-    });
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await this.knex.client.releaseConnection(client);
+    }
   }
 
   async #rows(sql: string, bindings: readonly unknown[]): Promise<PackedRow[]> {

@@ -68,14 +68,26 @@ export const minuteOf = (ts: number) => ts - (((ts % 60_000) + 60_000) % 60_000)
  * order.
  */
 export function dirtyMinutes(batches: readonly WriteBatch[]): DirtyMinute[] {
-  const seen = new Map<string, DirtyMinute>();
-  const add = (meterRef: number, minute: number) => seen.set(`${meterRef}:${minute}`, { meterRef, minute });
+  const seen = new Map<number, Set<number>>();
   for (const b of batches) {
+    let lastRef = NaN;
+    let lastMinute = NaN;
+    let set: Set<number> | undefined;
     for (const r of b.rows) {
       const m = minuteOf(r.ts);
-      add(r.meterRef, m);
-      if (b.family === 'energy') add(r.meterRef, m + 60_000);
+      // Rows arrive grouped by meter and time: skip the common repeat cheaply.
+      if (r.meterRef === lastRef && m === lastMinute) continue;
+      if (r.meterRef !== lastRef) {
+        set = seen.get(r.meterRef);
+        if (!set) seen.set(r.meterRef, (set = new Set()));
+      }
+      lastRef = r.meterRef;
+      lastMinute = m;
+      set!.add(m);
+      if (b.family === 'energy') set!.add(m + 60_000);
     }
   }
-  return [...seen.values()];
+  const out: DirtyMinute[] = [];
+  for (const [meterRef, minutes] of seen) for (const minute of minutes) out.push({ meterRef, minute });
+  return out;
 }

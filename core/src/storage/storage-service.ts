@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { describeError, getMeasurement, MeterhubError, type Reading } from '@meterhub/sdk';
+import { describeError, MeterhubError, type Reading } from '@meterhub/sdk';
 import type { HostConfig, MeterConfig } from '../config/host-config.js';
 import type { Logger } from '../logging/logger.js';
 import { queryConsumption, queryHistory, type ConsumptionPeriod, type HistoryRequest, type HistoryResult } from './history-queries.js';
@@ -17,6 +17,7 @@ import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
 import { enableTimescale } from './timescale.js';
 import type { Period } from './time-zones.js';
+import { LayoutCache, type ValueLayout } from './value-layout.js';
 
 export interface StorageSettings {
   target: StorageTarget;
@@ -31,6 +32,12 @@ export interface StorageSettings {
 export interface LatestValues {
   ts: number;
   values: Record<string, number>;
+}
+
+function pick(values: Record<string, number>, ids: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of ids) if (id in values) out[id] = values[id]!;
+  return out;
 }
 
 /** Storage settings from the validated config. */
@@ -53,7 +60,11 @@ export function storageSettings(config: Pick<HostConfig, 'storage' | 'dataDir'>)
  */
 export class StorageService {
   readonly #refs = new Map<string, number>();
-  readonly #latest = new Map<number, Partial<Record<Family, LatestValues>>>();
+  /** Newest reading per meter and family; values are filtered to the family when read. */
+  readonly #latest = new Map<number, Partial<Record<Family, { ts: number; values: Record<string, number>; ids: readonly string[] }>>>();
+  readonly #layouts: LayoutCache;
+  /** The layout each meter used last: readings of one meter nearly always share it. */
+  readonly #lastLayout = new Map<number, ValueLayout>();
   #jobs: NodeJS.Timeout[] = [];
   #closed = false;
 
@@ -66,7 +77,10 @@ export class StorageService {
     readonly spool: IngestSpool,
     private readonly settings: StorageSettings,
     private readonly log: Logger,
-  ) {}
+    layouts: LayoutCache,
+  ) {
+    this.#layouts = layouts;
+  }
 
   /** Opens the database, brings the schema up to date and warms the latest-values cache. */
   static async open(settings: StorageSettings, log: Logger): Promise<StorageService> {
@@ -87,8 +101,9 @@ export class StorageService {
     const codes = new MeasurementCodes(knex);
     await codes.load();
     const spool = new IngestSpool(join(settings.dataDir, 'spool', 'ingest-spool.db'), settings.spoolMaxRows);
-    const queue = new IngestQueue((b) => store.write(b), codes, spool, settings.ingest, log);
-    const service = new StorageService(knex, store, codes, new MeterRepository(knex), queue, spool, settings, log);
+    const layouts = new LayoutCache(codes);
+    const queue = new IngestQueue((b) => store.write(b), layouts, spool, settings.ingest, log);
+    const service = new StorageService(knex, store, codes, new MeterRepository(knex), queue, spool, settings, log, layouts);
     await service.#warmLatest();
     if (spool.size > 0) {
       log.info({ spooled: spool.size }, 'readings left in the spool from last time; writing them now');
@@ -110,7 +125,7 @@ export class StorageService {
           const id = this.codes.id(code);
           if (id) values[id] = v;
         });
-        this.#latest.set(row.meterRef, { ...this.#latest.get(row.meterRef), [family]: { ts: row.ts, values } });
+        this.#latest.set(row.meterRef, { ...this.#latest.get(row.meterRef), [family]: { ts: row.ts, values, ids: Object.keys(values) } });
       }
     }
   }
@@ -129,16 +144,30 @@ export class StorageService {
     return ref;
   }
 
-  #remember(ref: number, reading: Reading): void {
-    const entry = this.#latest.get(ref) ?? {};
+  #remember(ref: number, reading: Reading, layout: ValueLayout): void {
+    let entry = this.#latest.get(ref);
+    if (!entry) this.#latest.set(ref, (entry = {}));
     for (const family of FAMILIES) {
-      const values = Object.fromEntries(Object.entries(reading.values).filter(([id]) => (getMeasurement(id)?.family ?? 'power') === family));
-      if (Object.keys(values).length === 0) continue;
+      const ids = layout.families[family].ids;
+      if (ids.length === 0) continue;
       const prev = entry[family];
-      if (!prev || reading.ts > prev.ts) entry[family] = { ts: reading.ts, values };
-      else if (reading.ts === prev.ts) entry[family] = { ts: prev.ts, values: { ...prev.values, ...values } };
+      if (!prev) entry[family] = { ts: reading.ts, values: reading.values, ids };
+      else if (reading.ts > prev.ts) {
+        // Updated in place: this runs for every reading.
+        prev.ts = reading.ts;
+        prev.values = reading.values;
+        prev.ids = ids;
+      } else if (reading.ts === prev.ts) {
+        const values = { ...pick(prev.values, prev.ids), ...pick(reading.values, ids) };
+        entry[family] = { ts: prev.ts, values, ids: Object.keys(values) };
+      }
     }
-    this.#latest.set(ref, entry);
+  }
+
+  #layoutOf(ref: number, values: Record<string, number>): ValueLayout {
+    const layout = this.#layouts.of(values, this.#lastLayout.get(ref));
+    this.#lastLayout.set(ref, layout);
+    return layout;
   }
 
   /**
@@ -151,22 +180,25 @@ export class StorageService {
       this.log.warn({ meter: reading.meterId }, 'reading for a meter that is not in the database; dropped');
       return;
     }
-    this.#remember(ref, reading);
-    this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values });
+    const layout = this.#layoutOf(ref, reading.values);
+    this.#remember(ref, reading, layout);
+    this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
   }
 
   /** Takes a reading and resolves once it is committed (or spooled): for REST submissions. */
   async ingest(reading: Reading): Promise<IngestOutcome> {
     const ref = await this.refOf(reading.meterId);
     if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${reading.meterId}"`);
-    this.#remember(ref, reading);
-    return this.queue.enqueue({ meterRef: ref, ts: reading.ts, values: reading.values });
+    const layout = this.#layoutOf(ref, reading.values);
+    this.#remember(ref, reading, layout);
+    return this.queue.enqueue({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
   }
 
   /** The newest values of a meter, from memory. */
   latest(meterKey: string, family: Family): LatestValues | undefined {
     const ref = this.#refs.get(meterKey);
-    return ref === undefined ? undefined : this.#latest.get(ref)?.[family];
+    const entry = ref === undefined ? undefined : this.#latest.get(ref)?.[family];
+    return entry && { ts: entry.ts, values: pick(entry.values, entry.ids) };
   }
 
   /** Writes pending readings and brings rollups up to date, in the writer's turn. */
