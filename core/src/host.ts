@@ -125,7 +125,7 @@ export class Host {
       port: 0, host: '127.0.0.1', allowedHosts: [], debug: false, log: this.log,
     });
     this.plugins = new PluginLifecycle(
-      { log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers, transports: this.transports },
+      { log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers, transports: this.transports, storage: () => this.storage },
       lifecycleTimeouts(withEnv),
       this.log,
     );

@@ -29,6 +29,9 @@ describe('plugin host: discovery and isolation', function () {
         http: { port: 0 },
         lifecycle: { startTimeoutMs: 300, stopTimeoutMs: 300 },
         plugins: { good: { config: { greeting: 'hi' } }, 'bad-config': { config: { threshold: 'high' } } },
+        // A meter the readings below belong to; nothing listens on its bus.
+        buses: [{ id: 'nowhere', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }],
+        meters: [{ id: 'm1', driver: 'sdm630', bus: 'nowhere', unitId: 1 }],
       },
       cwd: dir.root,
       env: {},
@@ -104,6 +107,11 @@ describe('plugin host: discovery and isolation', function () {
     expect(state('good')?.state).to.equal('running');
     const res = await fetch(`http://127.0.0.1:${host.http.port}/good`);
     expect(((await res.json()) as { readings: number }).readings).to.equal(2);
+  });
+
+  it('gives plugins read access to storage: the latest values of a meter', async () => {
+    const res = await fetch(`http://127.0.0.1:${host.http.port}/good/latest?meter=m1`);
+    expect(await res.json()).to.deep.equal({ ts: 1_700_000_000_002, values: { power: 2 } });
   });
 
   it('stops in reverse order: stop() first, then disposers newest first; a throwing stop ends as error', async () => {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  HOST_API_VERSION, type Disposer, type HostApi, type HttpHandler, type PluginLogger, type Reading,
+  HOST_API_VERSION, MeterhubError, type Disposer, type HostApi, type HttpHandler, type PluginLogger, type Reading, type StorageReader,
 } from '@meterhub/sdk';
 import type { DriverRegistry } from '../drivers/driver-registry.js';
 import type { HttpServer } from '../http/http-server.js';
@@ -18,6 +18,8 @@ export interface HostServices {
   http: HttpServer;
   drivers: DriverRegistry;
   transports: TransportRegistry;
+  /** The storage once the host opened it. */
+  storage(): StorageReader | undefined;
   /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
   onCallbackError(record: PluginRecord, err: unknown): void;
 }
@@ -39,6 +41,12 @@ function guard<A extends unknown[]>(record: PluginRecord, services: HostServices
       services.onCallbackError(record, err);
     }
   };
+}
+
+function openStorage(services: HostServices): StorageReader {
+  const storage = services.storage();
+  if (!storage) throw new MeterhubError('METERHUB_ERR_INTERNAL', 'storage is not open yet: use it from start() on');
+  return storage;
 }
 
 /**
@@ -78,6 +86,11 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
     drivers: {
       get: (id) => services.drivers.get(id),
       list: () => services.drivers.list(),
+    },
+    storage: {
+      latest: (meterId, family) => openStorage(services).latest(meterId, family),
+      history: (meterId, query) => openStorage(services).history(meterId, query),
+      consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
     },
     transports: {
       register(kind, factory) {

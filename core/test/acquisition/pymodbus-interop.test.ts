@@ -67,6 +67,18 @@ describe('acquisition against pymodbus, an independent Modbus slave', function (
     }
   });
 
+  it('meterhub scan finds and identifies the pymodbus server\'s unit', async () => {
+    const server = await startPymodbusServer('tcp');
+    try {
+      const { stdout } = await run(process.execPath, [CLI, 'scan', '--tcp', `127.0.0.1:${server.port}`, '--units', '1-3', '--timeout', '300', '--json']);
+      const hits = JSON.parse(stdout) as Array<{ unitId: number; driver: string }>;
+      // pymodbus serves SDM630-style values (three phase voltages) at unit 1 only.
+      expect(hits.map((h) => [h.unitId, h.driver])).to.deep.equal([[1, 'sdm630']]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('the host polls a pymodbus RTU server through a socat pty pair', async () => {
     const pty = await createPtyPair();
     const server = await startPymodbusServer('rtu', pty.a);

@@ -102,6 +102,36 @@ for (const engine of ENGINES) {
       expect(total).to.be.closeTo((before - 2) / 6, 1e-6);
     });
 
+    it('sums consumption per local week (from Monday) and month', async () => {
+      const tz = 'Europe/Berlin';
+      // One reading per 6 hours from 2026-01-26 (a Monday) to 2026-02-09: the counter rises 1 kWh each time.
+      const start = localToEpoch(2026, 1, 26, 0, tz);
+      const readings = [];
+      for (let i = 0; i <= 14 * 4; i++) readings.push({ meterId: 'garage', ts: start + i * 6 * HOUR, values: { importEnergy: 100 + i } });
+      await Promise.all(readings.map((r) => s.ingest(r)));
+      const weeks = await s.consumption('garage', { period: 'week', tz, from: start + 3 * 24 * HOUR, to: start + 14 * 24 * HOUR });
+      expect(weeks.map((w) => [w.start, w.values['importEnergy']])).to.deep.equal([
+        ['2026-01-26T00:00:00+01:00', 27], ['2026-02-02T00:00:00+01:00', 28],
+      ]);
+      const months = await s.consumption('garage', { period: 'month', tz, from: start, to: localToEpoch(2026, 3, 1, 0, tz) });
+      expect(months.map((m) => [m.start, m.values['importEnergy']])).to.deep.equal([
+        ['2026-01-01T00:00:00+01:00', 23], ['2026-02-01T00:00:00+01:00', 33],
+      ]);
+    });
+
+    it('makes submitters wait when too much is pending, instead of growing memory', async () => {
+      await s.close();
+      s = await h.open({ ingest: { maxBatch: 10, maxDelayMs: 5, maxPending: 20 } });
+      const t0 = Date.UTC(2026, 4, 1);
+      let maxPending = 0;
+      const watcher = setInterval(() => (maxPending = Math.max(maxPending, s.queue.pending)), 1);
+      const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => s.ingest({ meterId: 'house', ts: t0 + i, values: { power: i } })));
+      clearInterval(watcher);
+      expect(outcomes.every((o) => o === 'stored')).to.equal(true);
+      expect(maxPending).to.be.at.most(20);
+      expect((await s.history('house', { family: 'power', from: t0, to: t0 + 300, resolution: 'raw' })).points).to.have.length(300);
+    });
+
     it('answers history at automatic resolution with about the requested number of points', async () => {
       const t0 = Date.UTC(2026, 1, 1);
       const readings = [];

@@ -73,6 +73,12 @@ export interface HostApi {
     list(): readonly CompiledDriver[];
   };
 
+  /**
+   * Stored readings, read-only. Available from `start()` on (the host opens
+   * storage before it starts plugins); calling it earlier throws.
+   */
+  readonly storage: StorageReader;
+
   readonly transports: {
     /**
      * Offers a transport kind (`modbus-tcp`, `rtu` …) that buses in the config can
@@ -91,6 +97,33 @@ export interface HostApi {
 
   /** Registers extra clean-up; it runs with the plugin's other disposers, in reverse order. */
   onStop(hook: Disposer): Disposer;
+}
+
+/** A point of a history query: raw values, or per bucket the mean (instant) or last value (counter). */
+export interface HistoryPointView {
+  ts: number;
+  values: Record<string, number>;
+  min?: Record<string, number>;
+  max?: Record<string, number>;
+  delta?: Record<string, number>;
+}
+
+/**
+ * Read access to stored readings, handed to plugins. Writes go through
+ * `readings.publish`, so every reading takes the one ingest path.
+ */
+export interface StorageReader {
+  /** The newest values of a meter's family (`power`: instant values, `energy`: counters), from memory. */
+  latest(meterId: string, family: 'power' | 'energy'): { ts: number; values: Record<string, number> } | undefined;
+  /** History of one meter; `resolution: 'auto'` picks the coarsest rollup that still gives `points` points. */
+  history(meterId: string, query: {
+    family: 'power' | 'energy'; from: number; to: number;
+    resolution: 'auto' | 'raw' | '1m' | '1h' | '1d'; points?: number; measurements?: readonly string[];
+  }): Promise<{ resolution: string; points: HistoryPointView[]; truncated: boolean }>;
+  /** Consumption (counter increase) per local day, week or month in an IANA time zone. */
+  consumption(meterId: string, query: {
+    period: 'day' | 'week' | 'month'; tz: string; from: number; to: number; measurements?: readonly string[];
+  }): Promise<Array<{ start: string; end: string; values: Record<string, number> }>>;
 }
 
 /** The object a plugin factory returns. */
