@@ -17,6 +17,9 @@ import { AcquisitionService, type AcquisitionStatus } from './acquisition/acquis
 import { TransportRegistry } from './acquisition/transport-registry.js';
 import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulator.js';
 import { StorageService, storageSettings } from './storage/storage-service.js';
+import { ApiKeyRepository, UserRepository } from './accounts/account-repositories.js';
+import { MeterRegistry } from './meters/meter-registry.js';
+import type { AccountsApi, HostSettings } from '@meterhub/sdk';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -67,6 +70,8 @@ export class Host {
   readonly transports = new TransportRegistry();
   acquisition: AcquisitionService | undefined;
   storage: StorageService | undefined;
+  meters: MeterRegistry | undefined;
+  accounts: AccountsApi | undefined;
   log: Logger;
   config!: Readonly<HostConfig>;
   source!: ConfigSource;
@@ -125,7 +130,11 @@ export class Host {
       port: 0, host: '127.0.0.1', allowedHosts: [], debug: false, log: this.log,
     });
     this.plugins = new PluginLifecycle(
-      { log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers, transports: this.transports, storage: () => this.storage },
+      {
+        log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers, transports: this.transports,
+        storage: () => this.storage, meters: () => this.meters, accounts: () => this.accounts,
+        settings: () => this.settings(), status: () => this.status() as unknown as Record<string, unknown>,
+      },
       lifecycleTimeouts(withEnv),
       this.log,
     );
@@ -142,6 +151,17 @@ export class Host {
     this.log.info({ drivers, count: drivers.length }, `loaded ${drivers.length} driver(s): ${drivers.join(', ')}`);
   }
 
+  /** Settings plugins may read (frozen). */
+  settings(): HostSettings {
+    return Object.freeze({
+      name: this.config.name,
+      version: VERSION,
+      debug: this.config.debug,
+      auth: this.config.auth,
+      http: { corsAllowedOrigins: this.config.http.corsAllowedOrigins, allowedHosts: this.config.http.allowedHosts },
+    });
+  }
+
   /** The composed JSON Schema of this host's configuration (host, drivers, plugins). */
   schema(): Record<string, unknown> {
     return publishedSchema(this.drivers.list(), this.plugins?.contributions() ?? []);
@@ -152,20 +172,28 @@ export class Host {
     this.#startedAt = Date.now();
     await mkdir(this.dataDir, { recursive: true });
     this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }));
-    await this.storage.syncConfigMeters(this.config.meters);
+    const disabled = await this.storage.syncConfigMeters(this.config.meters);
+    if (disabled.length) this.log.warn({ meters: disabled }, 'meters no longer in the config file are disabled; their history stays');
     this.storage.startJobs();
     const storage = this.storage;
     this.bus.subscribe((r) => storage.offer(r));
-    await this.plugins.startAll(this.config, this.pluginConfigProblems);
-    this.acquisition = new AcquisitionService({
+    this.accounts = { users: new UserRepository(storage.knex), keys: new ApiKeyRepository(storage.knex) };
+    const acquisition = new AcquisitionService({
       drivers: this.drivers,
       transports: this.transports,
       publish: (r) => this.bus.publish(r),
       log: this.log.child({ component: 'acquisition' }),
     });
-    this.acquisition.start();
+    this.acquisition = acquisition;
+    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, (meters) => acquisition.apply(this.config.buses, meters));
+    await this.plugins.startAll(this.config, this.pluginConfigProblems);
+    acquisition.start();
     if (this.demo) this.bus.subscribe(logFirstReadings(this.log));
-    await this.acquisition.apply(this.config.buses, this.config.meters);
+    // The database is the source of truth for meters: config ones plus those created over the API.
+    await acquisition.apply(this.config.buses, (await storage.meters.list()).map((m) => m.config));
+    if ((await this.accounts.users.count()) === 0) {
+      this.log.warn('no users yet: create the first admin with `meterhub user add <name> --role admin` (there is no default password)');
+    }
     const port = await this.http.listen();
     this.#control = new ControlSocket(controlSocketPath(this.dataDir), { '/status': () => this.status() });
     await this.#control.listen().catch((err: unknown) => {

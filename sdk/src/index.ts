@@ -9,6 +9,7 @@ export * from './driver/compiled-driver.js';
 export * from './driver/define-driver.js';
 export * from './readings/reading-types.js';
 export * from './plugin/plugin-types.js';
+export * from './plugin/host-services.js';
 export * from './modbus/crc16.js';
 export * from './modbus/modbus-pdu.js';
 export * from './modbus/modbus-framing.js';

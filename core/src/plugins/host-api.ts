@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  HOST_API_VERSION, MeterhubError, type Disposer, type HostApi, type HttpHandler, type PluginLogger, type Reading, type StorageReader,
+  HOST_API_VERSION, MeterhubError, type AccountsApi, type Disposer, type HostApi, type HostSettings, type HttpHandler,
+  type MeterRegistryApi, type PluginLogger, type Reading, type StorageReader,
 } from '@meterhub/sdk';
 import type { DriverRegistry } from '../drivers/driver-registry.js';
 import type { HttpServer } from '../http/http-server.js';
@@ -19,7 +20,12 @@ export interface HostServices {
   drivers: DriverRegistry;
   transports: TransportRegistry;
   /** The storage once the host opened it. */
-  storage(): StorageReader | undefined;
+  storage(): (StorageReader & { ingest: StorageReader['ingest'] }) | undefined;
+  /** The meter registry and accounts once storage is open. */
+  meters(): MeterRegistryApi | undefined;
+  accounts(): AccountsApi | undefined;
+  settings(): HostSettings;
+  status(): Record<string, unknown>;
   /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
   onCallbackError(record: PluginRecord, err: unknown): void;
 }
@@ -43,11 +49,12 @@ function guard<A extends unknown[]>(record: PluginRecord, services: HostServices
   };
 }
 
-function openStorage(services: HostServices): StorageReader {
-  const storage = services.storage();
-  if (!storage) throw new MeterhubError('METERHUB_ERR_INTERNAL', 'storage is not open yet: use it from start() on');
-  return storage;
+function ready<T>(value: T | undefined, what: string): T {
+  if (!value) throw new MeterhubError('METERHUB_ERR_INTERNAL', `${what} are not available yet: use them from start() on`);
+  return value;
 }
+
+const openStorage = (services: HostServices) => ready(services.storage(), 'storage');
 
 /**
  * Builds the API for one plugin. Its logger, data folder and status are its
@@ -91,7 +98,25 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       latest: (meterId, family) => openStorage(services).latest(meterId, family),
       history: (meterId, query) => openStorage(services).history(meterId, query),
       consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
+      ingest: (reading) => openStorage(services).ingest(reading),
     },
+    meters: {
+      list: () => ready(services.meters(), 'meters').list(),
+      get: (id) => ready(services.meters(), 'meters').get(id),
+      create: (input) => ready(services.meters(), 'meters').create(input),
+      update: (id, input, merge) => ready(services.meters(), 'meters').update(id, input, merge),
+      remove: (id) => ready(services.meters(), 'meters').remove(id),
+    },
+    accounts: {
+      get users() {
+        return ready(services.accounts(), 'accounts').users;
+      },
+      get keys() {
+        return ready(services.accounts(), 'accounts').keys;
+      },
+    },
+    settings: () => services.settings(),
+    status: () => services.status(),
     transports: {
       register(kind, factory) {
         return record.disposers.push(`transport ${kind}`, services.transports.register(kind, factory, record.id));

@@ -76,6 +76,21 @@ export class MeterRepository {
     return m ? toStored(m) : undefined;
   }
 
+  async insert(c: MeterConfig, source: 'config' | 'api', now = Date.now()): Promise<StoredMeter> {
+    return toStored(await this.#model.query().insertAndFetch({ ...toRow(c), key: c.id, source, created_at: now, updated_at: now }));
+  }
+
+  async replace(ref: number, c: MeterConfig, now = Date.now()): Promise<StoredMeter> {
+    return toStored(await this.#model.query().patchAndFetchById(ref, { ...toRow(c), updated_at: now }));
+  }
+
+  /** Config meters no longer in the file stop being polled; their history stays. */
+  async disableMissingConfigMeters(keys: readonly string[]): Promise<string[]> {
+    const gone = (await this.#model.query().where({ source: 'config', enabled: true })).filter((m) => !keys.includes(m.key));
+    for (const m of gone) await this.#model.query().patchAndFetchById(m.ref, { enabled: false, updated_at: Date.now() });
+    return gone.map((m) => m.key);
+  }
+
   /**
    * Upserts the meters declared in the config file by their stable key (their
    * history stays attached across restarts); they stay managed by the file.

@@ -130,9 +130,25 @@ export class StorageService {
     }
   }
 
-  /** Upserts the config file's meters by their stable key. */
-  async syncConfigMeters(meters: readonly MeterConfig[]): Promise<void> {
+  /**
+   * Upserts the config file's meters by their stable key; config meters that
+   * left the file are disabled (their history stays). Returns the keys disabled.
+   */
+  async syncConfigMeters(meters: readonly MeterConfig[]): Promise<string[]> {
     for (const m of await this.meters.upsertFromConfig(meters)) this.#refs.set(m.key, m.ref);
+    return this.meters.disableMissingConfigMeters(meters.map((m) => m.id));
+  }
+
+  /** Deletes a meter with its readings and rollups, in one transaction. */
+  async deleteMeter(ref: number): Promise<void> {
+    await this.queue.flush();
+    await this.queue.serial(() => this.knex.transaction(async (trx) => {
+      for (const t of ['readings_power', 'readings_energy', 'rollups_power', 'rollups_energy', 'rollup_dirty']) await trx(t).where({ meter_ref: ref }).delete();
+      await trx('meters').where({ ref }).delete();
+    }));
+    for (const [key, r] of this.#refs) if (r === ref) this.#refs.delete(key);
+    this.#latest.delete(ref);
+    this.#lastLayout.delete(ref);
   }
 
   async refOf(meterKey: string): Promise<number | undefined> {

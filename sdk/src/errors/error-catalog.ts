@@ -29,6 +29,11 @@ export const ERROR_CATALOG = {
   METERHUB_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such resource' },
   METERHUB_ERR_HTTP_BAD_HOST: { status: 400, message: 'The Host header is not in ALLOWED_HOSTS' },
   METERHUB_ERR_HOST_NOT_RUNNING: { status: 503, message: 'No running host answered' },
+  METERHUB_ERR_VALIDATION: { status: 400, message: 'The request is not valid' },
+  METERHUB_ERR_UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
+  METERHUB_ERR_FORBIDDEN: { status: 403, message: 'Not allowed for this account' },
+  METERHUB_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
+  METERHUB_ERR_RATE_LIMITED: { status: 429, message: 'Too many attempts; try again later' },
   METERHUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   METERHUB_ERR_SIMULATOR: { status: 500, message: 'The meter simulator could not start' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { Reading } from '../readings/reading-types.js';
 import type { TransportFactory } from '../transport/transport-types.js';
+import type { AccountsApi, HostSettings, MeterRegistryApi } from './host-services.js';
 
 /**
  * The host API version this SDK describes. A plugin declares the range it
@@ -79,6 +80,15 @@ export interface HostApi {
    */
   readonly storage: StorageReader;
 
+  /** The meter registry (the database is its source of truth). Available from start() on. */
+  readonly meters: MeterRegistryApi;
+  /** Users and API keys. Available from start() on. */
+  readonly accounts: AccountsApi;
+  /** Host settings a plugin may need (auth lifetimes, CORS origins …). */
+  settings(): HostSettings;
+  /** The host's status: plugins, buses, meters, storage (what `meterhub status` shows). */
+  status(): Record<string, unknown>;
+
   readonly transports: {
     /**
      * Offers a transport kind (`modbus-tcp`, `rtu` …) that buses in the config can
@@ -124,6 +134,12 @@ export interface StorageReader {
   consumption(meterId: string, query: {
     period: 'day' | 'week' | 'month'; tz: string; from: number; to: number; measurements?: readonly string[];
   }): Promise<Array<{ start: string; end: string; values: Record<string, number> }>>;
+  /**
+   * Stores one reading through the host's ingest path and resolves once it is
+   * committed (`stored`) or, while the database is unreachable, spooled on disk.
+   * Idempotent on (meter, ts).
+   */
+  ingest(reading: Reading): Promise<'stored' | 'spooled'>;
 }
 
 /** The object a plugin factory returns. */

@@ -1,0 +1,160 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Knex } from 'knex';
+import objection from 'objection';
+import { MeterhubError, type ApiKeyView as ApiKey, type Role, type Scope, type UserView as User } from '@meterhub/sdk';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './password-hash.js';
+
+const { Model } = objection;
+
+export const ROLES: readonly Role[] = ['admin', 'viewer'];
+export const SCOPES: readonly Scope[] = ['read', 'ingest', 'meters:write'];
+export type { ApiKey, Role, Scope, User };
+
+class UserModel extends Model {
+  static override tableName = 'users';
+  id!: number;
+  username!: string;
+  password_hash!: string;
+  role!: Role;
+  token_version!: number;
+  created_at!: number;
+  updated_at!: number;
+}
+
+class ApiKeyModel extends Model {
+  static override tableName = 'api_keys';
+  id!: number;
+  name!: string;
+  prefix!: string;
+  digest!: string;
+  scopes!: string;
+  created_by!: number | null;
+  created_at!: number;
+  last_used_at!: number | null;
+  revoked_at!: number | null;
+}
+
+const toUser = (m: UserModel): User => ({ id: m.id, username: m.username, role: m.role, tokenVersion: m.token_version, createdAt: new Date(Number(m.created_at)).toISOString() });
+const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
+const toKey = (m: ApiKeyModel): ApiKey => ({
+  id: m.id, name: m.name, prefix: m.prefix, scopes: JSON.parse(m.scopes) as Scope[], createdBy: m.created_by,
+  createdAt: new Date(Number(m.created_at)).toISOString(), lastUsedAt: iso(m.last_used_at), revokedAt: iso(m.revoked_at),
+});
+
+const USERNAME = /^[A-Za-z0-9@.+_-]{1,150}$/;
+export const MIN_PASSWORD = 10;
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD) {
+    throw new MeterhubError('METERHUB_ERR_VALIDATION', `the password needs at least ${MIN_PASSWORD} characters`, { details: [{ path: '/password', message: `must have at least ${MIN_PASSWORD} characters` }] });
+  }
+}
+
+/** Users and their passwords (scrypt). Objection stays inside this file. */
+export class UserRepository {
+  readonly #model: typeof UserModel;
+
+  constructor(knex: Knex) {
+    this.#model = UserModel.bindKnex(knex);
+  }
+
+  async count(): Promise<number> {
+    return this.#model.query().resultSize();
+  }
+
+  async list(offset = 0, limit = 100): Promise<User[]> {
+    return (await this.#model.query().orderBy('id').offset(offset).limit(limit)).map(toUser);
+  }
+
+  async byId(id: number): Promise<User | undefined> {
+    const m = await this.#model.query().findById(id);
+    return m ? toUser(m) : undefined;
+  }
+
+  async byUsername(username: string): Promise<User | undefined> {
+    const m = await this.#model.query().findOne({ username });
+    return m ? toUser(m) : undefined;
+  }
+
+  async create(username: string, password: string, role: Role): Promise<User> {
+    if (!USERNAME.test(username)) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'usernames are 1-150 letters, digits and @.+_-', { details: [{ path: '/username', message: 'must be 1-150 letters, digits or @.+_-' }] });
+    if (!ROLES.includes(role)) throw new MeterhubError('METERHUB_ERR_VALIDATION', `role is ${ROLES.join(' or ')}`, { details: [{ path: '/role', message: `must be ${ROLES.join(' or ')}` }] });
+    checkPassword(password);
+    if (await this.#model.query().findOne({ username })) throw new MeterhubError('METERHUB_ERR_CONFLICT', `user "${username}" exists`);
+    const now = Date.now();
+    const m = await this.#model.query().insertAndFetch({ username, password_hash: await hashPassword(password), role, token_version: 0, created_at: now, updated_at: now });
+    return toUser(m);
+  }
+
+  /** Sets a new password and invalidates every token issued before. */
+  async setPassword(id: number, password: string): Promise<void> {
+    checkPassword(password);
+    const m = await this.#model.query().findById(id);
+    if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
+    await this.#model.query().patchAndFetchById(id, { password_hash: await hashPassword(password), token_version: m.token_version + 1, updated_at: Date.now() });
+  }
+
+  async update(id: number, patch: { role?: Role }): Promise<User> {
+    const m = await this.#model.query().findById(id);
+    if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
+    return toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
+  }
+
+  /** Invalidates every refresh and access token of the user (logout everywhere). */
+  async revokeTokens(id: number): Promise<void> {
+    await this.#model.query().findById(id).increment('token_version', 1);
+  }
+
+  async delete(id: number): Promise<boolean> {
+    return (await this.#model.query().deleteById(id)) > 0;
+  }
+
+  /** The user when the password matches; the same work is done for unknown names. */
+  async verify(username: string, password: string): Promise<User | undefined> {
+    const m = await this.#model.query().findOne({ username });
+    const ok = await verifyPassword(password, m?.password_hash ?? DUMMY_HASH);
+    return ok && m ? toUser(m) : undefined;
+  }
+}
+
+const digestOf = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/**
+ * API keys: high-entropy random strings shown once, stored as SHA-256 digests
+ * (a slow hash adds nothing for 256 random bits), compared in constant time.
+ */
+export class ApiKeyRepository {
+  readonly #model: typeof ApiKeyModel;
+
+  constructor(knex: Knex) {
+    this.#model = ApiKeyModel.bindKnex(knex);
+  }
+
+  async create(name: string, scopes: readonly Scope[], createdBy: number | null): Promise<{ key: string; apiKey: ApiKey }> {
+    const bad = scopes.filter((s) => !SCOPES.includes(s));
+    if (scopes.length === 0 || bad.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', `scopes are ${SCOPES.join(', ')}`, { details: [{ path: '/scopes', message: `must be some of ${SCOPES.join(', ')}` }] });
+    const key = `mh_${randomBytes(32).toString('base64url')}`;
+    const m = await this.#model.query().insertAndFetch({
+      name, prefix: key.slice(0, 10), digest: digestOf(key), scopes: JSON.stringify([...new Set(scopes)]), created_by: createdBy, created_at: Date.now(), last_used_at: null, revoked_at: null,
+    });
+    return { key, apiKey: toKey(m) };
+  }
+
+  async list(offset = 0, limit = 100): Promise<ApiKey[]> {
+    return (await this.#model.query().orderBy('id').offset(offset).limit(limit)).map(toKey);
+  }
+
+  async revoke(id: number): Promise<boolean> {
+    return (await this.#model.query().patch({ revoked_at: Date.now() }).where({ id }).whereNull('revoked_at')) > 0;
+  }
+
+  /** The key's record when it is valid and not revoked. */
+  async verify(key: string): Promise<ApiKey | undefined> {
+    if (!/^mh_[A-Za-z0-9_-]{20,100}$/.test(key)) return undefined;
+    const digest = digestOf(key);
+    const m = await this.#model.query().findOne({ digest });
+    if (!m || m.revoked_at !== null || !timingSafeEqual(Buffer.from(m.digest), Buffer.from(digest))) return undefined;
+    void this.#model.query().patch({ last_used_at: Date.now() }).where({ id: m.id }).catch(() => undefined);
+    return toKey(m);
+  }
+}

@@ -1,0 +1,96 @@
+import { ajvErrorsToDetails, createAjv, MeterhubError, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
+import type { ValidateFunction } from 'ajv';
+import type { BusConfig, MeterConfig } from '../config/host-config.js';
+import { METER_SCHEMA } from '../config/host-schema.js';
+import type { StoredMeter } from '../storage/meter-repository.js';
+import type { StorageService } from '../storage/storage-service.js';
+
+export interface MeterView extends MeterConfig {
+  source: 'config' | 'api';
+}
+
+let validateMeter: ValidateFunction | undefined;
+
+/**
+ * The meters the host polls. The database is the source of truth: meters of
+ * the config file are upserted at start and stay managed by the file (read-only
+ * here); meters created over the API live only in the database. Every change
+ * is handed to the scheduler at once, so it takes effect within a cycle.
+ */
+export class MeterRegistry {
+  constructor(
+    private readonly storage: StorageService,
+    private readonly buses: readonly BusConfig[],
+    private readonly drivers: { get(id: string): CompiledDriver | undefined },
+    private readonly apply: (meters: MeterConfig[]) => Promise<void>,
+  ) {}
+
+  static view(m: StoredMeter): MeterView {
+    return { ...m.config, source: m.source };
+  }
+
+  async list(): Promise<MeterView[]> {
+    return (await this.storage.meters.list()).map(MeterRegistry.view);
+  }
+
+  async get(id: string): Promise<MeterView | undefined> {
+    const m = await this.storage.meters.byKey(id);
+    return m && MeterRegistry.view(m);
+  }
+
+  /** Validates a meter like the config file does: schema, bus, driver, measurements, unit id. */
+  async #check(input: unknown, ignoreKey?: string): Promise<MeterConfig> {
+    validateMeter ??= createAjv().compile(METER_SCHEMA);
+    const config = structuredClone(input) as MeterConfig;
+    if (!validateMeter(config)) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the meter is not valid', { details: ajvErrorsToDetails(validateMeter.errors) });
+    const problems: ErrorDetail[] = [];
+    if (!this.buses.some((b) => b.id === config.bus)) problems.push({ path: '/bus', message: `no bus "${config.bus}"`, hint: `buses: ${this.buses.map((b) => b.id).join(', ')}` });
+    const driver = this.drivers.get(config.driver);
+    if (!driver) problems.push({ path: '/driver', message: `no driver "${config.driver}"` });
+    (config.measurements ?? []).forEach((m, i) => {
+      if (driver && !driver.resolve(m)) problems.push({ path: `/measurements/${i}`, message: `"${m}" is not a measurement of ${driver.id}` });
+    });
+    const clash = (await this.storage.meters.list()).find((m) => m.key !== ignoreKey && m.config.bus === config.bus && m.config.unitId === config.unitId);
+    if (clash) problems.push({ path: '/unitId', message: `unit id ${config.unitId} on bus "${config.bus}" is used by meter "${clash.key}"` });
+    if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the meter is not valid', { details: problems });
+    if (driver && config.measurements) config.measurements = [...new Set(config.measurements.map((m) => driver.resolve(m)!.measurement.id))];
+    return config;
+  }
+
+  async #applyAll(): Promise<void> {
+    await this.apply((await this.storage.meters.list()).map((m) => m.config));
+  }
+
+  async create(input: unknown): Promise<MeterView> {
+    const config = await this.#check(input);
+    if (await this.storage.meters.byKey(config.id)) throw new MeterhubError('METERHUB_ERR_CONFLICT', `meter "${config.id}" exists`);
+    const stored = await this.storage.meters.insert(config, 'api');
+    await this.#applyAll();
+    return MeterRegistry.view(stored);
+  }
+
+  async #editable(id: string): Promise<StoredMeter> {
+    const m = await this.storage.meters.byKey(id);
+    if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${id}"`);
+    if (m.source === 'config') throw new MeterhubError('METERHUB_ERR_CONFLICT', `meter "${id}" is declared in the config file; edit the file and restart to change it`);
+    return m;
+  }
+
+  /** Replaces (`merge: false`, PUT) or patches (`merge: true`, PATCH) an API meter. */
+  async update(id: string, input: Record<string, unknown>, merge: boolean): Promise<MeterView> {
+    const existing = await this.#editable(id);
+    if (input['id'] !== undefined && input['id'] !== id) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the id of a meter cannot change', { details: [{ path: '/id', message: 'cannot change' }] });
+    const { source: _s, ...base } = MeterRegistry.view(existing);
+    const config = await this.#check({ ...(merge ? base : {}), ...input, id }, id);
+    const stored = await this.storage.meters.replace(existing.ref, config);
+    await this.#applyAll();
+    return MeterRegistry.view(stored);
+  }
+
+  /** Deletes an API meter and its history. */
+  async remove(id: string): Promise<void> {
+    const existing = await this.#editable(id);
+    await this.storage.deleteMeter(existing.ref);
+    await this.#applyAll();
+  }
+}

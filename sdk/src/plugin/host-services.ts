@@ -1,0 +1,87 @@
+/**
+ * Host services beyond the basics, for plugins that manage the installation
+ * (the REST API is one; a third-party admin UI would be another). All calls
+ * validate their input and throw coded MeterhubErrors with the field at fault.
+ */
+
+export type Role = 'admin' | 'viewer';
+export type Scope = 'read' | 'ingest' | 'meters:write';
+
+export interface UserView {
+  id: number;
+  username: string;
+  role: Role;
+  /** Raised when the password changes or the user logs out everywhere: older tokens stop working. */
+  tokenVersion: number;
+  createdAt: string;
+}
+
+export interface ApiKeyView {
+  id: number;
+  name: string;
+  /** The first characters of the key, to recognise it in lists. */
+  prefix: string;
+  scopes: Scope[];
+  createdBy: number | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface AccountsApi {
+  users: {
+    count(): Promise<number>;
+    list(offset?: number, limit?: number): Promise<UserView[]>;
+    byId(id: number): Promise<UserView | undefined>;
+    byUsername(username: string): Promise<UserView | undefined>;
+    create(username: string, password: string, role: Role): Promise<UserView>;
+    setPassword(id: number, password: string): Promise<void>;
+    update(id: number, patch: { role?: Role }): Promise<UserView>;
+    revokeTokens(id: number): Promise<void>;
+    delete(id: number): Promise<boolean>;
+    /** The user when the password matches (constant work for unknown names). */
+    verify(username: string, password: string): Promise<UserView | undefined>;
+  };
+  keys: {
+    /** Returns the key itself once; only its digest is stored. */
+    create(name: string, scopes: readonly Scope[], createdBy: number | null): Promise<{ key: string; apiKey: ApiKeyView }>;
+    list(offset?: number, limit?: number): Promise<ApiKeyView[]>;
+    revoke(id: number): Promise<boolean>;
+    verify(key: string): Promise<ApiKeyView | undefined>;
+  };
+}
+
+/** A meter as the registry holds it. `source: 'config'` meters are managed by the config file. */
+export interface MeterRecord {
+  id: string;
+  name?: string;
+  driver: string;
+  bus: string;
+  unitId: number;
+  enabled: boolean;
+  measurements?: string[];
+  intervals: { instantMs: number; counterMs: number };
+  requestMode: 'coalesce' | 'per-register';
+  metadata?: Record<string, unknown>;
+  source: 'config' | 'api';
+}
+
+export interface MeterRegistryApi {
+  list(): Promise<MeterRecord[]>;
+  get(id: string): Promise<MeterRecord | undefined>;
+  /** Validates like the config file and starts polling it within a cycle. */
+  create(input: unknown): Promise<MeterRecord>;
+  /** PUT (`merge: false`) or PATCH (`merge: true`); config meters answer METERHUB_ERR_CONFLICT. */
+  update(id: string, input: Record<string, unknown>, merge: boolean): Promise<MeterRecord>;
+  /** Deletes an API meter and its history. */
+  remove(id: string): Promise<void>;
+}
+
+/** Settings a plugin may need from the host's config (frozen). */
+export interface HostSettings {
+  name: string;
+  version: string;
+  debug: boolean;
+  auth: { secretKey?: string; accessTokenLifetimeMinutes: number; refreshTokenLifetimeMinutes: number };
+  http: { corsAllowedOrigins: readonly string[]; allowedHosts: readonly string[] };
+}
