@@ -204,12 +204,12 @@ export class Host {
   }
 
   /**
-   * Starts only the plugins (no HTTP server, no polling): what CLI tools such as
-   * `meterhub read` need to borrow the transports plugins provide.
+   * Starts only the plugins that provide `provides` (no HTTP server, storage or
+   * polling): what CLI tools such as `meterhub read` need to borrow transports.
    */
-  async startPluginsOnly(): Promise<void> {
+  async startPluginsOnly(provides: string): Promise<void> {
     if (!this.config) await this.prepare();
-    await this.plugins.startAll(this.config, this.pluginConfigProblems);
+    await this.plugins.startAll(this.config, this.pluginConfigProblems, (r) => (r.entry.manifest.provides ?? []).includes(provides));
   }
 
   /** Stops plugins in reverse order, then the HTTP server. Safe to call twice. */

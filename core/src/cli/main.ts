@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAccounts } from './commands/accounts-command.js';
 import { registerConfigSchema } from './commands/config-schema-command.js';
 import { registerDb } from './commands/db-command.js';
 import { registerDrivers } from './commands/drivers-command.js';
@@ -29,6 +30,7 @@ registerStatus(program);
 registerRead(program);
 registerScan(program);
 registerDb(program);
+registerAccounts(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,8 +7,8 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Human-readable output; defaults to true when stdout is a terminal. */
   pretty?: boolean;
-  /** Where JSON lines go when not pretty; stdout by default. */
-  destination?: NodeJS.WritableStream;
+  /** File descriptor logs go to: 1 (stdout, default for the server) or 2 (stderr, for tools whose stdout is data). */
+  fd?: 1 | 2;
 }
 
 /**
@@ -26,10 +26,10 @@ export const REDACT_PATHS = [
 
 /** The host's root logger; plugins get children of it bound to their id. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const usePretty = options.pretty ?? Boolean(process.stdout.isTTY);
+  const usePretty = options.pretty ?? Boolean((options.fd === 2 ? process.stderr : process.stdout).isTTY);
   const base = { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (usePretty) {
-    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true, destination: options.fd ?? 1 }));
   }
-  return pino(base, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ sync: true }));
+  return pino(base, pino.destination({ fd: options.fd ?? 1, sync: true }));
 }

@@ -25,6 +25,10 @@ export class MeterRegistry {
     private readonly apply: (meters: MeterConfig[]) => Promise<void>,
   ) {}
 
+  schema(): Record<string, unknown> {
+    return structuredClone(METER_SCHEMA) as unknown as Record<string, unknown>;
+  }
+
   static view(m: StoredMeter): MeterView {
     return { ...m.config, source: m.source };
   }

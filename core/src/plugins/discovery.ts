@@ -18,6 +18,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/driver-sdm630',
   '@meterhub/plugin-modbus-tcp',
   '@meterhub/plugin-modbus-rtu',
+  '@meterhub/plugin-rest',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */

@@ -20,7 +20,7 @@ export interface HostServices {
   drivers: DriverRegistry;
   transports: TransportRegistry;
   /** The storage once the host opened it. */
-  storage(): (StorageReader & { ingest: StorageReader['ingest'] }) | undefined;
+  storage(): StorageReader | undefined;
   /** The meter registry and accounts once storage is open. */
   meters(): MeterRegistryApi | undefined;
   accounts(): AccountsApi | undefined;
@@ -99,8 +99,10 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       history: (meterId, query) => openStorage(services).history(meterId, query),
       consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
       ingest: (reading) => openStorage(services).ingest(reading),
+      ping: () => openStorage(services).ping(),
     },
     meters: {
+      schema: () => ready(services.meters(), 'meters').schema(),
       list: () => ready(services.meters(), 'meters').list(),
       get: (id) => ready(services.meters(), 'meters').get(id),
       create: (input) => ready(services.meters(), 'meters').create(input),

@@ -113,8 +113,8 @@ export class PluginLifecycle {
    * Starts every enabled plugin in dependency order. Throws only when a plugin
    * marked `required` in the config cannot start.
    */
-  async startAll(config: Readonly<HostConfig>, configProblems: ReadonlyMap<string, ErrorDetail[]>): Promise<void> {
-    for (const record of dependencyOrder(this.records.filter((r) => r.state === 'loaded'))) {
+  async startAll(config: Readonly<HostConfig>, configProblems: ReadonlyMap<string, ErrorDetail[]>, only: (r: PluginRecord) => boolean = () => true): Promise<void> {
+    for (const record of dependencyOrder(this.records.filter((r) => r.state === 'loaded' && only(r)))) {
       const entry = config.plugins[record.id];
       if (entry && !entry.enabled) {
         record.state = 'disabled';

@@ -166,7 +166,7 @@ export async function queryConsumption(
   store: ReadingStore, codes: MeasurementCodes,
   req: { meterRef: number; period: Period; tz: string; from: number; to: number; measurements?: readonly string[] },
 ): Promise<ConsumptionPeriod[]> {
-  if (!isValidTimeZone(req.tz)) throw new MeterhubError('METERHUB_ERR_CONFIG_INVALID', `unknown time zone "${req.tz}"`, { details: [{ path: 'tz', message: `unknown time zone "${req.tz}"` }] });
+  if (!isValidTimeZone(req.tz)) throw new MeterhubError('METERHUB_ERR_VALIDATION', `unknown time zone "${req.tz}"`, { details: [{ path: '?tz', message: 'is not a known IANA time zone' }] });
   const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
   const first = startOfPeriod(req.from, req.period, req.tz);
   const wholeHours = [first, req.to].every((t) => offsetAt(t, req.tz) % RESOLUTIONS['1h'].ms === 0);

@@ -241,6 +241,15 @@ export class StorageService {
     return ref;
   }
 
+  async ping(): Promise<boolean> {
+    try {
+      await this.knex.raw('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Runs retention now (the periodic job calls this too). */
   retention(now = Date.now()): Promise<Record<string, number>> {
     return this.queue.serial(() => enforceRetention(this.store, this.settings.retention, now));

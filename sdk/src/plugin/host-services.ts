@@ -67,6 +67,8 @@ export interface MeterRecord {
 }
 
 export interface MeterRegistryApi {
+  /** JSON Schema of a meter, the one the config file's `meters[]` is validated with. */
+  schema(): Record<string, unknown>;
   list(): Promise<MeterRecord[]>;
   get(id: string): Promise<MeterRecord | undefined>;
   /** Validates like the config file and starts polling it within a cycle. */

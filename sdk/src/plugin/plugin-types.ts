@@ -140,6 +140,8 @@ export interface StorageReader {
    * Idempotent on (meter, ts).
    */
   ingest(reading: Reading): Promise<'stored' | 'spooled'>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
 }
 
 /** The object a plugin factory returns. */
@@ -191,4 +193,9 @@ export interface PackageManifest {
   definitions?: string[];
   /** Ids of plugins that must start before this one. */
   dependencies?: string[];
+  /**
+   * What the plugin offers the host (`transports`). CLI tools such as
+   * `meterhub read` start only the plugins that provide what they need.
+   */
+  provides?: string[];
 }

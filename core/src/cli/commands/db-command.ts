@@ -31,7 +31,7 @@ export function registerDb(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
       await host.prepare();
-      const log = createLogger({ level: 'warn', pretty: process.stdout.isTTY });
+      const log = createLogger({ level: 'warn', fd: 2 });
       const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), log);
       await storage.close();
       console.log(`${storage.engine} database is up to date`);
@@ -44,7 +44,7 @@ export function registerDb(program: Command): void {
       const cwd = process.cwd();
       const source = readConfigFile(locateConfig(cmd.optsWithGlobals<GlobalOptions>().config, process.env, cwd), cwd);
       const dataDir = resolveDataDir(source.raw, source.baseDir);
-      const log = createLogger({ level: 'warn', pretty: process.stdout.isTTY });
+      const log = createLogger({ level: 'warn', fd: 2 });
       const from = await StorageService.open(settingsFor(parseDatabaseUrl(opts.from, cwd), `${dataDir}/copy-from`), log);
       const to = await StorageService.open(settingsFor(parseDatabaseUrl(opts.to, cwd), `${dataDir}/copy-to`), log);
       try {

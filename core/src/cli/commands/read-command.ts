@@ -26,7 +26,7 @@ export function registerRead(program: Command): void {
     .action(async (flags: ReadFlags, cmd: Command) => {
       const bus = busFromFlags(flags);
       const host = hostFromCli({ ...cmd.optsWithGlobals<GlobalOptions>(), config: undefined }, { config: {} }, true);
-      await host.startPluginsOnly();
+      await host.startPluginsOnly('transports');
       try {
         const driver = host.drivers.get(flags.driver);
         if (!driver) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', `no driver "${flags.driver}"; loaded: ${host.drivers.list().map((d) => d.id).join(', ')}`);

@@ -13,7 +13,7 @@ export interface GlobalOptions {
 export function hostFromCli(global: GlobalOptions, extra: Partial<HostOptions> = {}, tool = false): Host {
   const cwd = process.cwd();
   const configPath = locateConfig(global.config, process.env, cwd);
-  const pretty = process.stdout.isTTY;
-  const logger = createLogger({ level: tool ? 'warn' : 'info', pretty });
+  // Tools print results on stdout; their logs go to stderr so `--json` output stays clean.
+  const logger = createLogger({ level: tool ? 'warn' : 'info', fd: tool ? 2 : 1 });
   return new Host({ ...(configPath ? { configPath } : {}), cwd, logger, applyConfigLogLevel: !tool, mode: tool ? 'check' : 'serve', ...extra });
 }

@@ -68,7 +68,7 @@ export function registerScan(program: Command): void {
       const bus = busFromFlags(flags);
       const units = parseUnitList(flags.units);
       const host = hostFromCli({ ...cmd.optsWithGlobals<GlobalOptions>(), config: undefined }, { config: {} }, true);
-      await host.startPluginsOnly();
+      await host.startPluginsOnly('transports');
       const hits: ScanHit[] = [];
       try {
         const drivers = host.drivers.list();

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { definePlugin, describeError, type HostApi } from '@meterhub/sdk';
+import { createAuthenticator } from './authentication.js';
+import { errorHandler } from './http-errors.js';
+import { LoginThrottle } from './login-throttle.js';
+import { buildRouter, openApiDocument, type RouteSpec } from './route-table.js';
+import { accountRoutes, healthRoute } from './routes/admin-routes.js';
+import { meterRoutes } from './routes/meter-routes.js';
+import { readingRoutes } from './routes/reading-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
+import { TokenService } from './token-service.js';
+
+export { openApiDocument } from './route-table.js';
+
+interface RestConfig {
+  bodyLimit: string;
+  login: { maxPerMinute: number; freeFailures: number };
+}
+
+/**
+ * The signing key: SECRET_KEY when set; otherwise a random key kept in the
+ * plugin's data dir (mode 0600), so tokens survive restarts without anyone
+ * choosing a weak secret. Never logged.
+ */
+async function signingKey(host: HostApi): Promise<string> {
+  const configured = host.settings().auth.secretKey;
+  if (configured) return configured;
+  const file = join(await host.dataDir(), 'secret-key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const key = randomBytes(48).toString('base64url');
+    await writeFile(file, key, { mode: 0o600 });
+    host.log.info('SECRET_KEY is not set: generated a signing key in the plugin data dir');
+    return key;
+  }
+}
+
+/** CORS for the origins in CORS_ALLOWED_ORIGINS only. */
+function cors(origins: readonly string[]): RequestHandler {
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && (origins.includes(origin) || origins.includes('*'))) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-API-Key');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
+
+/** All routes of the API, in one table: the router and the OpenAPI document come from it. */
+export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle): RouteSpec[] {
+  const routes: RouteSpec[] = [
+    ...tokenRoutes(host, tokens, throttle),
+    ...meterRoutes(host),
+    ...readingRoutes(host),
+    ...accountRoutes(host),
+    healthRoute(host),
+  ];
+  routes.push({
+    method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', summary: 'This API as an OpenAPI 3.1 document',
+    handler: () => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }),
+  });
+  return routes;
+}
+
+/**
+ * The REST API on the host's HTTP server: the old system's paths, JWT (HS256)
+ * for people and API keys for machines, roles and scopes, validation of every
+ * body and query against JSON Schemas that also make the OpenAPI document.
+ */
+export default definePlugin<RestConfig>((host) => ({
+  name: 'REST API',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      bodyLimit: { type: 'string', pattern: '^[0-9]+(kb|mb)$', default: '5mb', description: 'Largest accepted request body (larger: 413).' },
+      login: {
+        type: 'object', additionalProperties: false, default: {},
+        properties: {
+          maxPerMinute: { type: 'integer', minimum: 1, default: 20, description: 'Token requests per client address per minute.' },
+          freeFailures: { type: 'integer', minimum: 1, default: 5, description: 'Failed logins per username before the lockout back-off starts.' },
+        },
+      },
+    },
+  },
+  async start(config) {
+    const settings = host.settings();
+    const tokens = new TokenService(await signingKey(host), { accessMinutes: settings.auth.accessTokenLifetimeMinutes, refreshMinutes: settings.auth.refreshTokenLifetimeMinutes });
+    const throttle = new LoginThrottle(config.login.maxPerMinute, 60_000, config.login.freeFailures);
+    const app = express.Router({ strict: true });
+    app.use(helmet({ contentSecurityPolicy: false }));
+    app.use(cors(settings.http.corsAllowedOrigins));
+    app.use(express.json({ limit: config.bodyLimit, strict: false }));
+    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens)));
+    app.use(errorHandler(() => host.settings().debug, (err) => host.log.error({ err: describeError(err) }, 'request failed')));
+    host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
+  },
+}));

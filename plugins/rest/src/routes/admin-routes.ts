@@ -1,0 +1,116 @@
+import { MeterhubError, type HostApi, type Role, type Scope } from '@meterhub/sdk';
+import { notFound } from '../http-errors.js';
+import type { RouteSpec } from '../route-table.js';
+import { page, pageQuery } from './meter-routes.js';
+
+const idParam = (s: string | undefined) => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw notFound('such id');
+  return n;
+};
+
+const userBody = {
+  type: 'object', additionalProperties: false, required: ['username', 'password', 'role'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 150 }, password: { type: 'string', minLength: 1, maxLength: 1024 }, role: { enum: ['admin', 'viewer'] } },
+};
+const userPatch = {
+  type: 'object', additionalProperties: false, minProperties: 1,
+  properties: { password: { type: 'string', minLength: 1, maxLength: 1024 }, role: { enum: ['admin', 'viewer'] } },
+};
+const keyBody = {
+  type: 'object', additionalProperties: false, required: ['name', 'scopes'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['read', 'ingest', 'meters:write'] } } },
+};
+
+/** Users and API keys (admins only). */
+export function accountRoutes(host: HostApi): RouteSpec[] {
+  const users = () => host.accounts.users;
+  const user = async (id: string | undefined) => (await users().byId(idParam(id))) ?? Promise.reject(notFound('such user'));
+  return [
+    {
+      method: 'get', path: '/api/users/', tag: 'users', access: 'admin', query: pageQuery, summary: 'List users',
+      async handler({ query, req }) {
+        const q = query as { limit: number; offset: number };
+        const all = await users().list(0, 1_000_000);
+        return page(all, q, req.originalUrl);
+      },
+    },
+    {
+      method: 'post', path: '/api/users/', tag: 'users', access: 'admin', body: userBody, status: 201, summary: 'Create a user',
+      async handler({ body }) {
+        const b = body as { username: string; password: string; role: Role };
+        return users().create(b.username, b.password, b.role);
+      },
+    },
+    { method: 'get', path: '/api/users/:id/', tag: 'users', access: 'admin', summary: 'One user', handler: ({ params }) => user(params['id']) },
+    {
+      method: 'patch', path: '/api/users/:id/', tag: 'users', access: 'admin', body: userPatch, summary: 'Change role or password (a new password revokes the user\'s tokens)',
+      async handler({ params, body }) {
+        const u = await user(params['id']);
+        const b = body as { password?: string; role?: Role };
+        if (b.password !== undefined) await users().setPassword(u.id, b.password);
+        return b.role ? users().update(u.id, { role: b.role }) : users().byId(u.id);
+      },
+    },
+    {
+      method: 'delete', path: '/api/users/:id/', tag: 'users', access: 'admin', summary: 'Delete a user',
+      async handler({ params, principal }) {
+        const u = await user(params['id']);
+        if (principal?.kind === 'user' && principal.user.id === u.id) throw new MeterhubError('METERHUB_ERR_CONFLICT', 'you cannot delete your own account');
+        await users().delete(u.id);
+        return undefined;
+      },
+    },
+    {
+      method: 'get', path: '/api/keys/', tag: 'keys', access: 'admin', query: pageQuery, summary: 'List API keys (never the keys themselves)',
+      async handler({ query, req }) {
+        return page(await host.accounts.keys.list(0, 1_000_000), query as { limit: number; offset: number }, req.originalUrl);
+      },
+    },
+    {
+      method: 'post', path: '/api/keys/', tag: 'keys', access: 'admin', body: keyBody, status: 201, summary: 'Create an API key; the key is in this answer only',
+      async handler({ body, principal }) {
+        const b = body as { name: string; scopes: Scope[] };
+        const { key, apiKey } = await host.accounts.keys.create(b.name, b.scopes, principal?.kind === 'user' ? principal.user.id : null);
+        return { ...apiKey, key };
+      },
+    },
+    {
+      method: 'delete', path: '/api/keys/:id/', tag: 'keys', access: 'admin', summary: 'Revoke an API key',
+      async handler({ params }) {
+        if (!(await host.accounts.keys.revoke(idParam(params['id'])))) throw notFound('active key with that id');
+        return undefined;
+      },
+    },
+  ];
+}
+
+/** `/health/`: liveness and readiness, no auth, no secrets. */
+export function healthRoute(host: HostApi): RouteSpec {
+  return {
+    method: 'get', path: '/health/', tag: 'health', access: 'public',
+    summary: 'Liveness and readiness: 200 when the database and required plugins are up, 503 otherwise; offline meters never cause a 503',
+    async handler({ res }) {
+      const s = host.status() as {
+        version: string; uptimeSeconds: number;
+        plugins: Array<{ id: string; state: string }>;
+        acquisition: { buses: Array<{ id: string; state: string; connected?: boolean }>; meters: Array<{ id: string; state: string; lastSuccess: string | null }> };
+        storage: { engine?: string; spooled?: number } | null;
+        requiredPlugins?: string[];
+      };
+      const database = await host.storage.ping();
+      const failed = s.plugins.filter((p) => p.state === 'error' && (s.requiredPlugins ?? []).includes(p.id));
+      const ok = database && failed.length === 0;
+      res.status(ok ? 200 : 503);
+      return {
+        status: ok ? 'ok' : 'unavailable',
+        version: s.version,
+        uptimeSeconds: s.uptimeSeconds,
+        database: { engine: s.storage?.engine ?? null, reachable: database, spooled: s.storage?.spooled ?? 0 },
+        plugins: s.plugins.map((p) => ({ id: p.id, state: p.state })),
+        buses: s.acquisition.buses.map((b) => ({ id: b.id, state: b.state, connected: b.connected ?? false })),
+        meters: s.acquisition.meters.map((m) => ({ id: m.id, state: m.state, lastSeen: m.lastSuccess })),
+      };
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { MeterhubError, type HostApi } from '@meterhub/sdk';
+import type { LoginThrottle } from '../login-throttle.js';
+import type { RouteSpec } from '../route-table.js';
+import type { TokenService } from '../token-service.js';
+
+const tokenBody = {
+  type: 'object', additionalProperties: false, required: ['username', 'password'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 150 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+};
+const refreshBody = { type: 'object', additionalProperties: false, required: ['refresh'], properties: { refresh: { type: 'string', minLength: 1, maxLength: 4096 } } };
+const pair = { type: 'object', properties: { access: { type: 'string' }, refresh: { type: 'string' } } };
+
+/** `/api/token/`, `/api/token/refresh/`, `/api/token/revoke/`: the old system's paths. */
+export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle): RouteSpec[] {
+  const userFromRefresh = async (refresh: string) => {
+    const claims = tokens.verify(refresh, 'refresh');
+    const user = await host.accounts.users.byId(Number(claims.sub));
+    if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the refresh token has been revoked');
+    return user;
+  };
+  return [
+    {
+      method: 'post', path: '/api/token/', tag: 'auth', access: 'public', body: tokenBody, response: pair,
+      summary: 'Exchange a username and password for an access and a refresh token',
+      async handler({ req, body }) {
+        const { username, password } = body as { username: string; password: string };
+        throttle.check(req.socket.remoteAddress ?? '?', username);
+        const user = await host.accounts.users.verify(username, password);
+        if (!user) {
+          throttle.failed(username);
+          throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'no active account with these credentials');
+        }
+        throttle.succeeded(username);
+        return { access: tokens.issue(user, 'access'), refresh: tokens.issue(user, 'refresh') };
+      },
+    },
+    {
+      method: 'post', path: '/api/token/refresh/', tag: 'auth', access: 'public', body: refreshBody,
+      response: { type: 'object', properties: { access: { type: 'string' } } },
+      summary: 'Exchange a refresh token for a new access token',
+      async handler({ body }) {
+        return { access: tokens.issue(await userFromRefresh((body as { refresh: string }).refresh), 'access') };
+      },
+    },
+    {
+      method: 'post', path: '/api/token/revoke/', tag: 'auth', access: 'public', body: refreshBody,
+      summary: 'Log out: revoke the refresh token and every other token of its user',
+      async handler({ body }) {
+        const user = await userFromRefresh((body as { refresh: string }).refresh);
+        await host.accounts.users.revokeTokens(user.id);
+        return undefined;
+      },
+    },
+  ];
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { MeterhubError, type UserView } from '@meterhub/sdk';
+
+export type TokenType = 'access' | 'refresh';
+
+export interface TokenClaims {
+  sub: string;
+  typ: TokenType;
+  /** The user's token version when issued: raising it revokes the token. */
+  ver: number;
+  role: string;
+  jti: string;
+}
+
+export const ISSUER = 'meterhub';
+const ALGORITHM = 'HS256' as const;
+
+/**
+ * Signs and verifies JWTs: HS256 only (never `none`, never what the token
+ * header asks for), a fixed issuer, and a token type so a refresh token is
+ * never accepted as an access token or the reverse.
+ */
+export class TokenService {
+  constructor(private readonly secret: string, private readonly lifetimes: { accessMinutes: number; refreshMinutes: number }) {}
+
+  issue(user: UserView, typ: TokenType): string {
+    const minutes = typ === 'access' ? this.lifetimes.accessMinutes : this.lifetimes.refreshMinutes;
+    const claims: Omit<TokenClaims, 'sub'> = { typ, ver: user.tokenVersion, role: user.role, jti: randomUUID() };
+    return jwt.sign(claims, this.secret, { algorithm: ALGORITHM, issuer: ISSUER, subject: String(user.id), expiresIn: minutes * 60 });
+  }
+
+  /** Verifies signature, algorithm, issuer, expiry and type; throws a 401 otherwise. */
+  verify(token: string, typ: TokenType): TokenClaims {
+    let claims: TokenClaims;
+    try {
+      claims = jwt.verify(token, this.secret, { algorithms: [ALGORITHM], issuer: ISSUER }) as TokenClaims;
+    } catch (err) {
+      const expired = (err as Error).name === 'TokenExpiredError';
+      throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', expired ? `the ${typ} token has expired` : `the ${typ} token is not valid`);
+    }
+    if (claims.typ !== typ) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', `a ${claims.typ} token is not a ${typ} token`);
+    return claims;
+  }
+
+  /** Options for passport-jwt, so it verifies exactly as `verify` does. */
+  get passportOptions() {
+    return { secretOrKey: this.secret, algorithms: [ALGORITHM], issuer: ISSUER };
+  }
+}
