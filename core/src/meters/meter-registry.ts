@@ -69,6 +69,8 @@ export class MeterRegistry {
     const config = await this.#check(input);
     if (await this.storage.meters.byKey(config.id)) throw new MeterhubError('METERHUB_ERR_CONFLICT', `meter "${config.id}" exists`);
     const stored = await this.storage.meters.insert(config, 'api');
+    // The ingest path maps keys to refs from a cache; teach it the new meter before it is polled.
+    await this.storage.refOf(config.id);
     await this.#applyAll();
     return MeterRegistry.view(stored);
   }
