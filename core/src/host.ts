@@ -54,6 +54,8 @@ export interface HostStatus {
   plugins: ReturnType<PluginLifecycle['reports']>;
   acquisition: AcquisitionStatus;
   storage: Record<string, unknown> | null;
+  /** Plugins marked `required` in the config: /health/ is unavailable when one of them failed. */
+  requiredPlugins: string[];
 }
 
 const VERSION = '0.1.0';
@@ -241,6 +243,7 @@ export class Host {
       plugins: this.plugins?.reports() ?? [],
       acquisition: this.acquisition?.status() ?? { buses: [], meters: [] },
       storage: this.storage?.status() ?? null,
+      requiredPlugins: Object.entries(this.config?.plugins ?? {}).filter(([, p]) => p.required).map(([id]) => id),
     };
   }
 }

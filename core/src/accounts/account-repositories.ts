@@ -50,12 +50,24 @@ function checkPassword(password: string): void {
   }
 }
 
+/**
+ * How long a cached user is trusted. Changes made in this process invalidate
+ * the cache at once; a change made by another process (`meterhub user passwd`
+ * while the host runs) reaches the host within this time.
+ */
+export const USER_CACHE_TTL_MS = 5000;
+
 /** Users and their passwords (scrypt). Objection stays inside this file. */
 export class UserRepository {
   readonly #model: typeof UserModel;
+  readonly #cache = new Map<number, { user: User | undefined; until: number }>();
 
   constructor(knex: Knex) {
     this.#model = UserModel.bindKnex(knex);
+  }
+
+  #forget(id: number): void {
+    this.#cache.delete(id);
   }
 
   async count(): Promise<number> {
@@ -66,9 +78,15 @@ export class UserRepository {
     return (await this.#model.query().orderBy('id').offset(offset).limit(limit)).map(toUser);
   }
 
+  /** Answered from a short-lived cache: every authenticated request looks its user up. */
   async byId(id: number): Promise<User | undefined> {
+    const hit = this.#cache.get(id);
+    if (hit && hit.until > Date.now()) return hit.user && { ...hit.user };
     const m = await this.#model.query().findById(id);
-    return m ? toUser(m) : undefined;
+    const user = m ? toUser(m) : undefined;
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(id, { user, until: Date.now() + USER_CACHE_TTL_MS });
+    return user && { ...user };
   }
 
   async byUsername(username: string): Promise<User | undefined> {
@@ -92,20 +110,24 @@ export class UserRepository {
     const m = await this.#model.query().findById(id);
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
     await this.#model.query().patchAndFetchById(id, { password_hash: await hashPassword(password), token_version: m.token_version + 1, updated_at: Date.now() });
+    this.#forget(id);
   }
 
   async update(id: number, patch: { role?: Role }): Promise<User> {
     const m = await this.#model.query().findById(id);
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
+    this.#forget(id);
     return toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
   }
 
   /** Invalidates every refresh and access token of the user (logout everywhere). */
   async revokeTokens(id: number): Promise<void> {
     await this.#model.query().findById(id).increment('token_version', 1);
+    this.#forget(id);
   }
 
   async delete(id: number): Promise<boolean> {
+    this.#forget(id);
     return (await this.#model.query().deleteById(id)) > 0;
   }
 

@@ -1,4 +1,4 @@
-import { ajvErrorsToDetails, createAjv, MeterhubError, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
+import { ajvErrorsToDetails, createAjv, deepFreeze, MeterhubError, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
 import type { ValidateFunction } from 'ajv';
 import type { BusConfig, MeterConfig } from '../config/host-config.js';
 import { METER_SCHEMA } from '../config/host-schema.js';
@@ -18,6 +18,9 @@ let validateMeter: ValidateFunction | undefined;
  * is handed to the scheduler at once, so it takes effect within a cycle.
  */
 export class MeterRegistry {
+  /** Every change goes through this registry, so a cache invalidated here stays exact. */
+  #cache: Promise<ReadonlyMap<string, MeterView>> | undefined;
+
   constructor(
     private readonly storage: StorageService,
     private readonly buses: readonly BusConfig[],
@@ -33,13 +36,18 @@ export class MeterRegistry {
     return { ...m.config, source: m.source };
   }
 
+  /** Frozen views, shared by every caller until the next change. */
+  #views(): Promise<ReadonlyMap<string, MeterView>> {
+    this.#cache ??= this.storage.meters.list().then((all) => new Map(all.map((m) => [m.key, deepFreeze(MeterRegistry.view(m))])));
+    return this.#cache;
+  }
+
   async list(): Promise<MeterView[]> {
-    return (await this.storage.meters.list()).map(MeterRegistry.view);
+    return [...(await this.#views()).values()];
   }
 
   async get(id: string): Promise<MeterView | undefined> {
-    const m = await this.storage.meters.byKey(id);
-    return m && MeterRegistry.view(m);
+    return (await this.#views()).get(id);
   }
 
   /** Validates a meter like the config file does: schema, bus, driver, measurements, unit id. */
@@ -62,6 +70,7 @@ export class MeterRegistry {
   }
 
   async #applyAll(): Promise<void> {
+    this.#cache = undefined;
     await this.apply((await this.storage.meters.list()).map((m) => m.config));
   }
 

@@ -60,8 +60,12 @@ export function storageSettings(config: Pick<HostConfig, 'storage' | 'dataDir'>)
  */
 export class StorageService {
   readonly #refs = new Map<string, number>();
-  /** Newest reading per meter and family; values are filtered to the family when read. */
-  readonly #latest = new Map<number, Partial<Record<Family, { ts: number; values: Record<string, number>; ids: readonly string[] }>>>();
+  /**
+   * Newest reading per meter and family. Values are filtered to the family on
+   * the first read after a change and kept (`view`), since reads far outnumber
+   * changes for a polled dashboard.
+   */
+  readonly #latest = new Map<number, Partial<Record<Family, { ts: number; values: Record<string, number>; ids: readonly string[]; view?: LatestValues }>>>();
   readonly #layouts: LayoutCache;
   /** The layout each meter used last: readings of one meter nearly always share it. */
   readonly #lastLayout = new Map<number, ValueLayout>();
@@ -173,6 +177,7 @@ export class StorageService {
         prev.ts = reading.ts;
         prev.values = reading.values;
         prev.ids = ids;
+        prev.view = undefined;
       } else if (reading.ts === prev.ts) {
         const values = { ...pick(prev.values, prev.ids), ...pick(reading.values, ids) };
         entry[family] = { ts: prev.ts, values, ids: Object.keys(values) };
@@ -214,7 +219,9 @@ export class StorageService {
   latest(meterKey: string, family: Family): LatestValues | undefined {
     const ref = this.#refs.get(meterKey);
     const entry = ref === undefined ? undefined : this.#latest.get(ref)?.[family];
-    return entry && { ts: entry.ts, values: pick(entry.values, entry.ids) };
+    if (!entry) return undefined;
+    entry.view ??= Object.freeze({ ts: entry.ts, values: Object.freeze(pick(entry.values, entry.ids)) });
+    return entry.view;
   }
 
   /** Writes pending readings and brings rollups up to date, in the writer's turn. */

@@ -40,14 +40,25 @@ function allowed(p: Principal, access: Access): boolean {
  */
 export function createAuthenticator(accounts: AccountsApi, tokens: TokenService): (access: Access) => RequestHandler {
   const auth = new passport.Passport();
+  /**
+   * Access tokens passport-jwt has verified, by their exact text, until they
+   * expire: a client sends the same token with every request, and re-checking
+   * its signature each time was most of the cost of a request. The user's
+   * token version is still checked on every request, so revocation holds.
+   */
+  const verified = new Map<string, { claims: TokenClaims; exp: number }>();
+  const userFor = async (claims: TokenClaims): Promise<UserView | undefined> => {
+    const user = await accounts.users.byId(Number(claims.sub));
+    return user && user.tokenVersion === claims.ver ? user : undefined;
+  };
   auth.use('jwt', new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), ...tokens.passportOptions }, (claims: TokenClaims, done) => {
     if (claims.typ !== 'access') {
       done(null, false, { message: 'a refresh token is not an access token' });
       return;
     }
-    accounts.users.byId(Number(claims.sub)).then((user) => {
-      if (!user || user.tokenVersion !== claims.ver) done(null, false, { message: 'the token has been revoked' });
-      else done(null, user);
+    userFor(claims).then((user) => {
+      if (!user) done(null, false, { message: 'the token has been revoked' });
+      else done(null, user, claims);
     }, (err: unknown) => done(err));
   }));
 
@@ -70,14 +81,27 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
       accounts.keys.verify(key).then((k) => (k ? finish({ kind: 'key', key: k }) : next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the API key is not valid or was revoked'))), next);
       return;
     }
-    auth.authenticate('jwt', { session: false }, (err: unknown, user: UserView | false, info?: { message?: string } | Error) => {
+    const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
+    const hit = bearer === undefined ? undefined : verified.get(bearer);
+    if (hit && hit.exp * 1000 > Date.now()) {
+      userFor(hit.claims).then((user) => {
+        if (user) finish({ kind: 'user', user });
+        else next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked'));
+      }, next);
+      return;
+    }
+    auth.authenticate('jwt', { session: false }, (err: unknown, user: UserView | false, info?: { message?: string } | Error | TokenClaims) => {
       if (err) {
         next(err);
         return;
       }
+      if (user && bearer !== undefined && info && 'exp' in info) {
+        if (verified.size > 10_000) verified.clear();
+        verified.set(bearer, { claims: info as TokenClaims, exp: (info as TokenClaims & { exp: number }).exp });
+      }
       if (!user) {
         const reason = info instanceof Error ? (info.name === 'TokenExpiredError' ? 'the access token has expired' : info.message === 'No auth token' ? 'authentication is required' : 'the access token is not valid')
-          : info?.message ?? 'authentication is required';
+          : (info as { message?: string } | undefined)?.message ?? 'authentication is required';
         res.setHeader('WWW-Authenticate', 'Bearer realm="meterhub"');
         next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', reason));
         return;

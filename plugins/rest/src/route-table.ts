@@ -13,6 +13,8 @@ export interface RouteContext<B = unknown, Q = unknown> {
   body: B;
   query: Q;
   principal: Principal | undefined;
+  /** Answers with this status instead of the route's (e.g. 503 from /health/). */
+  setStatus(status: number): void;
 }
 
 /**
@@ -45,10 +47,14 @@ export function buildRouter(routes: readonly RouteSpec[], authenticate: (access:
       try {
         const body = r.body ? validate(r.body, req.body ?? null, 'body') : req.body;
         const query = r.query ? validate(r.query, req.query, 'query') : req.query;
-        const result = await r.handler({ req, res, params: req.params as Record<string, string>, body, query, principal: (req as unknown as AuthedRequest).principal });
+        let status = r.status ?? 200;
+        const result = await r.handler({
+          req, res, params: req.params as Record<string, string>, body, query, principal: (req as unknown as AuthedRequest).principal,
+          setStatus: (s: number) => (status = s),
+        });
         if (res.headersSent) return;
         if (result === undefined) res.status(204).end();
-        else res.status(r.status ?? 200).json(result);
+        else res.status(status).json(result);
       } catch (err) {
         next(err);
       }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { request } from 'node:http';
+import { TcpProxy } from '../../../test-support/tcp-proxy.js';
+import { createTestDatabase } from '../../../test-support/postgres.js';
 import { ADMIN, RestRig } from './rest-rig.js';
 
 describe('REST API: HTTP behaviour, health, OpenAPI and malformed input', function () {
@@ -108,5 +110,26 @@ describe('REST API: HTTP behaviour, health, OpenAPI and malformed input', functi
     expect([...statuses.keys()].some((s) => s === 400)).to.equal(true);
     // The house meter and the admin still work after the barrage.
     expect((await rig.request('GET', '/api/meters/house/', { token })).status).to.equal(200);
+  });
+
+  it('/health/ answers 503 while the database is unreachable, and 200 again when it is back', async () => {
+    const db = await createTestDatabase('health');
+    const proxy = new TcpProxy(5432);
+    await proxy.start();
+    const pgRig = await RestRig.start('sqlite', { storage: { client: 'postgres', connection: { ...db.connection, port: proxy.port } } });
+    try {
+      expect((await pgRig.request('GET', '/health/')).status).to.equal(200);
+      await proxy.cut();
+      const down = await pgRig.request('GET', '/health/');
+      expect(down.status).to.equal(503);
+      expect(down.body).to.deep.include({ status: 'unavailable' });
+      expect(down.body.database).to.include({ engine: 'postgres', reachable: false });
+      await proxy.restore();
+      await pgRig.waitFor('health back to 200', async () => (await pgRig.request('GET', '/health/')).status === 200, 15000);
+    } finally {
+      await pgRig.stop();
+      await proxy.cut();
+      await db.drop();
+    }
   });
 });

@@ -90,7 +90,7 @@ export function healthRoute(host: HostApi): RouteSpec {
   return {
     method: 'get', path: '/health/', tag: 'health', access: 'public',
     summary: 'Liveness and readiness: 200 when the database and required plugins are up, 503 otherwise; offline meters never cause a 503',
-    async handler({ res }) {
+    async handler({ setStatus }) {
       const s = host.status() as {
         version: string; uptimeSeconds: number;
         plugins: Array<{ id: string; state: string }>;
@@ -101,7 +101,7 @@ export function healthRoute(host: HostApi): RouteSpec {
       const database = await host.storage.ping();
       const failed = s.plugins.filter((p) => p.state === 'error' && (s.requiredPlugins ?? []).includes(p.id));
       const ok = database && failed.length === 0;
-      res.status(ok ? 200 : 503);
+      setStatus(ok ? 200 : 503);
       return {
         status: ok ? 'ok' : 'unavailable',
         version: s.version,
