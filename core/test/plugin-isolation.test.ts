@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Host } from '../src/host.js';
 import { createLogger } from '../src/logging/logger.js';
-import { tempDataDir } from './helpers/temp-data-dir.js';
+import { FIXTURE_PACKAGES, tempDataDir } from './helpers/temp-data-dir.js';
 
 interface FixtureLog { events: string[]; readings: unknown[] }
 const fixtureLog = (): FixtureLog => (globalThis as unknown as { __meterhubFixture: FixtureLog }).__meterhubFixture;
@@ -126,6 +126,20 @@ describe('plugin host: discovery and isolation', function () {
 });
 
 describe('plugin host: required plugins and deny lists', () => {
+  it('loads packages named in the config by path, with origin "path"', async () => {
+    const dir = tempDataDir();
+    const host = new Host({
+      config: { dataDir: dir.dataDir, http: { port: 0 }, pluginPackages: [`${FIXTURE_PACKAGES}/meterhub-plugin-good`, 'meterhub-plugin-missing'] },
+      cwd: dir.root, env: {}, logger: createLogger({ level: 'silent', pretty: false }),
+    });
+    await host.start();
+    const good = host.status().plugins.find((p) => p.id === 'good');
+    expect(good).to.include({ origin: 'path', state: 'running' });
+    expect(host.status().discoveryProblems.find((p) => p.source === 'meterhub-plugin-missing')?.code).to.equal('METERHUB_ERR_PLUGIN_NOT_FOUND');
+    await host.stop();
+    dir.cleanup();
+  });
+
   it('refuses to start when a required plugin fails', async () => {
     const dir = tempDataDir(['meterhub-plugin-start-crash']);
     const host = new Host({

@@ -1,5 +1,5 @@
 /** The validated, frozen configuration as the host and plugins see it. */
-import type { TransportOptions } from '@meterhub/sdk';
+import type { MeterRecord, TransportOptions } from '@meterhub/sdk';
 
 export type TransportKind = 'modbus-tcp' | 'rtu-over-tcp' | 'rtu';
 
@@ -14,18 +14,8 @@ export interface BusConfig extends TransportOptions {
   retries: number;
 }
 
-export interface MeterConfig {
-  id: string;
-  name?: string;
-  driver: string;
-  bus: string;
-  unitId: number;
-  enabled: boolean;
-  measurements?: string[];
-  intervals: { instantMs: number; counterMs: number };
-  requestMode: 'coalesce' | 'per-register';
-  metadata?: Record<string, unknown>;
-}
+/** A meter as configured; the SDK's MeterRecord without where it came from. */
+export type MeterConfig = Omit<MeterRecord, 'source'>;
 
 export interface PluginEntryConfig {
   enabled: boolean;

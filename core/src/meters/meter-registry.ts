@@ -32,13 +32,22 @@ export class MeterRegistry {
     return structuredClone(METER_SCHEMA) as unknown as Record<string, unknown>;
   }
 
+  #withConnection(view: MeterView): MeterView {
+    const bus = this.buses.find((b) => b.id === view.bus);
+    if (!bus) return view;
+    const connection = bus.transport === 'rtu'
+      ? { transport: bus.transport, ...(bus.path ? { path: bus.path } : {}), baud: bus.baud }
+      : { transport: bus.transport, ...(bus.host ? { host: bus.host } : {}), ...(bus.port ? { port: bus.port } : {}) };
+    return { ...view, connection };
+  }
+
   static view(m: StoredMeter): MeterView {
     return { ...m.config, source: m.source };
   }
 
   /** Frozen views, shared by every caller until the next change. */
   #views(): Promise<ReadonlyMap<string, MeterView>> {
-    this.#cache ??= this.storage.meters.list().then((all) => new Map(all.map((m) => [m.key, deepFreeze(MeterRegistry.view(m))])));
+    this.#cache ??= this.storage.meters.list().then((all) => new Map(all.map((m) => [m.key, deepFreeze(this.#withConnection(MeterRegistry.view(m)))])));
     return this.#cache;
   }
 
@@ -81,7 +90,7 @@ export class MeterRegistry {
     // The ingest path maps keys to refs from a cache; teach it the new meter before it is polled.
     await this.storage.refOf(config.id);
     await this.#applyAll();
-    return MeterRegistry.view(stored);
+    return this.#withConnection(MeterRegistry.view(stored));
   }
 
   async #editable(id: string): Promise<StoredMeter> {
@@ -95,11 +104,11 @@ export class MeterRegistry {
   async update(id: string, input: Record<string, unknown>, merge: boolean): Promise<MeterView> {
     const existing = await this.#editable(id);
     if (input['id'] !== undefined && input['id'] !== id) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the id of a meter cannot change', { details: [{ path: '/id', message: 'cannot change' }] });
-    const { source: _s, ...base } = MeterRegistry.view(existing);
+    const { source: _s, connection: _c, ...base } = MeterRegistry.view(existing);
     const config = await this.#check({ ...(merge ? base : {}), ...input, id }, id);
     const stored = await this.storage.meters.replace(existing.ref, config);
     await this.#applyAll();
-    return MeterRegistry.view(stored);
+    return this.#withConnection(MeterRegistry.view(stored));
   }
 
   /** Deletes an API meter and its history. */

@@ -1,4 +1,4 @@
-import { MeterhubError } from '@meterhub/sdk';
+import { MeterhubError, type HistoryPointView } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
 import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
@@ -19,15 +19,8 @@ export interface HistoryRequest {
   measurements?: readonly string[];
 }
 
-export interface HistoryPoint {
-  ts: number;
-  /** Raw value, or the bucket mean (instant values) or last value (counters). */
-  values: Record<string, number>;
-  min?: Record<string, number>;
-  max?: Record<string, number>;
-  /** Counters: consumption within the bucket. */
-  delta?: Record<string, number>;
-}
+/** A point of history, as plugins see it (the SDK's HistoryPointView). */
+export type HistoryPoint = HistoryPointView;
 
 export interface HistoryResult {
   resolution: 'raw' | Resolution;

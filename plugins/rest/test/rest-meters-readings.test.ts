@@ -17,6 +17,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const list = await rig.request('GET', '/api/meters/', { token });
       expect(list.body).to.include({ count: 1, next: null, previous: null });
       expect(list.body.results[0]).to.deep.include({ id: 'house', driver: 'sdm630', source: 'config', unitId: 1 });
+      expect(list.body.results[0].connection).to.deep.include({ transport: 'modbus-tcp', host: '127.0.0.1' });
       const latest = await rig.request('GET', '/api/meters/house/power/latest/', { token });
       expect(latest.body.values.voltageL1).to.equal(231.25);
     });

@@ -64,6 +64,8 @@ export interface MeterRecord {
   requestMode: 'coalesce' | 'per-register';
   metadata?: Record<string, unknown>;
   source: 'config' | 'api';
+  /** How the meter is reached: its bus's transport and address (read-only, from the config's buses). */
+  connection?: { transport: string; host?: string; port?: number; path?: string; baud?: number };
 }
 
 export interface MeterRegistryApi {
