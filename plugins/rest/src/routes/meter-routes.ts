@@ -19,10 +19,17 @@ export function page<T>(items: readonly T[], query: { limit: number; offset: num
   };
 }
 
+type LiveMeter = { id: string; state: string; lastSuccess: string | null; lastError: { message: string } | null };
+
+/** The scheduler's view of every meter, taken once per request (status() builds percentiles). */
+function liveMeters(host: HostApi): Map<string, LiveMeter> {
+  const acquisition = host.status()['acquisition'] as { meters: LiveMeter[] } | undefined;
+  return new Map((acquisition?.meters ?? []).map((m) => [m.id, m]));
+}
+
 /** A meter with its live status from the scheduler. */
-function withStatus(host: HostApi, m: MeterRecord) {
-  const acquisition = host.status()['acquisition'] as { meters: Array<{ id: string; state: string; lastSuccess: string | null; lastError: { message: string } | null }> } | undefined;
-  const s = acquisition?.meters.find((x) => x.id === m.id);
+function withStatus(live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
+  const s = live.get(m.id);
   return { ...m, status: { online: s?.state === 'online', state: m.enabled ? s?.state ?? 'unknown' : 'disabled', lastSeen: s?.lastSuccess ?? null, error: s?.lastError?.message ?? null } };
 }
 
@@ -35,34 +42,35 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
     {
       method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, summary: 'List meters with their live status',
       async handler({ query, req }) {
-        return page((await host.meters.list()).map((m) => withStatus(host, m)), query as { limit: number; offset: number }, req.originalUrl);
+        const live = liveMeters(host);
+        return page((await host.meters.list()).map((m) => withStatus(live, m)), query as { limit: number; offset: number }, req.originalUrl);
       },
     },
     {
       method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: schema, status: 201,
       summary: 'Create a meter; it is polled within a cycle',
       async handler({ body }) {
-        return withStatus(host, await host.meters.create(body));
+        return withStatus(liveMeters(host), await host.meters.create(body));
       },
     },
     {
       method: 'get', path: '/api/meters/:id/', tag: 'meters', access: 'read', summary: 'One meter with its live status',
       async handler({ params }) {
-        return withStatus(host, await get(params['id']!));
+        return withStatus(liveMeters(host), await get(params['id']!));
       },
     },
     {
       method: 'put', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: schema,
       summary: 'Replace a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
-        return withStatus(host, await host.meters.update(params['id']!, body as Record<string, unknown>, false));
+        return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, false));
       },
     },
     {
       method: 'patch', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: patchSchema,
       summary: 'Change some fields of a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
-        return withStatus(host, await host.meters.update(params['id']!, body as Record<string, unknown>, true));
+        return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, true));
       },
     },
     {
