@@ -25,7 +25,7 @@ describe('every package is packable with what it needs', function () {
 
   it('@meterhub/core ships the meterhub binary', async () => {
     const files = await packList('core');
-    expect(files).to.include.members(['dist/cli/main.js', 'dist/index.js', 'dist/host.js']);
+    expect(files).to.include.members(['bin/meterhub.js', 'dist/cli/main.js', 'dist/index.js', 'dist/host.js']);
     expect(files.some((f) => f.startsWith('test/'))).to.equal(false);
   });
 
