@@ -23,7 +23,7 @@ async function load(options: object): Promise<LoadResult> {
 }
 
 export async function restBench(ctx: BenchContext): Promise<void> {
-  const seconds = ctx.smoke ? 2 : 8;
+  const seconds = ctx.smoke ? 2 : 6;
   const rig = await RestRig.start('sqlite', { plugins: { rest: { config: { bodyLimit: '10mb' } } } });
   try {
     const { access } = await rig.login();
@@ -39,8 +39,19 @@ export async function restBench(ctx: BenchContext): Promise<void> {
     await new Promise((r) => server.once('listening', r));
     const barePort = (server.address() as AddressInfo).port;
     const latestUrl = `${rig.base}/api/meters/house/power/latest/`;
-    const ours = await load({ url: latestUrl, method: 'GET', headers: { authorization: `Bearer ${access}` }, seconds, concurrency: 32 });
-    const base = await load({ url: `http://127.0.0.1:${barePort}/latest`, method: 'GET', headers: {}, seconds, concurrency: 32 });
+    // A warm-up round for each side (JIT, connection pools), then alternating
+    // timed rounds, best of each side: the machine's noise hits both alike.
+    await load({ url: latestUrl, method: 'GET', headers: { authorization: `Bearer ${access}` }, seconds: 1, concurrency: 32 });
+    await load({ url: `http://127.0.0.1:${barePort}/latest`, method: 'GET', headers: {}, seconds: 1, concurrency: 32 });
+    let ours: LoadResult | undefined;
+    let base: LoadResult | undefined;
+    for (let round = 0; round < 2; round++) {
+      const o = await load({ url: latestUrl, method: 'GET', headers: { authorization: `Bearer ${access}` }, seconds, concurrency: 32 });
+      const b = await load({ url: `http://127.0.0.1:${barePort}/latest`, method: 'GET', headers: {}, seconds, concurrency: 32 });
+      if (!ours || o.rps > ours.rps) ours = o;
+      if (!base || b.rps > base.rps) base = b;
+    }
+    if (!ours || !base) throw new Error('no load result');
     server.close();
     report(ctx, 'rest: GET …/power/latest/ with a JWT', `${Math.round(ours.rps).toLocaleString('en')} req/s, p99 ${ours.p99.toFixed(1)} ms (${ours.errors} errors)`,
       `bare express ${Math.round(base.rps).toLocaleString('en')} req/s, p99 ${base.p99.toFixed(1)} ms`, `${((ours.rps / base.rps) * 100).toFixed(0)}% (target >= 60%)`,

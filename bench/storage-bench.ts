@@ -33,19 +33,27 @@ function settings(target: StorageSettings['target'], dataDir: string, maxPending
 const meter = (id: string) => ({ id, driver: 'sdm630', bus: 'b', unitId: 1, enabled: true, requestMode: 'coalesce' as const, intervals: { instantMs: 1000, counterMs: 60000 } });
 const values = (i: number) => Object.fromEntries(MEASUREMENTS.map((m, k) => [m, 230 + ((i * 7 + k) % 100) / 8]));
 
-/** Values per second through StorageService.offer → ingest queue → store, until committed. */
+/** Timed rounds per side; each side reports its best (machines here are shared and noisy). */
+const ROUNDS = 3;
+
+/** Values per second through StorageService.offer → ingest queue → store, until committed: best of ROUNDS. */
 async function ingestRate(s: StorageService, meterId: string, readings: number): Promise<number> {
   // Warm-up on another meter and time range, so both sides are timed with warm code.
   for (let i = 0; i < WARMUP; i++) s.offer({ meterId: 'warm', ts: T0 - 10_000_000_000 + i * 1000, values: values(i) });
   await s.queue.flush();
-  const t0 = performance.now();
-  // A producer that yields between batches, as readings really arrive: flushes overlap production.
-  for (let i = 0; i < readings; i++) {
-    s.offer({ meterId, ts: T0 + i * 1000, values: values(i) });
-    if (i % 5000 === 4999) await new Promise((r) => setImmediate(r));
+  let best = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const base = T0 + round * readings * 1000;
+    const t0 = performance.now();
+    // A producer that yields between batches, as readings really arrive: flushes overlap production.
+    for (let i = 0; i < readings; i++) {
+      s.offer({ meterId, ts: base + i * 1000, values: values(i) });
+      if (i % 5000 === 4999) await new Promise((r) => setImmediate(r));
+    }
+    await s.queue.flush();
+    best = Math.max(best, (readings * MEASUREMENTS.length) / ((performance.now() - t0) / 1000));
   }
-  await s.queue.flush();
-  return (readings * MEASUREMENTS.length) / ((performance.now() - t0) / 1000);
+  return best;
 }
 
 /**
@@ -54,9 +62,9 @@ async function ingestRate(s: StorageService, meterId: string, readings: number):
  * baseline does exactly that (with the same packer), nothing more: no queue,
  * no cache, no merge check, no rollup marks.
  */
-function bareRow(i: number, meterRef: number): [number, number, Buffer] {
+function bareRow(i: number, meterRef: number, round = 0, readings = 0): [number, number, Buffer] {
   const v = values(i);
-  return [meterRef, T0 + i * 1000, packValues(MEASUREMENTS.map((m, k) => [k + 1, v[m]!] as [number, number]))];
+  return [meterRef, T0 + round * readings * 1000 + i * 1000, packValues(MEASUREMENTS.map((m, k) => [k + 1, v[m]!] as [number, number]))];
 }
 
 async function sqliteBench(ctx: BenchContext, readings: number): Promise<void> {
@@ -75,16 +83,19 @@ async function sqliteBench(ctx: BenchContext, readings: number): Promise<void> {
     db.transaction(() => {
       for (let i = 0; i < WARMUP; i++) insert.run(...bareRow(i, 4));
     })();
-    const t0 = performance.now();
-    db.transaction(() => {
-      for (let i = 0; i < readings; i++) {
-        const r = bareRow(i, 2);
-        insert.run(r[0], r[1], r[2]);
-      }
-    })();
-    const bare = (readings * MEASUREMENTS.length) / ((performance.now() - t0) / 1000);
+    let bare = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const t0 = performance.now();
+      db.transaction(() => {
+        for (let i = 0; i < readings; i++) {
+          const r = bareRow(i, 2, round, readings);
+          insert.run(r[0], r[1], r[2]);
+        }
+      })();
+      bare = Math.max(bare, (readings * MEASUREMENTS.length) / ((performance.now() - t0) / 1000));
+    }
     const bytes = (db.prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE name = 'readings_power'").get() as { b: number }).b;
-    const storedValues = (2 * readings + 2 * WARMUP) * MEASUREMENTS.length;
+    const storedValues = (2 * ROUNDS * readings + 2 * WARMUP) * MEASUREMENTS.length;
     db.close();
 
     report(ctx, 'sqlite: ingest rate through the ingest path', `${Math.round(rate).toLocaleString('en')} values/s`,
@@ -115,19 +126,22 @@ async function postgresBench(ctx: BenchContext, readings: number): Promise<void>
       const warm = Array.from({ length: 4000 }, (_, k) => bareRow(w + k, 4));
       await client.query(`INSERT INTO readings_power (meter_ref, ts, data) VALUES ${warm.map((_, k) => `($${3 * k + 1}, $${3 * k + 2}, $${3 * k + 3})`).join(',')}`, warm.flat());
     }
+    let bare = 0;
+    for (let round = 0; round < ROUNDS; round++) {
     const t0 = performance.now();
     await client.query('BEGIN');
     for (let i = 0; i < readings; i += 4000) {
-      const chunk = Array.from({ length: Math.min(4000, readings - i) }, (_, k) => bareRow(i + k, 2));
+      const chunk = Array.from({ length: Math.min(4000, readings - i) }, (_, k) => bareRow(i + k, 2, round, readings));
       await client.query(`INSERT INTO readings_power (meter_ref, ts, data) VALUES ${chunk.map((_, k) => `($${3 * k + 1}, $${3 * k + 2}, $${3 * k + 3})`).join(',')}`, chunk.flat());
     }
     await client.query('COMMIT');
-    const bare = (readings * MEASUREMENTS.length) / ((performance.now() - t0) / 1000);
+    bare = Math.max(bare, (readings * MEASUREMENTS.length) / ((performance.now() - t0) / 1000));
+    }
     const size = Number((await client.query<{ b: string }>("SELECT pg_total_relation_size('readings_power') AS b")).rows[0]!.b);
     await client.end();
     report(ctx, 'postgres: ingest rate through the ingest path', `${Math.round(rate).toLocaleString('en')} values/s`,
       `bare insert (pack + multi-row INSERT, one transaction) ${Math.round(bare).toLocaleString('en')} values/s`, `${((rate / bare) * 100).toFixed(0)}% (target >= 70%)`, rate >= 0.7 * bare);
-    report(ctx, 'postgres: bytes per stored raw value (table and indexes)', (size / ((2 * readings + 2 * WARMUP) * MEASUREMENTS.length)).toFixed(2), 'sqlite figure above', 'reported', true);
+    report(ctx, 'postgres: bytes per stored raw value (table and indexes)', (size / ((2 * ROUNDS * readings + 2 * WARMUP) * MEASUREMENTS.length)).toFixed(2), 'sqlite figure above', 'reported', true);
     await historyBench(ctx, 'postgres', settings(target, dir.dataDir, 200_000), 20, false);
   } finally {
     await db.drop();
@@ -179,6 +193,6 @@ async function historyBench(ctx: BenchContext, engine: string, st: StorageSettin
 }
 
 export async function storageBench(ctx: BenchContext): Promise<void> {
-  await sqliteBench(ctx, ctx.smoke ? 50_000 : 200_000);
-  await postgresBench(ctx, ctx.smoke ? 40_000 : 100_000);
+  await sqliteBench(ctx, ctx.smoke ? 50_000 : 150_000);
+  await postgresBench(ctx, ctx.smoke ? 30_000 : 60_000);
 }
