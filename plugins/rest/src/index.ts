@@ -123,8 +123,7 @@ export default definePlugin<RestConfig>((host) => ({
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
     app.use(cors(settings.http.corsAllowedOrigins));
-    app.use(express.json({ limit: config.bodyLimit, strict: false }));
-    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens)));
+    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
     app.use(errorHandler(() => host.settings().debug, (err) => host.log.error({ err: describeError(err) }, 'request failed')));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
   },

@@ -37,13 +37,18 @@ export interface RouteSpec {
   handler(ctx: RouteContext<any, any>): Promise<unknown> | unknown;
 }
 
-/** Registers every route, plus a 405 with `Allow` for other methods on a known path. */
-export function buildRouter(routes: readonly RouteSpec[], authenticate: (access: Access) => RequestHandler): Router {
+/**
+ * Registers every route, plus a 405 with `Allow` for other methods on a known
+ * path. `parseBody` runs only on routes that take a body: reads, the bulk of
+ * the traffic, skip it.
+ */
+export function buildRouter(routes: readonly RouteSpec[], authenticate: (access: Access) => RequestHandler, parseBody: RequestHandler): Router {
   const router = express.Router({ strict: true });
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
     methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
-    router[r.method](r.path, authenticate(r.access), async (req, res, next) => {
+    const chain: RequestHandler[] = r.method === 'get' || r.method === 'delete' ? [authenticate(r.access)] : [parseBody, authenticate(r.access)];
+    router[r.method](r.path, ...chain, async (req, res, next) => {
       try {
         const body = r.body ? validate(r.body, req.body ?? null, 'body') : req.body;
         const query = r.query ? validate(r.query, req.query, 'query') : req.query;
