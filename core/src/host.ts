@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HOST_API_VERSION, MeterhubError, type ErrorDetail } from '@meterhub/sdk';
+import { HOST_API_VERSION, type ErrorDetail } from '@meterhub/sdk';
 import { publishedSchema, validateConfig } from './config/config-validator.js';
 import { readConfigFile, resolveDataDir, type ConfigSource } from './config/config-file.js';
 import { applyEnvOverrides } from './config/env-overrides.js';
@@ -255,4 +255,3 @@ function lifecycleTimeouts(raw: Record<string, unknown>): { loadTimeoutMs: numbe
   return { loadTimeoutMs: pick('loadTimeoutMs', 10000), startTimeoutMs: pick('startTimeoutMs', 15000), stopTimeoutMs: pick('stopTimeoutMs', 5000) };
 }
 
-export { MeterhubError };

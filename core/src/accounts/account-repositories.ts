@@ -147,6 +147,8 @@ const digestOf = (key: string) => createHash('sha256').update(key).digest('hex')
  */
 export class ApiKeyRepository {
   readonly #model: typeof ApiKeyModel;
+  /** When each key's `last_used_at` was last written: once a minute is enough, not once per request. */
+  readonly #touched = new Map<number, number>();
 
   constructor(knex: Knex) {
     this.#model = ApiKeyModel.bindKnex(knex);
@@ -176,7 +178,11 @@ export class ApiKeyRepository {
     const digest = digestOf(key);
     const m = await this.#model.query().findOne({ digest });
     if (!m || m.revoked_at !== null || !timingSafeEqual(Buffer.from(m.digest), Buffer.from(digest))) return undefined;
-    void this.#model.query().patch({ last_used_at: Date.now() }).where({ id: m.id }).catch(() => undefined);
+    const now = Date.now();
+    if (now - (this.#touched.get(m.id) ?? 0) >= 60_000) {
+      this.#touched.set(m.id, now);
+      void this.#model.query().patch({ last_used_at: now }).where({ id: m.id }).catch(() => undefined);
+    }
     return toKey(m);
   }
 }

@@ -10,27 +10,32 @@ const F32_FLAG = 0x8000;
 const CODE_MASK = 0x7fff;
 const scratch = new Float32Array(1);
 
+/** Bytes one entry takes: 6 when float32 holds the value exactly, 10 otherwise. */
+export function entrySize(v: number): number {
+  scratch[0] = v;
+  return scratch[0] === v ? 6 : 10;
+}
+
+/** Writes one entry at `o`; returns the offset after it. The only writer of the format. */
+export function writeEntry(buf: Buffer, o: number, code: number, v: number): number {
+  scratch[0] = v;
+  if (scratch[0] === v) {
+    buf.writeUInt16BE(code | F32_FLAG, o);
+    buf.writeFloatBE(v, o + 2);
+    return o + 6;
+  }
+  buf.writeUInt16BE(code & CODE_MASK, o);
+  buf.writeDoubleBE(v, o + 2);
+  return o + 10;
+}
+
 /** Packs code → value pairs. Codes are small integers assigned per database. */
 export function packValues(entries: ReadonlyArray<readonly [number, number]>): Buffer {
   let size = 0;
-  for (const [, v] of entries) {
-    scratch[0] = v;
-    size += scratch[0] === v ? 6 : 10;
-  }
+  for (const [, v] of entries) size += entrySize(v);
   const buf = Buffer.allocUnsafe(size);
   let o = 0;
-  for (const [code, v] of entries) {
-    scratch[0] = v;
-    if (scratch[0] === v) {
-      buf.writeUInt16BE(code | F32_FLAG, o);
-      buf.writeFloatBE(v, o + 2);
-      o += 6;
-    } else {
-      buf.writeUInt16BE(code & CODE_MASK, o);
-      buf.writeDoubleBE(v, o + 2);
-      o += 10;
-    }
-  }
+  for (const [code, v] of entries) o = writeEntry(buf, o, code, v);
   return buf;
 }
 

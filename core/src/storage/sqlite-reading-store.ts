@@ -23,6 +23,8 @@ export class SqliteReadingStore implements ReadingStore {
     rollups: Database.Statement; upsertRollup: Database.Statement;
   }>;
   readonly #markDirty: Database.Statement;
+  readonly #listDirty: Database.Statement;
+  readonly #unmarkDirty: Database.Statement;
   readonly #writeTx: (batches: readonly WriteBatch[]) => void;
 
   constructor(filename: string) {
@@ -44,6 +46,8 @@ export class SqliteReadingStore implements ReadingStore {
     };
     this.#stmts = { power: make('power'), energy: make('energy') };
     this.#markDirty = this.db.prepare('INSERT INTO rollup_dirty (meter_ref, minute) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    this.#listDirty = this.db.prepare('SELECT meter_ref, minute FROM rollup_dirty ORDER BY meter_ref, minute LIMIT ?');
+    this.#unmarkDirty = this.db.prepare('DELETE FROM rollup_dirty WHERE meter_ref = ? AND minute = ?');
     this.#writeTx = this.db.transaction((batches: readonly WriteBatch[]) => {
       for (const b of batches) {
         const s = this.#stmts[b.family];
@@ -88,14 +92,13 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   async dirty(limit: number): Promise<DirtyMinute[]> {
-    return (this.db.prepare('SELECT meter_ref, minute FROM rollup_dirty ORDER BY meter_ref, minute LIMIT ?').all(limit) as Array<{ meter_ref: number; minute: number }>)
+    return (this.#listDirty.all(limit) as Array<{ meter_ref: number; minute: number }>)
       .map((r) => ({ meterRef: r.meter_ref, minute: r.minute }));
   }
 
   async clearDirty(minutes: readonly DirtyMinute[]): Promise<void> {
-    const del = this.db.prepare('DELETE FROM rollup_dirty WHERE meter_ref = ? AND minute = ?');
     this.db.transaction(() => {
-      for (const m of minutes) del.run(m.meterRef, m.minute);
+      for (const m of minutes) this.#unmarkDirty.run(m.meterRef, m.minute);
     })();
   }
 

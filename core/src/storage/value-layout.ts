@@ -1,5 +1,6 @@
 import { getMeasurement } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
+import { entrySize, writeEntry } from './packed-values.js';
 import type { Family } from './reading-store.js';
 
 /**
@@ -14,8 +15,6 @@ export interface ValueLayout {
   /** False until codes are assigned (they may need a database insert). */
   resolved: boolean;
 }
-
-const F32 = new Float32Array(1);
 
 export class LayoutCache {
   readonly #layouts = new Map<string, ValueLayout>();
@@ -66,29 +65,13 @@ function sameKeys(values: Record<string, number>, ids: readonly string[]): boole
   return i === ids.length;
 }
 
-/** Packs one family of a reading with its layout (see packed-values.ts for the format). */
+/** Packs one family of a reading with its layout (format: packed-values.ts). */
 export function packWithLayout(values: Record<string, number>, ids: readonly string[], codes: readonly number[]): Buffer | undefined {
   if (ids.length === 0) return undefined;
   let size = 0;
-  for (const id of ids) {
-    const v = values[id]!;
-    F32[0] = v;
-    size += F32[0] === v ? 6 : 10;
-  }
+  for (const id of ids) size += entrySize(values[id]!);
   const buf = Buffer.allocUnsafe(size);
   let o = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const v = values[ids[i]!]!;
-    F32[0] = v;
-    if (F32[0] === v) {
-      buf.writeUInt16BE(codes[i]! | 0x8000, o);
-      buf.writeFloatBE(v, o + 2);
-      o += 6;
-    } else {
-      buf.writeUInt16BE(codes[i]!, o);
-      buf.writeDoubleBE(v, o + 2);
-      o += 10;
-    }
-  }
+  for (let i = 0; i < ids.length; i++) o = writeEntry(buf, o, codes[i]!, values[ids[i]!]!);
   return buf;
 }

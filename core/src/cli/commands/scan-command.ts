@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MeterhubError, ModbusExceptionError, type CompiledDriver } from '@meterhub/sdk';
 import type { BusLink } from '../../acquisition/bus-link.js';
-import { decodeBlock, planReads } from '../../acquisition/request-planner.js';
+import { decodeBlock, planReads, type ReadBlock } from '../../acquisition/request-planner.js';
 import { addConnectionOptions, busFromFlags, openLink, type ConnectionFlags } from './connection-options.js';
 import { parseUnitList } from './simulate-command.js';
 import { hostFromCli, type GlobalOptions } from './run-host.js';
@@ -22,11 +22,10 @@ export interface ScanHit {
  * Reads a driver's probe registers from one unit; `undefined` when the unit did
  * not answer at all (nobody there), otherwise the values it gave (possibly none).
  */
-async function probe(link: BusLink, unitId: number, driver: CompiledDriver, timeoutMs: number): Promise<Record<string, number> | undefined> {
-  const regs = driver.definition.probe.map((p) => driver.byMeasurement.get(p.measurement)!);
+async function probe(link: BusLink, unitId: number, plan: readonly ReadBlock[], timeoutMs: number): Promise<Record<string, number> | undefined> {
   const values: Record<string, number> = {};
   let answered = false;
-  for (const block of planReads(driver, regs, { gaps: 'exception' })) {
+  for (const block of plan) {
     try {
       decodeBlock(block, await link.read(unitId, block.pdu, block.count, { retries: 0, timeoutMs }), values);
       answered = true;
@@ -74,6 +73,8 @@ export function registerScan(program: Command): void {
         const drivers = host.drivers.list();
         if (drivers.length === 0) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', 'no drivers loaded');
         const link = openLink(host, bus, drivers);
+        // Each driver's probe reads, planned once for the whole range.
+        const plans = new Map(drivers.map((d) => [d.id, planReads(d, d.definition.probe.map((p) => d.byMeasurement.get(p.measurement)!), { gaps: 'exception' })]));
         // Scanning waits on every empty unit id: keep the timeout short unless told otherwise.
         const timeoutMs = flags.timeout ? Number(flags.timeout) : 300;
         let done = 0;
@@ -81,7 +82,7 @@ export function registerScan(program: Command): void {
           progress(done, units.length, unitId, hits.length);
           const readings = new Map<string, Record<string, number>>();
           for (const d of drivers) {
-            const values = await probe(link, unitId, d, timeoutMs);
+            const values = await probe(link, unitId, plans.get(d.id)!, timeoutMs);
             if (values === undefined) break; // silent unit: do not spend a timeout per driver
             readings.set(d.id, values);
           }
