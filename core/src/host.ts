@@ -15,6 +15,9 @@ import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
 import { ReadingsBus } from './readings/readings-bus.js';
 import { AcquisitionService, type AcquisitionStatus } from './acquisition/acquisition-service.js';
 import { TransportRegistry } from './acquisition/transport-registry.js';
+import type { MeterStatus } from './acquisition/meter-runtime.js';
+import { MeterStateFeed } from './readings/meter-state-feed.js';
+import { AuthBroker } from './plugins/auth-broker.js';
 import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulator.js';
 import { StorageService, storageSettings } from './storage/storage-service.js';
 import { ApiKeyRepository, UserRepository } from './accounts/account-repositories.js';
@@ -68,6 +71,8 @@ const VERSION = '0.1.0';
  */
 export class Host {
   readonly bus = new ReadingsBus();
+  readonly meterStates = new MeterStateFeed();
+  readonly auth = new AuthBroker();
   readonly drivers = new DriverRegistry();
   readonly transports = new TransportRegistry();
   acquisition: AcquisitionService | undefined;
@@ -133,7 +138,7 @@ export class Host {
     });
     this.plugins = new PluginLifecycle(
       {
-        log: this.log, dataDir: this.dataDir, bus: this.bus, http: this.http, drivers: this.drivers, transports: this.transports,
+        log: this.log, dataDir: this.dataDir, bus: this.bus, meterStates: this.meterStates, auth: this.auth, http: this.http, drivers: this.drivers, transports: this.transports,
         storage: () => this.storage, meters: () => this.meters, accounts: () => this.accounts,
         settings: () => this.settings(), status: () => this.status() as unknown as Record<string, unknown>,
       },
@@ -161,6 +166,7 @@ export class Host {
       debug: this.config.debug,
       auth: this.config.auth,
       http: { corsAllowedOrigins: this.config.http.corsAllowedOrigins, allowedHosts: this.config.http.allowedHosts },
+      ...(this.config.redis?.url ? { redis: { url: this.config.redis.url } } : {}),
     });
   }
 
@@ -187,6 +193,9 @@ export class Host {
       log: this.log.child({ component: 'acquisition' }),
     });
     this.acquisition = acquisition;
+    acquisition.on('meter-state', (m: MeterStatus) => {
+      this.meterStates.publish({ meterId: m.id, state: m.state, at: new Date().toISOString(), ...(m.state === 'offline' && m.lastError ? { error: m.lastError.message } : {}) });
+    });
     this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, (meters) => acquisition.apply(this.config.buses, meters));
     await this.plugins.startAll(this.config, this.pluginConfigProblems);
     acquisition.start();

@@ -31,6 +31,7 @@ export interface HostConfig {
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; pretty?: boolean };
   http: { port: number; host: string; allowedHosts: string[]; corsAllowedOrigins: string[] };
   auth: { secretKey?: string; accessTokenLifetimeMinutes: number; refreshTokenLifetimeMinutes: number };
+  redis?: { url: string };
   storage: {
     client: 'sqlite' | 'postgres';
     filename?: string;

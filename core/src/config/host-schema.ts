@@ -123,6 +123,15 @@ export const HOST_SCHEMA = {
         refreshTokenLifetimeMinutes: { type: 'integer', minimum: 1, default: 10080 },
       },
     },
+    redis: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      description: 'Shared Redis (REDIS_URL): live streams fan out across host instances through it.',
+      properties: {
+        url: { type: 'string', pattern: '^rediss?://', description: 'redis://host:6379/0. Secret: never logged.' },
+      },
+    },
     storage: {
       type: 'object',
       additionalProperties: false,

@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
-import { describeError, isMeterhubError, type HttpHandler } from '@meterhub/sdk';
+import { describeError, isMeterhubError, type HttpHandler, type UpgradeHandler } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
 
 export interface HttpServerOptions {
@@ -18,6 +19,24 @@ interface Mount {
   owner: string;
 }
 
+interface UpgradeRoute {
+  path: string;
+  handler: UpgradeHandler;
+  owner: string;
+}
+
+/** True when `url`'s path is `base` or lies below it (`/ws/meters` takes `/ws/meters/` and `/ws/meters/?token=…`). */
+function under(url: string, base: string): boolean {
+  const path = url.split('?', 1)[0]!;
+  const prefix = base.endsWith('/') ? base.slice(0, -1) : base;
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 /**
  * The host's one HTTP server (port 8000 by default, like the old system).
  * Plugins mount handlers on it through the host API; unmounting rebuilds the
@@ -27,6 +46,7 @@ export class HttpServer {
   readonly app: Express;
   readonly server: Server;
   #mounts: Mount[] = [];
+  #upgrades: UpgradeRoute[] = [];
   #router: Router = express.Router();
 
   private opts: HttpServerOptions;
@@ -43,6 +63,32 @@ export class HttpServer {
     });
     this.app.use(this.#onError);
     this.server = createServer(this.app);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+  }
+
+  #hostAllowed(req: IncomingMessage): boolean {
+    if (this.opts.allowedHosts.length === 0) return true;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+    return this.opts.allowedHosts.some((h) => h === '*' || h.toLowerCase() === host || (h.startsWith('.') && host.endsWith(h.toLowerCase())));
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (!this.#hostAllowed(req)) {
+      refuseUpgrade(socket, 400, 'METERHUB_ERR_HTTP_BAD_HOST', 'The Host header is not in ALLOWED_HOSTS');
+      return;
+    }
+    const route = this.#upgrades.find((u) => under(req.url ?? '/', u.path));
+    if (!route) {
+      refuseUpgrade(socket, 404, 'METERHUB_ERR_HTTP_NOT_FOUND', 'No WebSocket endpoint here');
+      return;
+    }
+    try {
+      route.handler(req, socket, head);
+    } catch (err) {
+      this.opts.log.error({ err: describeError(err), owner: route.owner }, 'upgrade handler failed');
+      socket.destroy();
+    }
   }
 
   /** Applies the validated config; the server is built before validation so plugins can mount early. */
@@ -51,12 +97,7 @@ export class HttpServer {
   }
 
   #checkHost: HttpHandler = (req, res, next) => {
-    if (this.opts.allowedHosts.length === 0) {
-      next();
-      return;
-    }
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-    if (this.opts.allowedHosts.some((h) => h === '*' || h.toLowerCase() === host || (h.startsWith('.') && host.endsWith(h.toLowerCase())))) {
+    if (this.#hostAllowed(req)) {
       next();
       return;
     }
@@ -79,7 +120,9 @@ export class HttpServer {
 
   #rebuild(): void {
     const router = express.Router();
-    for (const m of this.#mounts) router.use(m.path, m.handler as express.RequestHandler);
+    // The most specific path first, so `/socket.io` is not shadowed by a plugin mounted at `/`.
+    const ordered = [...this.#mounts].sort((a, b) => b.path.length - a.path.length);
+    for (const m of ordered) router.use(m.path, m.handler as express.RequestHandler);
     this.#router = router;
   }
 
@@ -94,8 +137,20 @@ export class HttpServer {
     };
   }
 
-  mounts(): Array<{ path: string; owner: string }> {
-    return this.#mounts.map(({ path, owner }) => ({ path, owner }));
+  /** Sends upgrade requests for `path` (and below) to `handler`; the returned function removes it. */
+  upgrade(path: string, handler: UpgradeHandler, owner: string): () => void {
+    const route = { path, handler, owner };
+    this.#upgrades = [...this.#upgrades, route].sort((a, b) => b.path.length - a.path.length);
+    return () => {
+      this.#upgrades = this.#upgrades.filter((u) => u !== route);
+    };
+  }
+
+  mounts(): Array<{ path: string; owner: string; upgrade?: true }> {
+    return [
+      ...this.#mounts.map(({ path, owner }) => ({ path, owner })),
+      ...this.#upgrades.map(({ path, owner }) => ({ path, owner, upgrade: true as const })),
+    ];
   }
 
   async listen(): Promise<number> {

@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   'apiKey', '*.apiKey', '*.*.apiKey', 'key', '*.key',
   'token', '*.token', 'authorization', '*.authorization', '*.headers.authorization',
   'storage.url', '*.storage.url', 'databaseUrl', '*.databaseUrl',
+  'redis.url', '*.redis.url', 'redisUrl', '*.redisUrl',
 ];
 
 /** The host's root logger; plugins get children of it bound to their id. */

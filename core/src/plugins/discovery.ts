@@ -19,6 +19,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-modbus-tcp',
   '@meterhub/plugin-modbus-rtu',
   '@meterhub/plugin-rest',
+  '@meterhub/plugin-socketio',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */

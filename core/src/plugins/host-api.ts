@@ -2,8 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   HOST_API_VERSION, MeterhubError, type AccountsApi, type Disposer, type HostApi, type HostSettings, type HttpHandler,
-  type MeterRegistryApi, type PluginLogger, type Reading, type StorageReader,
+  type MeterRegistryApi, type MeterStateEvent, type PluginLogger, type Reading, type StorageReader, type UpgradeHandler,
 } from '@meterhub/sdk';
+import type { MeterStateFeed } from '../readings/meter-state-feed.js';
+import type { AuthBroker } from './auth-broker.js';
 import type { DriverRegistry } from '../drivers/driver-registry.js';
 import type { HttpServer } from '../http/http-server.js';
 import type { Logger } from '../logging/logger.js';
@@ -16,6 +18,8 @@ export interface HostServices {
   log: Logger;
   dataDir: string;
   bus: ReadingsBus;
+  meterStates: MeterStateFeed;
+  auth: AuthBroker;
   http: HttpServer;
   drivers: DriverRegistry;
   transports: TransportRegistry;
@@ -90,6 +94,18 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
         services.bus.publish(reading);
       },
     },
+    meterStates: {
+      subscribe(listener: (event: MeterStateEvent) => void): Disposer {
+        return record.disposers.push('meter state subscription', services.meterStates.subscribe(guard(record, services, listener)));
+      },
+      current: () => services.meterStates.current(),
+    },
+    auth: {
+      provide(authenticator) {
+        return record.disposers.push('authentication provider', services.auth.provide(record.id, authenticator));
+      },
+      authenticate: (credentials) => services.auth.authenticate(credentials),
+    },
     drivers: {
       get: (id) => services.drivers.get(id),
       list: () => services.drivers.list(),
@@ -136,6 +152,21 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
           }
         };
         return record.disposers.push(`http mount ${path}`, services.http.mount(path, guarded, record.id));
+      },
+      upgrade(path: string, handler: UpgradeHandler): Disposer {
+        const guarded: UpgradeHandler = (req, socket, head) => {
+          if (!record.acceptsCallbacks()) {
+            socket.destroy();
+            return;
+          }
+          try {
+            handler(req, socket, head);
+          } catch (err) {
+            record.noteError(err);
+            socket.destroy();
+          }
+        };
+        return record.disposers.push(`http upgrade ${path}`, services.http.upgrade(path, guarded, record.id));
       },
     },
     onStop(hook: Disposer): Disposer {

@@ -52,7 +52,8 @@ export class PluginRecord {
   }
 
   setDegraded(message: string): void {
-    if (this.state === 'running' || this.state === 'degraded') {
+    // Also while starting: a plugin may find its remote service down in start() and still run.
+    if (this.state === 'starting' || this.state === 'running' || this.state === 'degraded') {
       this.state = 'degraded';
       this.message = message;
     }

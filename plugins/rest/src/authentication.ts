@@ -2,11 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
-import { MeterhubError, type AccountsApi, type ApiKeyView, type Scope, type UserView } from '@meterhub/sdk';
+import { MeterhubError, type AccountsApi, type Authenticator, type Principal, type Scope, type UserView } from '@meterhub/sdk';
 import type { TokenClaims, TokenService } from './token-service.js';
 
-/** Who is calling: a user with a token, or an API key. */
-export type Principal = { kind: 'user'; user: UserView } | { kind: 'key'; key: ApiKeyView };
+export type { Principal } from '@meterhub/sdk';
 
 /**
  * What a route requires. `read`: any user, or a key with `read`. `admin`: an
@@ -85,7 +84,7 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
     const hit = bearer === undefined ? undefined : verified.get(bearer);
     if (hit && hit.exp * 1000 > Date.now()) {
       userFor(hit.claims).then((user) => {
-        if (user) finish({ kind: 'user', user });
+        if (user) finish({ kind: 'user', user, expiresAt: hit.exp * 1000 });
         else next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked'));
       }, next);
       return;
@@ -106,7 +105,29 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
         next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', reason));
         return;
       }
-      finish({ kind: 'user', user });
+      finish({ kind: 'user', user, expiresAt: ((info as { exp?: number } | undefined)?.exp ?? 0) * 1000 });
     })(req, res, next);
+  };
+}
+
+/**
+ * The authenticator the REST plugin lends to other plugins through the host
+ * (live streams, exports): the same checks as the HTTP API (HS256 only, issuer,
+ * token type, the user's token version; API keys by digest).
+ */
+export function sharedAuthenticator(accounts: AccountsApi, tokens: TokenService): Authenticator {
+  return {
+    async authenticate(credentials) {
+      if (credentials.apiKey !== undefined) {
+        const key = await accounts.keys.verify(credentials.apiKey);
+        if (!key) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the API key is not valid or was revoked');
+        return { kind: 'key', key };
+      }
+      if (!credentials.bearer) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'authentication is required: an access token or an API key');
+      const claims = tokens.verify(credentials.bearer, 'access');
+      const user = await accounts.users.byId(Number(claims.sub));
+      if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked');
+      return { kind: 'user', user, expiresAt: (claims.exp ?? 0) * 1000 };
+    },
   };
 }

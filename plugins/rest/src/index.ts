@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { definePlugin, describeError, type HostApi } from '@meterhub/sdk';
-import { createAuthenticator } from './authentication.js';
+import { createAuthenticator, sharedAuthenticator } from './authentication.js';
 import { errorHandler } from './http-errors.js';
 import { LoginThrottle } from './login-throttle.js';
 import { buildRouter, openApiDocument, type RouteSpec } from './route-table.js';
@@ -126,5 +126,6 @@ export default definePlugin<RestConfig>((host) => ({
     app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
     app.use(errorHandler(() => host.settings().debug, (err) => host.log.error({ err: describeError(err) }, 'request failed')));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
+    host.auth.provide(sharedAuthenticator(host.accounts, tokens));
   },
 }));

@@ -11,6 +11,8 @@ export interface TokenClaims {
   ver: number;
   role: string;
   jti: string;
+  /** Expiry, epoch seconds (set by jsonwebtoken). */
+  exp?: number;
 }
 
 export const ISSUER = 'meterhub';

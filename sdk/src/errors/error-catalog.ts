@@ -27,6 +27,7 @@ export const ERROR_CATALOG = {
   METERHUB_ERR_MODBUS_CRC: { status: 502, message: 'A Modbus RTU frame failed its CRC check' },
   METERHUB_ERR_MODBUS_CONNECTION: { status: 502, message: 'The Modbus connection failed' },
   METERHUB_ERR_HTTP_NOT_FOUND: { status: 404, message: 'No such resource' },
+  METERHUB_ERR_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down' },
   METERHUB_ERR_HTTP_BAD_HOST: { status: 400, message: 'The Host header is not in ALLOWED_HOSTS' },
   METERHUB_ERR_HOST_NOT_RUNNING: { status: 503, message: 'No running host answered' },
   METERHUB_ERR_VALIDATION: { status: 400, message: 'The request is not valid' },

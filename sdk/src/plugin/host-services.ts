@@ -88,4 +88,37 @@ export interface HostSettings {
   debug: boolean;
   auth: { secretKey?: string; accessTokenLifetimeMinutes: number; refreshTokenLifetimeMinutes: number };
   http: { corsAllowedOrigins: readonly string[]; allowedHosts: readonly string[] };
+  /** Shared Redis for plugins that fan out across host instances (REDIS_URL); absent when not configured. Secret: never logged. */
+  redis?: { url: string };
+}
+
+/** Who is calling: a user with an access token, or an API key. */
+export type Principal =
+  | { kind: 'user'; user: UserView; /** Epoch ms when the access token expires. */ expiresAt: number }
+  | { kind: 'key'; key: ApiKeyView };
+
+/** Credentials as a client presented them; at most one is used (the API key first). */
+export interface Credentials {
+  /** An access JWT (from `Authorization: Bearer …`, a handshake field or a query parameter). */
+  bearer?: string;
+  apiKey?: string;
+}
+
+/**
+ * Checks credentials. The plugin that issues tokens (the REST API) provides
+ * one; others (live streams, exports) authenticate through the host with it.
+ */
+export interface Authenticator {
+  /** Resolves the principal, or rejects with METERHUB_ERR_UNAUTHORIZED and a reason a client can show. */
+  authenticate(credentials: Credentials): Promise<Principal>;
+}
+
+/** A meter's polling state changed (`online` after a good cycle, `offline` after consecutive failures). */
+export interface MeterStateEvent {
+  meterId: string;
+  state: 'unknown' | 'online' | 'offline';
+  /** ISO time of the change. */
+  at: string;
+  /** The last error when offline. */
+  error?: string;
 }

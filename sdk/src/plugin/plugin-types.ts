@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { Reading } from '../readings/reading-types.js';
 import type { TransportFactory } from '../transport/transport-types.js';
-import type { AccountsApi, HostSettings, MeterRegistryApi } from './host-services.js';
+import type { AccountsApi, Authenticator, Credentials, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
 
 /**
  * The host API version this SDK describes. A plugin declares the range it
  * supports in its package.json (`"meterhub": {"hostApi": "^1.0.0"}`); the host
  * refuses to load a plugin whose range does not include its version.
  */
-export const HOST_API_VERSION = '1.0.0';
+export const HOST_API_VERSION = '1.1.0';
 
 /** Undoes one registration. The host runs a plugin's disposers in reverse order when it stops. */
 export type Disposer = () => void | Promise<void>;
@@ -26,6 +27,12 @@ export interface PluginLogger {
 
 /** A connect/express-style handler; an express `Router` is one. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * Takes over an HTTP upgrade request (WebSocket). It owns `socket` from then on:
+ * it must complete the handshake or write an HTTP error and destroy it.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export type PluginState = 'loaded' | 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'disabled' | 'error';
 
@@ -80,6 +87,24 @@ export interface HostApi {
    */
   readonly storage: StorageReader;
 
+  /** Meter state changes (online/offline), as the acquisition sees them. */
+  readonly meterStates: {
+    /** Calls `listener` on every change; a throwing listener marks this plugin `error`. Since host API 1.1. */
+    subscribe(listener: (event: MeterStateEvent) => void): Disposer;
+    /** The current state of every polled meter. Since host API 1.1. */
+    current(): MeterStateEvent[];
+  };
+
+  /**
+   * Authentication shared between plugins. Since host API 1.1.
+   * `provide` is for the plugin that issues credentials (the REST API);
+   * `authenticate` rejects with METERHUB_ERR_UNAUTHORIZED while none is provided.
+   */
+  readonly auth: {
+    provide(authenticator: Authenticator): Disposer;
+    authenticate(credentials: Credentials): Promise<Principal>;
+  };
+
   /** The meter registry (the database is its source of truth). Available from start() on. */
   readonly meters: MeterRegistryApi;
   /** Users and API keys. Available from start() on. */
@@ -103,6 +128,11 @@ export interface HostApi {
      * default). Plugins never start servers of their own.
      */
     mount(path: string, handler: HttpHandler): Disposer;
+    /**
+     * Takes HTTP upgrade requests (WebSocket) whose path is `path` or below it.
+     * The host answers 404 to upgrades no plugin takes. Since host API 1.1.
+     */
+    upgrade(path: string, handler: UpgradeHandler): Disposer;
   };
 
   /** Registers extra clean-up; it runs with the plugin's other disposers, in reverse order. */

@@ -1,0 +1,78 @@
+import { definePlugin } from '@meterhub/sdk';
+import { LiveHub } from './live-hub.js';
+import { RedisConnections, bridgeThrough } from './redis-bridge.js';
+import { SlowClientBuffer } from './slow-client-buffer.js';
+import { SocketIoChannel } from './socketio-channel.js';
+import { WsChannel } from './ws-channel.js';
+
+export { MAX_METERS_PER_REQUEST } from './subscription.js';
+
+interface SocketIoConfig {
+  path: string;
+  wsPath: string | null;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  redisKey: string;
+}
+
+/**
+ * Live readings and meter states: Socket.IO 4 (namespace `/meters`) and a
+ * plain WebSocket (`/ws/meters/`) on the host's HTTP server, authenticated
+ * like the REST API, fanned out across instances through Redis when
+ * `redis.url` (REDIS_URL) is set.
+ */
+export default definePlugin<SocketIoConfig>((host) => ({
+  name: 'Live stream (Socket.IO and WebSocket)',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      path: { type: 'string', pattern: '^/[A-Za-z0-9_./-]*$', default: '/socket.io', description: 'Socket.IO path (clients\' `path` option).' },
+      wsPath: { type: ['string', 'null'], pattern: '^/[A-Za-z0-9_./-]*$', default: '/ws/meters', description: 'Plain WebSocket endpoint; null turns it off.' },
+      pingIntervalMs: { type: 'integer', minimum: 1000, default: 25000, description: 'Heartbeat period; a client silent for longer than interval + timeout is dropped.' },
+      pingTimeoutMs: { type: 'integer', minimum: 1000, default: 20000 },
+      redisKey: { type: 'string', minLength: 1, default: 'meterhub-live', description: 'Redis channel prefix shared by the instances of one installation.' },
+    },
+  },
+  async start(config) {
+    const hub = new LiveHub(host);
+    const buffer = new SlowClientBuffer();
+    host.onStop(() => buffer.close());
+
+    const redisUrl = host.settings().redis?.url;
+    const redis = redisUrl ? new RedisConnections(redisUrl, host) : undefined;
+    if (redis) {
+      host.onStop(() => redis.close());
+      await redis.ready(2000);
+    }
+
+    const socketio = new SocketIoChannel(hub, host, buffer, { path: config.path, pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs }, redis?.adapter(config.redisKey));
+    hub.attach(socketio);
+    host.http.mount(config.path, (req, res) => socketio.engine.handleRequest(req as never, res));
+    host.http.upgrade(config.path, (req, socket, head) => socketio.engine.handleUpgrade(req as never, socket as never, head));
+    if (redis) hub.bridge = bridgeThrough(socketio.nsp, hub);
+
+    let ws: WsChannel | undefined;
+    if (config.wsPath) {
+      ws = new WsChannel(hub, host, buffer, config.pingIntervalMs);
+      hub.attach(ws);
+      host.http.upgrade(config.wsPath, ws.handleUpgrade);
+    }
+    // Registered last, so it runs first at stop: clients hear why before the endpoints go.
+    host.onStop(() => hub.close('METERHUB_ERR_SHUTTING_DOWN', 'the server is shutting down'));
+
+    hub.start();
+    const report = () => host.setStatusDetails({
+      clients: hub.clients(),
+      readings: hub.readings,
+      delivered: socketio.delivered + (ws?.delivered ?? 0),
+      heldBack: buffer.held,
+      mergedUpdates: buffer.merged,
+      clientsBehind: buffer.waitingClients,
+      ...(redis ? { redis: redis.healthy ? 'connected' : 'unreachable' } : {}),
+    });
+    const timer = setInterval(report, 1000).unref();
+    host.onStop(() => clearInterval(timer));
+    report();
+  },
+}));

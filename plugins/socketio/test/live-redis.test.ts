@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { RestRig } from '../../rest/test/rest-rig.js';
+import { SioClient, WsClient } from './live-clients.js';
+
+const REDIS_URL = process.env['METERHUB_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/0';
+
+describe('live stream: two host instances behind Redis', function () {
+  this.timeout(40000);
+  let a: RestRig;
+  let b: RestRig;
+  const clients: Array<{ close(): void }> = [];
+
+  before(async () => {
+    // A key of its own, so concurrent runs on one Redis never see each other's readings.
+    const live = { redis: { url: REDIS_URL }, plugins: { socketio: { config: { redisKey: `meterhub-test-${randomBytes(6).toString('hex')}` } } } };
+    [a, b] = await Promise.all([RestRig.start('sqlite', live), RestRig.start('sqlite', live)]);
+    const tokenA = (await a.login()).access;
+    const tokenB = (await b.login()).access;
+    const meter = (id: string) => ({ id, driver: 'sdm230', bus: 'sim', unitId: 2, intervals: { instantMs: 200, counterMs: 200 } });
+    expect((await a.request('POST', '/api/meters/', { token: tokenA, body: meter('flat') })).status).to.equal(201);
+    expect((await b.request('POST', '/api/meters/', { token: tokenB, body: meter('garage') })).status).to.equal(201);
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  after(() => Promise.all([a?.stop(), b?.stop()]));
+
+  it('clients of either instance get the readings of meters polled by the other', async () => {
+    const onA = new SioClient(a.base, { token: (await a.login()).access });
+    const onB = new SioClient(b.base, { token: (await b.login()).access });
+    const wsOnB = new WsClient(`ws://127.0.0.1:${b.host.http.port}/ws/meters/?token=${(await b.login()).access}`);
+    clients.push(onA, onB, wsOnB);
+    await Promise.all([onA.connected(), onB.connected(), wsOnB.open()]);
+    expect(await onA.subscribe({ meters: ['garage'] })).to.include({ ok: true });
+    expect(await onB.subscribe({ meters: ['flat'] })).to.include({ ok: true });
+    wsOnB.send({ type: 'subscribe', meters: ['flat'], measurements: ['power'] });
+    await onA.until('readings of B\'s meter on A', () => onA.of('reading', 'garage').length >= 3);
+    await onB.until('readings of A\'s meter on B', () => onB.of('reading', 'flat').length >= 3);
+    await wsOnB.until('readings of A\'s meter on B\'s WebSocket', () => wsOnB.of('reading', 'flat').length >= 3);
+    expect(onA.of('reading').every((r) => r['meterId'] === 'garage')).to.equal(true);
+    expect(onB.of('reading').every((r) => r['meterId'] === 'flat')).to.equal(true);
+    expect(onB.of('reading', 'flat').at(-1)!['values']['power']).to.equal(640.5);
+    expect(wsOnB.of('reading', 'flat').every((r) => Object.keys(r['values']).join() === 'power')).to.equal(true);
+    // Each reading arrives once, though two instances relay it.
+    const seen = onB.of('reading', 'flat').map((r) => r['ts']);
+    expect(new Set(seen).size).to.equal(seen.length);
+    // Having seen A's meter, B can give its snapshot to a new client.
+    const late = new SioClient(b.base, { token: (await b.login()).access });
+    clients.push(late);
+    await late.connected();
+    await late.subscribe({ meters: ['flat'] });
+    await late.until('snapshot', () => late.of('snapshot').length === 1);
+    expect(late.of('snapshot')[0]!['ts']).to.be.a('number');
+    expect(late.of('snapshot')[0]!['values']['power']).to.equal(640.5);
+    const details = a.host.status().plugins.find((p) => p.id === 'socketio')?.details;
+    expect(details?.['redis']).to.equal('connected');
+  });
+
+  it('an unreachable Redis degrades the plugin; local clients keep getting readings', async () => {
+    const lonely = await RestRig.start('sqlite', { redis: { url: 'redis://127.0.0.1:1/0' } });
+    try {
+      const plugin = lonely.host.status().plugins.find((p) => p.id === 'socketio')!;
+      expect(plugin.state).to.equal('degraded');
+      expect(plugin.message).to.match(/Redis unreachable/);
+      const c = new SioClient(lonely.base, { token: (await lonely.login()).access });
+      clients.push(c);
+      await c.connected();
+      await c.subscribe({ meters: ['house'] });
+      await c.until('local readings', () => c.of('reading', 'house').length >= 2);
+    } finally {
+      await lonely.stop();
+    }
+  });
+});
