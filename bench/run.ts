@@ -9,6 +9,7 @@ import type { BenchContext } from './bench-report.js';
 import { storageBench } from './storage-bench.js';
 import { restBench } from './rest-bench.js';
 import { liveBench } from './live-bench.js';
+import { exportBench } from './export-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -21,5 +22,7 @@ console.log('\n== REST API: 2 cores, load from a separate process');
 if (!only || only === 'rest') await restBench(ctx);
 console.log('\n== live stream: Socket.IO clients in separate processes');
 if (!only || only === 'live') await liveBench(ctx);
+console.log('\n== export: host in its own process, download over loopback');
+if (!only || only === 'export') await exportBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,21 +7,10 @@ import { createLogger } from '../src/logging/logger.js';
 import { ApiKeyRepository, UserRepository } from '../src/accounts/account-repositories.js';
 import { StorageService } from '../src/storage/storage-service.js';
 import { tempDataDir } from './helpers/temp-data-dir.js';
+import { runCli } from '../../test-support/run-cli.js';
 
+const cli = runCli;
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-/** Runs the CLI with `input` on stdin (how scripts pass a password). */
-function cli(args: string[], cwd: string, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env['PATH'] } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe('meterhub user and key', function () {
   this.timeout(30000);

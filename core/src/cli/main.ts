@@ -4,6 +4,7 @@ import { registerAccounts } from './commands/accounts-command.js';
 import { registerConfigSchema } from './commands/config-schema-command.js';
 import { registerDb } from './commands/db-command.js';
 import { registerDrivers } from './commands/drivers-command.js';
+import { registerExport } from './commands/export-command.js';
 import { registerImportLegacy } from './commands/import-legacy-command.js';
 import { registerRead } from './commands/read-command.js';
 import { registerScan } from './commands/scan-command.js';
@@ -31,6 +32,7 @@ registerRead(program);
 registerScan(program);
 registerDb(program);
 registerAccounts(program);
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -20,6 +20,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-modbus-rtu',
   '@meterhub/plugin-rest',
   '@meterhub/plugin-socketio',
+  '@meterhub/plugin-export',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */

@@ -114,6 +114,7 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       latest: (meterId, family) => openStorage(services).latest(meterId, family),
       history: (meterId, query) => openStorage(services).history(meterId, query),
       consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
+      pages: (meterId, query) => openStorage(services).pages(meterId, query),
       ingest: (reading) => openStorage(services).ingest(reading),
       ping: () => openStorage(services).ping(),
     },

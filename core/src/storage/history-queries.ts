@@ -62,6 +62,83 @@ function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackA
   return p;
 }
 
+export interface PagesRequest {
+  meterRef: number;
+  family: Family;
+  from: number;
+  to: number;
+  resolution: 'raw' | Resolution;
+  measurements?: readonly string[];
+  /** Rows per page; default 5000, at most MAX_ROWS. */
+  pageSize?: number;
+}
+
+/** A page of history as columns: one array per measurement, NaN where a row has no value. */
+export interface HistoryPage {
+  length: number;
+  ts: Float64Array;
+  values: Record<string, Float64Array>;
+}
+
+/**
+ * Decodes rows into columns straight from their blobs: no object per row, so
+ * an export of millions of rows makes little garbage. Raw rows hold the value;
+ * rollups the mean (instant) or the last value (counter).
+ */
+function toColumns(family: Family, raw: boolean, rows: readonly PackedRow[], codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPage {
+  const n = rows.length;
+  const ts = new Float64Array(n);
+  const byCode = new Map<number, Float64Array | null>();
+  const values: Record<string, Float64Array> = {};
+  const column = (code: number): Float64Array | null => {
+    let c = byCode.get(code);
+    if (c === undefined) {
+      const id = codes.id(code);
+      c = id && (!wanted || wanted.has(id)) ? (values[id] = new Float64Array(n).fill(Number.NaN)) : null;
+      byCode.set(code, c);
+    }
+    return c;
+  };
+  const aggregates = family === 'power' ? 4 : 3;
+  const stride = 2 + 8 * aggregates;
+  for (let r = 0; r < n; r++) {
+    const row = rows[r]!;
+    ts[r] = row.ts;
+    const b = row.data;
+    if (raw) {
+      forEachPacked(b, (code, v) => {
+        const c = column(code);
+        if (c) c[r] = v;
+      });
+      continue;
+    }
+    for (let o = 0; o + stride <= b.length; o += stride) {
+      const c = column(b.readUInt16BE(o));
+      if (c) c[r] = family === 'power' ? b.readDoubleBE(o + 18) / b.readDoubleBE(o + 26) : b.readDoubleBE(o + 10);
+    }
+  }
+  return { length: n, ts, values };
+}
+
+/**
+ * History in pages, oldest first, each one query: for exports of any length.
+ * Memory is one page; a consumer that stops iterating stops the queries.
+ */
+export async function* queryPages(store: ReadingStore, codes: MeasurementCodes, req: PagesRequest): AsyncGenerator<HistoryPage> {
+  const pageSize = Math.min(Math.max(1, Math.floor(req.pageSize ?? 5000)), MAX_ROWS);
+  const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
+  let cursor = req.from;
+  while (cursor < req.to) {
+    const rows = req.resolution === 'raw'
+      ? await store.raw(req.family, req.meterRef, cursor, req.to, pageSize)
+      : await store.rollups(req.family, req.meterRef, req.resolution, cursor, req.to, pageSize);
+    if (rows.length === 0) return;
+    yield toColumns(req.family, req.resolution === 'raw', rows, codes, wanted);
+    if (rows.length < pageSize) return;
+    cursor = rows[rows.length - 1]!.ts + 1;
+  }
+}
+
 /**
  * History of one meter: raw rows or rollups, then, when that is still many
  * more rows than asked for, grouped into about `points` buckets aligned to the

@@ -8,6 +8,8 @@ import {
 
 type Row = { meter_ref: number; ts: number; data: Buffer };
 const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: r.ts, data: r.data });
+/** Range reads return arrays (better-sqlite3's raw mode): no throwaway object per row of a long export. */
+const fromArray = (r: [number, number, Buffer]): PackedRow => ({ meterRef: r[0], ts: r[1], data: r[2] });
 
 /**
  * Readings on SQLite through a dedicated better-sqlite3 connection: prepared
@@ -37,7 +39,7 @@ export class SqliteReadingStore implements ReadingStore {
         insert: this.db.prepare(`INSERT INTO ${t} (meter_ref, ts, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
         select: this.db.prepare(`SELECT data FROM ${t} WHERE meter_ref = ? AND ts = ?`),
         update: this.db.prepare(`UPDATE ${t} SET data = ? WHERE meter_ref = ? AND ts = ?`),
-        range: this.db.prepare(`SELECT meter_ref, ts, data FROM ${t} WHERE meter_ref = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`),
+        range: this.db.prepare(`SELECT meter_ref, ts, data FROM ${t} WHERE meter_ref = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`).raw(true),
         before: this.db.prepare(`SELECT meter_ref, ts, data FROM ${t} WHERE meter_ref = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
         latest: this.db.prepare(`SELECT t.meter_ref, t.ts, t.data FROM ${t} t JOIN (SELECT meter_ref, MAX(ts) AS ts FROM ${t} GROUP BY meter_ref) m ON m.meter_ref = t.meter_ref AND m.ts = t.ts`),
         rollups: this.db.prepare(`SELECT meter_ref, bucket AS ts, data FROM ${r} WHERE meter_ref = ? AND resolution = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`),
@@ -67,7 +69,7 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   async raw(family: Family, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]> {
-    return (this.#stmts[family].range.all(meterRef, from, to, limit) as Row[]).map(toPacked);
+    return (this.#stmts[family].range.all(meterRef, from, to, limit) as Array<[number, number, Buffer]>).map(fromArray);
   }
 
   async lastBefore(family: Family, meterRef: number, ts: number): Promise<PackedRow | undefined> {

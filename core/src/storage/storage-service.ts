@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { describeError, MeterhubError, type Reading } from '@meterhub/sdk';
 import type { HostConfig, MeterConfig } from '../config/host-config.js';
 import type { Logger } from '../logging/logger.js';
-import { queryConsumption, queryHistory, type ConsumptionPeriod, type HistoryRequest, type HistoryResult } from './history-queries.js';
+import { queryConsumption, queryHistory, queryPages, type ConsumptionPeriod, type HistoryPage, type HistoryRequest, type HistoryResult, type PagesRequest } from './history-queries.js';
 import { IngestQueue, type IngestOutcome } from './ingest-queue.js';
 import { IngestSpool } from './ingest-spool.js';
 import { createKnex, storageTarget, type StorageTarget } from './knex-factory.js';
@@ -234,6 +234,13 @@ export class StorageService {
     const ref = await this.#ref(meterKey);
     if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
     return queryHistory(this.store, this.codes, { ...req, meterRef: ref });
+  }
+
+  /** History in pages, oldest first (exports); rollups are brought up to date first. */
+  async *pages(meterKey: string, req: Omit<PagesRequest, 'meterRef'>): AsyncGenerator<HistoryPage> {
+    const ref = await this.#ref(meterKey);
+    if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
+    yield* queryPages(this.store, this.codes, { ...req, meterRef: ref });
   }
 
   async consumption(meterKey: string, req: { period: Period; tz: string; from: number; to: number; measurements?: readonly string[] }): Promise<ConsumptionPeriod[]> {

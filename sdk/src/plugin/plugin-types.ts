@@ -148,6 +148,13 @@ export interface HistoryPointView {
   delta?: Record<string, number>;
 }
 
+/** A page of history as columns: `ts[i]` is row i's time; `values[id][i]` its value, NaN where the row has none. */
+export interface HistoryPageView {
+  length: number;
+  ts: Float64Array;
+  values: Record<string, Float64Array>;
+}
+
 /**
  * Read access to stored readings, handed to plugins. Writes go through
  * `readings.publish`, so every reading takes the one ingest path.
@@ -160,6 +167,16 @@ export interface StorageReader {
     family: 'power' | 'energy'; from: number; to: number;
     resolution: 'auto' | 'raw' | '1m' | '1h' | '1d'; points?: number; measurements?: readonly string[];
   }): Promise<{ resolution: string; points: HistoryPointView[]; truncated: boolean }>;
+  /**
+   * History in pages of at most `pageSize` rows (default 5000), oldest first,
+   * one query per page, as columns: raw rows, or rollup buckets (mean of
+   * instant values, last counter value). For exports of any length: memory
+   * stays one page, and breaking out of the loop stops the queries. Since host API 1.1.
+   */
+  pages(meterId: string, query: {
+    family: 'power' | 'energy'; from: number; to: number;
+    resolution: 'raw' | '1m' | '1h' | '1d'; measurements?: readonly string[]; pageSize?: number;
+  }): AsyncIterable<HistoryPageView>;
   /** Consumption (counter increase) per local day, week or month in an IANA time zone. */
   consumption(meterId: string, query: {
     period: 'day' | 'week' | 'month'; tz: string; from: number; to: number; measurements?: readonly string[];

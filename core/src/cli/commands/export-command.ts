@@ -1,0 +1,92 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { createLogger } from '../../logging/logger.js';
+import { MeterRegistry } from '../../meters/meter-registry.js';
+import { StorageService, storageSettings } from '../../storage/storage-service.js';
+import { hostFromCli, type GlobalOptions } from './run-host.js';
+
+interface ExportCliOptions {
+  meters: string;
+  format?: string;
+  family?: string;
+  measurements?: string;
+  from?: string;
+  to?: string;
+  resolution?: string;
+  period?: string;
+  tz?: string;
+  delimiter?: string;
+  decimal?: string;
+  bom?: boolean;
+  out?: string;
+  progress?: boolean;
+}
+
+function progressBar(enabled: boolean): (fraction: number, rows: number) => void {
+  let last = 0;
+  return (fraction, rows) => {
+    const now = Date.now();
+    if (!enabled || (now - last < 100 && fraction < 1)) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round(Math.min(1, fraction) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${rows.toLocaleString('en')} rows `);
+  };
+}
+
+/**
+ * `meterhub export`: the same files as `GET /api/export/`, written straight
+ * from the database by the export plugin's engine. The file appears under its
+ * name only when complete (written to `<name>.part`, then renamed).
+ */
+export function registerExport(program: Command): void {
+  program.command('export')
+    .description('write history to a CSV or Excel file, like GET /api/export/ (no server needed)')
+    .requiredOption('--meters <ids>', 'comma-separated meter ids, or "*"')
+    .option('--format <csv|xlsx>', 'file format', 'csv')
+    .option('--family <power|energy>', 'instant values or counters', 'power')
+    .option('--measurements <ids>', 'comma-separated measurement ids (default: all of the family)')
+    .option('--from <time>', 'ISO 8601 or epoch ms (default: a day before --to)')
+    .option('--to <time>', 'ISO 8601 or epoch ms (default: now)')
+    .option('--resolution <raw|1m|1h|1d>', 'raw rows or rollups', 'raw')
+    .option('--period <day|week|month>', 'energy: consumption per local period instead of a series')
+    .option('--tz <zone>', 'IANA time zone of the timestamps', 'UTC')
+    .option('--delimiter <,|;|tab>', 'CSV field delimiter', ',')
+    .option('--decimal <.|,>', 'CSV decimal separator', '.')
+    .option('--bom', 'CSV: start with a UTF-8 BOM (for Excel)')
+    .option('--out <file>', 'output file; "-" for stdout (default: a descriptive name in the current folder)')
+    .option('--progress', 'show a progress bar even when stderr is not a terminal')
+    .action(async (o: ExportCliOptions, cmd: Command) => {
+      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
+      await host.prepare();
+      const engine = await import('@meterhub/plugin-export/engine');
+      const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
+      try {
+        const meters = new MeterRegistry(storage, host.config.buses, host.drivers, async () => undefined);
+        const configured = (host.config.plugins['export']?.config['maxRangeDays'] ?? {}) as Partial<typeof engine.DEFAULT_RANGE_LIMITS>;
+        const query: Record<string, unknown> = {
+          meters: o.meters, format: o.format, family: o.family, resolution: o.resolution, tz: o.tz, delimiter: o.delimiter, decimal: o.decimal, bom: o.bom === true,
+          ...(o.measurements ? { measurements: o.measurements } : {}), ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}), ...(o.period ? { period: o.period } : {}),
+        };
+        const request = await engine.parseExportRequest(query, { meters }, { ...engine.DEFAULT_RANGE_LIMITS, ...configured });
+        const toStdout = o.out === '-';
+        const target = toStdout ? '-' : resolve(o.out ?? engine.fileName(request, request.format));
+        const out: Writable = toStdout ? process.stdout : createWriteStream(`${target}.part`);
+        const showProgress = !toStdout && (o.progress === true || process.stderr.isTTY === true);
+        try {
+          const result = await engine.runExport(request, { storage, meter: (id) => meters.get(id), driver: (id) => host.drivers.get(id) }, out, { progress: progressBar(showProgress) });
+          if (showProgress) process.stderr.write('\n');
+          if (!toStdout) await rename(`${target}.part`, target);
+          process.stderr.write(`wrote ${result.rows.toLocaleString('en')} rows${toStdout ? '' : ` to ${target}`}\n`);
+        } catch (err) {
+          if (!toStdout) await rm(`${target}.part`, { force: true });
+          throw err;
+        }
+      } finally {
+        await storage.close();
+      }
+    });
+}

@@ -1,0 +1,60 @@
+import type { Writable } from 'node:stream';
+
+/** A column of an export: a measurement with its unit. */
+export interface Column {
+  id: string;
+  unit: string;
+}
+
+/** One table: a meter's rows (time series or consumption per period). */
+export interface TableHead {
+  meterId: string;
+  meterName?: string;
+  columns: readonly Column[];
+  /** Consumption tables have a start and an end per row. */
+  periods: boolean;
+}
+
+/** Rows as columns (the storage's page shape): NaN marks a missing value. */
+export interface Page {
+  length: number;
+  ts: Float64Array;
+  /** End of each period (consumption tables). */
+  end?: Float64Array;
+  values: Readonly<Record<string, Float64Array>>;
+}
+
+/** Where an export goes: a CSV or an xlsx writer over a byte stream. */
+export interface TableSink {
+  readonly contentType: string;
+  readonly extension: string;
+  begin(head: TableHead): Promise<void>;
+  rows(page: Page): Promise<void>;
+  finish(): Promise<void>;
+}
+
+export const columnLabel = (c: Column): string => (c.unit ? `${c.id} (${c.unit})` : c.id);
+
+/**
+ * Resolves once `out` can take more: the producer (one page of rows at a
+ * time) never runs ahead of a slow reader by more than a page.
+ */
+export function drained(out: Writable): Promise<void> {
+  if (!out.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', fail);
+      resolve();
+    };
+    const fail = (err: Error) => {
+      out.off('drain', done);
+      out.off('close', done);
+      reject(err);
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.once('error', fail);
+  });
+}
