@@ -25,6 +25,7 @@ export class CsvSink implements TableSink {
   #started = false;
   #meterCell = '';
   rowsWritten = 0;
+  readonly #spare: Buffer[] = [];
 
   constructor(private readonly out: Writable, private readonly clock: ZoneClock, private readonly opts: CsvOptions, allColumns: readonly Column[], periods: boolean) {
     this.#columns = allColumns;
@@ -61,7 +62,9 @@ export class CsvSink implements TableSink {
   async rows(page: Page): Promise<void> {
     const d = this.opts.delimiter;
     const columns = this.#columns.map((c) => page.values[c.id]);
-    let buf = Buffer.allocUnsafe(CHUNK);
+    const used: Buffer[] = [];
+    const fresh = (size: number) => (size <= CHUNK ? this.#spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK, size));
+    let buf = fresh(CHUNK);
     let o = 0;
     for (let r = 0; r < page.length; r++) {
       let line = this.clock.iso(page.ts[r]!);
@@ -69,16 +72,21 @@ export class CsvSink implements TableSink {
       line += d + this.#meterCell;
       for (const column of columns) line += d + (column ? this.#number(column[r]!) : '');
       line += '\r\n';
-      if (o + line.length > CHUNK) {
+      if (o + line.length > buf.length) {
         this.out.write(buf.subarray(0, o));
-        buf = Buffer.allocUnsafe(Math.max(CHUNK, line.length));
+        used.push(buf);
+        buf = fresh(line.length);
         o = 0;
       }
       o += buf.write(line, o, 'latin1');
     }
     if (o > 0) this.out.write(buf.subarray(0, o));
+    used.push(buf);
     this.rowsWritten += page.length;
     await drained(this.out);
+    // Everything written has left the stream: its buffers serve the next page.
+    // Fresh 64 KB buffers per page fragmented the allocator, and RSS crept up export after export.
+    if (this.out.writableLength === 0) this.#spare.push(...used.filter((b) => b.length === CHUNK));
   }
 
   async finish(): Promise<void> {

@@ -90,7 +90,7 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
       continue;
     }
     for await (const page of sources.storage.pages(table.id, {
-      family: req.family, from: req.from, to: req.to, resolution: req.resolution, measurements, pageSize: opts.pageSize ?? 5000,
+      family: req.family, from: req.from, to: req.to, resolution: req.resolution, measurements, pageSize: opts.pageSize ?? 1000,
     })) {
       // Leaving the loop ends the generator, so no further query runs.
       if (aborted()) break;

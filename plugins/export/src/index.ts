@@ -27,7 +27,7 @@ export default definePlugin<ExportConfig>((host) => ({
         description: 'The longest range one export may span, per resolution.',
         properties: { raw: days(DEFAULT_RANGE_LIMITS.raw), '1m': days(DEFAULT_RANGE_LIMITS['1m']), '1h': days(DEFAULT_RANGE_LIMITS['1h']), '1d': days(DEFAULT_RANGE_LIMITS['1d']) },
       },
-      pageSize: { type: 'integer', minimum: 100, maximum: 100000, default: 5000, description: 'Rows per database query; memory per export is about one page.' },
+      pageSize: { type: 'integer', minimum: 100, maximum: 100000, default: 1000, description: 'Rows per database query; memory per export is about one page. Larger pages keep more rows alive across garbage collections.' },
       maxRowsPerSheet: { type: 'integer', minimum: 2, maximum: EXCEL_MAX_ROWS, default: EXCEL_MAX_ROWS, description: 'Rows per xlsx sheet, header included (Excel allows 1,048,576).' },
     },
   },

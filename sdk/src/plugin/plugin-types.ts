@@ -171,7 +171,8 @@ export interface StorageReader {
    * History in pages of at most `pageSize` rows (default 5000), oldest first,
    * one query per page, as columns: raw rows, or rollup buckets (mean of
    * instant values, last counter value). For exports of any length: memory
-   * stays one page, and breaking out of the loop stops the queries. Since host API 1.1.
+   * stays one page, and breaking out of the loop stops the queries. A page's
+   * arrays are reused for the next page: copy what must outlive it. Since host API 1.1.
    */
   pages(meterId: string, query: {
     family: 'power' | 'energy'; from: number; to: number;
