@@ -5,6 +5,8 @@ import { registerConfigSchema } from './commands/config-schema-command.js';
 import { registerDb } from './commands/db-command.js';
 import { registerDrivers } from './commands/drivers-command.js';
 import { registerExport } from './commands/export-command.js';
+import { registerDriver } from './commands/driver-command.js';
+import { registerPlugins } from './commands/plugins-command.js';
 import { registerImportLegacy } from './commands/import-legacy-command.js';
 import { registerRead } from './commands/read-command.js';
 import { registerScan } from './commands/scan-command.js';
@@ -33,6 +35,8 @@ registerScan(program);
 registerDb(program);
 registerAccounts(program);
 registerExport(program);
+registerDriver(program);
+registerPlugins(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -98,6 +98,7 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
       const last = page.length ? page.ts[page.length - 1]! : req.to;
       opts.progress?.((index + Math.min(1, (last - req.from + 1) / span)) / tables.length, sink.rowsWritten);
     }
+    if (!aborted()) opts.progress?.((index + 1) / tables.length, sink.rowsWritten);
   }
   if (aborted()) return { rows: sink.rowsWritten, completed: false, file: fileName(req, sink.extension) };
   await sink.finish();
