@@ -17,7 +17,7 @@ const MEASUREMENTS = ['voltageL1', 'voltageL2', 'voltageL3', 'currentL1', 'curre
 
 interface LoadResult { requests: number; seconds: number; rps: number; p50: number; p99: number; errors: number }
 
-async function load(options: object): Promise<LoadResult> {
+export async function load(options: object): Promise<LoadResult> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify(options)], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as LoadResult;
 }

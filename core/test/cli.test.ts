@@ -71,6 +71,20 @@ describe('meterhub CLI', function () {
     expect(run(['import-legacy', 'setting.json'], dir.root).status).to.equal(2); // refuses to overwrite
   });
 
+  it('import-legacy --uplink writes an edge collector config; without --key it exits 2', () => {
+    const key = 'mh_' + 'k'.repeat(40);
+    writeFileSync(join(dir.root, 'setting.json'), JSON.stringify({ Logger_ID: 'L1', Device_IP: '127.0.0.1', Device_Port: 502, meterlist: [{ name: 'Main', id: 1, model: 'SDM630' }] }));
+    const r = run(['import-legacy', 'setting.json', '--out', 'collector.json', '--uplink', 'https://energy.example.org', '--key', key], dir.root);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('forwarding to https://energy.example.org').and.not.include(key);
+    const written = JSON.parse(readFileSync(join(dir.root, 'collector.json'), 'utf8')) as { plugins: Record<string, { config: Record<string, unknown> }> };
+    expect(written.plugins['uplink']!.config).to.deep.equal({ url: 'https://energy.example.org', key });
+    expect(run(['validate', '--config', 'collector.json'], dir.root).status).to.equal(0);
+    const noKey = run(['import-legacy', 'setting.json', '--out', 'other.json', '--uplink', 'https://energy.example.org'], dir.root);
+    expect(noKey.status).to.equal(2);
+    expect(noKey.stderr).to.include('--uplink needs --key');
+  });
+
   it('start: logs the loaded drivers, serves HTTP, and exits 0 on SIGINT', async () => {
     const child = spawn(process.execPath, [CLI, 'start'], { cwd: dir.root, env: { PATH: process.env['PATH'], PORT: '0' } });
     let out = '';

@@ -21,6 +21,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-rest',
   '@meterhub/plugin-socketio',
   '@meterhub/plugin-export',
+  '@meterhub/plugin-uplink',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */

@@ -116,6 +116,7 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
       pages: (meterId, query) => openStorage(services).pages(meterId, query),
       ingest: (reading) => openStorage(services).ingest(reading),
+      ingestBatch: (readings) => openStorage(services).ingestBatch(readings),
       ping: () => openStorage(services).ping(),
     },
     meters: {

@@ -64,6 +64,19 @@ export class IngestQueue {
   }
 
   /**
+   * Queues readings a caller waits for together (one REST batch): they are
+   * written at once rather than after the batch delay, which would otherwise
+   * be most of a submission's round trip.
+   */
+  enqueueAll(items: ReadonlyArray<{ reading: SpooledReading; layout: ValueLayout }>): Promise<IngestOutcome[]> {
+    const outcomes = Promise.all(items.map((i) => this.enqueue(i.reading, i.layout)));
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#flushQueued) void this.flush();
+    return outcomes;
+  }
+
+  /**
    * Queues a reading without waiting, for the synchronous readings bus. When the
    * queue is full the reading goes straight to the on-disk spool rather than
    * growing memory.

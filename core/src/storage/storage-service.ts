@@ -215,6 +215,21 @@ export class StorageService {
     return this.queue.enqueue({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
   }
 
+  /** Takes readings submitted together and resolves once all are committed (or spooled), without the batch delay. */
+  async ingestBatch(readings: readonly Reading[]): Promise<{ stored: number; spooled: number }> {
+    const items = [];
+    for (const reading of readings) {
+      const ref = await this.refOf(reading.meterId);
+      if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${reading.meterId}"`);
+      const layout = this.#layoutOf(ref, reading.values);
+      this.#remember(ref, reading, layout);
+      items.push({ reading: { meterRef: ref, ts: reading.ts, values: reading.values }, layout });
+    }
+    const outcomes = await this.queue.enqueueAll(items);
+    const spooled = outcomes.filter((o) => o === 'spooled').length;
+    return { stored: outcomes.length - spooled, spooled };
+  }
+
   /** The newest values of a meter, from memory. */
   latest(meterKey: string, family: Family): LatestValues | undefined {
     const ref = this.#refs.get(meterKey);

@@ -188,6 +188,12 @@ export interface StorageReader {
    * Idempotent on (meter, ts).
    */
   ingest(reading: Reading): Promise<'stored' | 'spooled'>;
+  /**
+   * Stores readings submitted together (a REST batch, an uplink) through the
+   * same path, written at once instead of after the ingest batch delay;
+   * resolves when all are committed or spooled. Since host API 1.1.
+   */
+  ingestBatch(readings: readonly Reading[]): Promise<{ stored: number; spooled: number }>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
 }

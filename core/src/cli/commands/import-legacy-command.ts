@@ -16,7 +16,12 @@ export function registerImportLegacy(program: Command): void {
     .option('-o, --out <file>', 'where to write', 'meterhub.json')
     .option('--transport <kind>', 'what the gateway at Device_IP speaks: modbus-tcp or rtu-over-tcp', 'modbus-tcp')
     .option('--force', 'overwrite an existing output file')
-    .action(async (file: string, opts: { out: string; transport: string; force?: boolean }, cmd: Command) => {
+    .option('--uplink <url>', 'forward readings to this central meterhub (edge collector), like the old logger submitted to the API')
+    .option('--key <key>', 'with --uplink: an API key with the "ingest" scope made on the central host')
+    .option('--ca-file <pem>', 'with --uplink: a private CA to trust for the central host')
+    .action(async (file: string, opts: { out: string; transport: string; force?: boolean; uplink?: string; key?: string; caFile?: string }, cmd: Command) => {
+      if (opts.uplink && !/^https?:\/\//.test(opts.uplink)) throw new MeterhubError('METERHUB_ERR_LEGACY_SETTING', `--uplink must be an http(s) URL, not "${opts.uplink}"`);
+      if (opts.uplink && !opts.key) throw new MeterhubError('METERHUB_ERR_LEGACY_SETTING', '--uplink needs --key: an API key with the "ingest" scope (`meterhub key create collector --scopes ingest` on the central host)');
       if (opts.transport !== 'modbus-tcp' && opts.transport !== 'rtu-over-tcp') {
         throw new MeterhubError('METERHUB_ERR_LEGACY_SETTING', `--transport must be modbus-tcp or rtu-over-tcp, not "${opts.transport}"`);
       }
@@ -32,8 +37,11 @@ export function registerImportLegacy(program: Command): void {
       const host = hostFromCli({ ...cmd.optsWithGlobals<GlobalOptions>(), config: undefined }, { config: {} }, true);
       await host.prepare();
       const converted = convertLegacySetting(source.raw as LegacySetting, host.drivers.list(), { transport: opts.transport });
+      if (opts.uplink) {
+        converted['plugins'] = { ...(converted['plugins'] as Record<string, unknown> | undefined), uplink: { config: { url: opts.uplink, key: opts.key, ...(opts.caFile ? { caFile: resolve(opts.caFile) } : {}) } } };
+      }
       await writeFile(out, `${JSON.stringify({ $schema: './meterhub.schema.json', ...converted }, null, 2)}\n`);
       const meters = (converted['meters'] as unknown[]).length;
-      console.log(`wrote ${opts.out}: ${meters} meter(s) on bus "gateway" (${opts.transport}); check it with \`meterhub validate --config ${opts.out}\``);
+      console.log(`wrote ${opts.out}: ${meters} meter(s) on bus "gateway" (${opts.transport})${opts.uplink ? `, forwarding to ${new URL(opts.uplink).origin}` : ''}; check it with \`meterhub validate --config ${opts.out}\``);
     });
 }

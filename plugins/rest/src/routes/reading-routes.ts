@@ -85,8 +85,8 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
             return { meterId: meter.id, ts, values: canonical(meter.driver, family, r.values, path, problems) };
           });
           if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the readings are not valid', { details: problems.slice(0, 100) });
-          const outcomes = await Promise.all(readings.map((r) => host.storage.ingest(r)));
-          return { accepted: readings.length, spooled: outcomes.filter((o) => o === 'spooled').length };
+          const { spooled } = await host.storage.ingestBatch(readings);
+          return { accepted: readings.length, spooled };
         },
       },
       {

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { definePlugin } from '@meterhub/sdk';
+import { CentralClient } from './central-client.js';
+import { Outbox } from './outbox.js';
+import { UplinkSender } from './uplink-sender.js';
+
+interface UplinkConfig {
+  url?: string;
+  key?: string;
+  caFile?: string;
+  timeoutMs: number;
+  batch: { maxReadings: number; maxDelayMs: number };
+  outbox: { maxReadings: number; warnAtPercent: number };
+  backoff: { initialMs: number; maxMs: number };
+}
+
+/**
+ * Edge collector: forwards every reading of this host to a central meterhub's
+ * ingest endpoints through a durable outbox. Idle until `url` and `key` are set.
+ */
+export default definePlugin<UplinkConfig>((host) => ({
+  name: 'Uplink to a central meterhub',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    dependentRequired: { url: ['key'] },
+    properties: {
+      url: { type: 'string', pattern: '^https?://', description: 'Base URL of the central meterhub, e.g. https://energy.example.org' },
+      key: { type: 'string', minLength: 20, description: 'API key with the "ingest" scope, made on the central host (`meterhub key create`). Secret: never logged.' },
+      caFile: { type: 'string', description: 'PEM file of a private CA to trust besides the system CAs.' },
+      timeoutMs: { type: 'integer', minimum: 100, default: 10000 },
+      batch: {
+        type: 'object', additionalProperties: false, default: {},
+        properties: {
+          maxReadings: { type: 'integer', minimum: 1, maximum: 5000, default: 1000, description: 'Rows per request round.' },
+          maxDelayMs: { type: 'integer', minimum: 10, default: 1000, description: 'Longest a reading waits for its batch to fill.' },
+        },
+      },
+      outbox: {
+        type: 'object', additionalProperties: false, default: {},
+        properties: {
+          maxReadings: { type: 'integer', minimum: 100, default: 2000000, description: 'Cap: beyond it the oldest instantaneous values are dropped; counters are kept.' },
+          warnAtPercent: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
+        },
+      },
+      backoff: {
+        type: 'object', additionalProperties: false, default: {},
+        properties: { initialMs: { type: 'integer', minimum: 10, default: 1000 }, maxMs: { type: 'integer', minimum: 10, default: 60000 } },
+      },
+    },
+  },
+  async start(config) {
+    if (!config.url || !config.key) {
+      host.setStatusDetails({ enabled: false, hint: 'set plugins.uplink.config.url and key to forward readings to a central meterhub' });
+      return;
+    }
+    const outbox = new Outbox(join(await host.dataDir(), 'outbox.db'));
+    host.onStop(() => outbox.close());
+    const client = new CentralClient({ url: config.url, key: config.key, timeoutMs: config.timeoutMs, ...(config.caFile ? { caFile: config.caFile } : {}) });
+    host.onStop(() => client.close());
+    const sender = new UplinkSender(outbox, client, host, {
+      batchReadings: config.batch.maxReadings, batchDelayMs: config.batch.maxDelayMs,
+      maxQueued: config.outbox.maxReadings, warnAt: config.outbox.warnAtPercent / 100, backoff: config.backoff,
+    });
+    host.readings.subscribe((reading) => {
+      outbox.add(reading);
+      sender.queued();
+    });
+    const report = () => host.setStatusDetails({ enabled: true, server: client.origin, ...sender.status() });
+    const timer = setInterval(report, 1000).unref();
+    host.onStop(() => clearInterval(timer));
+    // Registered after the outbox's close, so it runs first: the sender finishes its round before the file closes.
+    host.onStop(() => sender.stop());
+    sender.start();
+    report();
+    host.log.info({ server: client.origin, queued: outbox.size }, `forwarding readings to ${client.origin}`);
+  },
+}));

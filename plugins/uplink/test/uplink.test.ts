@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import type { Host } from '../../../core/src/host.js';
+import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
+import { Outbox } from '../src/outbox.js';
+import { collectorConfig, FaultyProxy, makeCertificates, startCentral, startCollector, startMeter, storedReadings, until } from './uplink-rig.js';
+
+const uplinkDetails = (host: Host) => host.status().plugins.find((p) => p.id === 'uplink')!.details as Record<string, any>;
+
+describe('uplink: an edge collector forwarding to a central meterhub', function () {
+  this.timeout(90000);
+  let central: Awaited<ReturnType<typeof startCentral>>;
+  let meter: Awaited<ReturnType<typeof startMeter>>;
+  let dir: ReturnType<typeof tempDataDir>;
+  let collector: Host | undefined;
+  let proxy: FaultyProxy | undefined;
+
+  beforeEach(async () => {
+    central = await startCentral();
+    meter = await startMeter();
+    dir = tempDataDir();
+  });
+  afterEach(async () => {
+    await collector?.stop();
+    collector = undefined;
+    proxy?.close();
+    proxy = undefined;
+    await meter.close();
+    await central.cleanup();
+    dir.cleanup();
+  });
+
+  /** Stops the meter, waits for the outbox to drain, and compares what both hosts stored. */
+  async function expectSameOnBothSides(minimum: number): Promise<Map<string, string>> {
+    meter.sim.unit(1).faults = { silent: true };
+    await new Promise((r) => setTimeout(r, 500));
+    await until('the outbox to drain', () => uplinkDetails(collector!)['queued'] === 0, 30000);
+    const local = await storedReadings(collector!);
+    const remote = await storedReadings(central.host);
+    expect(local.size).to.be.at.least(minimum);
+    expect([...remote.keys()].sort()).to.deep.equal([...local.keys()].sort());
+    for (const [k, v] of local) expect(remote.get(k), k).to.equal(v);
+    return local;
+  }
+
+  it('forwards every reading, once, in batches', async () => {
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key: central.key }), dir.root);
+    await until('readings on the central host', async () => (await storedReadings(central.host)).size >= 10);
+    await expectSameOnBothSides(10);
+    const details = uplinkDetails(collector);
+    expect(details).to.include({ enabled: true, server: `http://127.0.0.1:${central.host.http.port}`, rejected: 0, dropped: 0 });
+    expect(details['lastSuccess']).to.be.a('string');
+    expect(JSON.stringify(collector.status())).to.not.include(central.key);
+  });
+
+  it('keeps readings while the central host is down and delivers all of them when it is back', async () => {
+    proxy = new FaultyProxy(central.host.http.port);
+    proxy.mode = 'down';
+    const port = await proxy.listen();
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${port}`, key: central.key }), dir.root);
+    await until('a backlog', () => Number(uplinkDetails(collector!)['queued']) >= 20);
+    const plugin = collector.status().plugins.find((p) => p.id === 'uplink')!;
+    expect(plugin.state).to.equal('degraded');
+    expect(uplinkDetails(collector)['lastError'].message).to.match(/unreachable/);
+    expect(uplinkDetails(collector)['oldestAgeSeconds']).to.be.a('number');
+    expect((await storedReadings(central.host)).size).to.equal(0);
+    proxy.mode = 'pass';
+    await expectSameOnBothSides(20);
+    await until('healthy again', () => collector!.status().plugins.find((p) => p.id === 'uplink')!.state === 'running');
+  });
+
+  it('rides out 500s and answers that come too late, without losing or doubling a reading', async () => {
+    proxy = new FaultyProxy(central.host.http.port);
+    proxy.mode = 'flaky';
+    const port = await proxy.listen();
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${port}`, key: central.key }), dir.root);
+    await until('a dozen requests through the flaky proxy', () => proxy!.requests >= 12, 30000);
+    await expectSameOnBothSides(20);
+    expect(proxy.requests).to.be.at.least(12);
+  });
+
+  it('speaks TLS to a server whose certificate comes from a private CA given in caFile, and refuses it without', async () => {
+    const certs = makeCertificates(join(dir.root, 'tls'));
+    proxy = new FaultyProxy(central.host.http.port, certs);
+    const port = await proxy.listen();
+    // Without the CA the server is not trusted: nothing is sent, everything stays queued.
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: `https://127.0.0.1:${port}`, key: central.key }), dir.root);
+    await until('a refused TLS handshake', () => /certificate/i.test(String(uplinkDetails(collector!)['lastError']?.message ?? '')));
+    expect((await storedReadings(central.host)).size).to.equal(0);
+    await collector.stop();
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: `https://127.0.0.1:${port}`, key: central.key, caFile: certs.caFile }), dir.root);
+    // The readings queued by the first run go out too.
+    await expectSameOnBothSides(5);
+  });
+
+  it('a meter the central host does not know is set aside in the outbox, not dropped and not retried forever', async () => {
+    const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key: central.key });
+    (config['meters'] as Array<Record<string, unknown>>)[0]!['id'] = 'garage';
+    collector = await startCollector(config, dir.root);
+    await until('rejected rows', () => Number(uplinkDetails(collector!)['rejected']) >= 10);
+    const details = uplinkDetails(collector);
+    expect(details['lastError'].message).to.include('404').and.include('no meter');
+    // Set aside rather than resent: the outbox itself stays short.
+    expect(details['queued']).to.be.below(10);
+    expect(details['sent']).to.equal(0);
+  });
+});
+
+describe('uplink outbox: cap policy', () => {
+  it('drops the oldest instantaneous values beyond the cap and keeps every counter', () => {
+    const dir = tempDataDir();
+    const outbox = new Outbox(join(dir.root, 'outbox.db'));
+    try {
+      for (let i = 0; i < 150; i++) outbox.add({ meterId: 'house', ts: 1000 * i, values: { power: i, importEnergy: 100 + i } });
+      expect(outbox.size).to.equal(300);
+      expect(outbox.enforceCap(200)).to.equal(100);
+      const rows = outbox.oldest(1000);
+      expect(rows.filter((r) => r.family === 'energy')).to.have.length(150);
+      const power = rows.filter((r) => r.family === 'power');
+      expect(power.map((r) => r.ts)).to.deep.equal(Array.from({ length: 50 }, (_, k) => 1000 * (100 + k)));
+      // The outbox survives a reopen with its rows.
+      outbox.close();
+      const again = new Outbox(join(dir.root, 'outbox.db'));
+      expect(again.size).to.equal(200);
+      again.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
