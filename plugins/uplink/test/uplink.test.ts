@@ -64,6 +64,12 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect(uplinkDetails(collector)['lastError'].message).to.match(/unreachable/);
     expect(uplinkDetails(collector)['oldestAgeSeconds']).to.be.a('number');
     expect((await storedReadings(central.host)).size).to.equal(0);
+    // Monitoring sees the backlog on /health/, without the server's address.
+    const health = await (await fetch(`http://127.0.0.1:${collector.http.port}/health/`)).json() as Record<string, any>;
+    expect(health['uplink']['queued']).to.be.at.least(20);
+    expect(health['uplink']['lastErrorAt']).to.be.a('string');
+    expect(health['plugins'].find((p: { id: string }) => p.id === 'uplink')).to.include({ state: 'degraded' });
+    expect(JSON.stringify(health)).to.not.include(String(port));
     proxy.mode = 'pass';
     await expectSameOnBothSides(20);
     await until('healthy again', () => collector!.status().plugins.find((p) => p.id === 'uplink')!.state === 'running');

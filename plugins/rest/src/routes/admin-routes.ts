@@ -85,6 +85,21 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
   ];
 }
 
+/**
+ * The uplink's queue for monitoring (how far behind the central host is), without
+ * the server's address or error texts: /health/ answers without authentication.
+ */
+function uplinkHealth(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!details || details['enabled'] !== true) return {};
+  const lastError = details['lastError'] as { at?: string } | null | undefined;
+  return {
+    uplink: {
+      queued: details['queued'], oldestAgeSeconds: details['oldestAgeSeconds'], lastSuccess: details['lastSuccess'],
+      lastErrorAt: lastError?.at ?? null, backingOff: details['backingOff'], rejected: details['rejected'],
+    },
+  };
+}
+
 /** `/health/`: liveness and readiness, no auth, no secrets. */
 export function healthRoute(host: HostApi): RouteSpec {
   return {
@@ -93,7 +108,7 @@ export function healthRoute(host: HostApi): RouteSpec {
     async handler({ setStatus }) {
       const s = host.status() as {
         version: string; uptimeSeconds: number;
-        plugins: Array<{ id: string; state: string }>;
+        plugins: Array<{ id: string; state: string; details?: Record<string, unknown> }>;
         acquisition: { buses: Array<{ id: string; state: string; connected?: boolean }>; meters: Array<{ id: string; state: string; lastSuccess: string | null }> };
         storage: { engine?: string; spooled?: number } | null;
         requiredPlugins?: string[];
@@ -107,7 +122,9 @@ export function healthRoute(host: HostApi): RouteSpec {
         version: s.version,
         uptimeSeconds: s.uptimeSeconds,
         database: { engine: s.storage?.engine ?? null, reachable: database, spooled: s.storage?.spooled ?? 0 },
+        // States only: a plugin's message can name internal addresses, and this answers anyone.
         plugins: s.plugins.map((p) => ({ id: p.id, state: p.state })),
+        ...uplinkHealth(s.plugins.find((p) => p.id === 'uplink')?.details),
         buses: s.acquisition.buses.map((b) => ({ id: b.id, state: b.state, connected: b.connected ?? false })),
         meters: s.acquisition.meters.map((m) => ({ id: m.id, state: m.state, lastSeen: m.lastSuccess })),
       };
