@@ -8,6 +8,7 @@ interface UplinkConfig {
   url?: string;
   key?: string;
   caFile?: string;
+  meterMap: Record<string, string>;
   timeoutMs: number;
   batch: { maxReadings: number; maxDelayMs: number };
   outbox: { maxReadings: number; warnAtPercent: number };
@@ -28,6 +29,11 @@ export default definePlugin<UplinkConfig>((host) => ({
       url: { type: 'string', pattern: '^https?://', description: 'Base URL of the central meterhub, e.g. https://energy.example.org' },
       key: { type: 'string', minLength: 20, description: 'API key with the "ingest" scope, made on the central host (`meterhub key create`). Secret: never logged.' },
       caFile: { type: 'string', description: 'PEM file of a private CA to trust besides the system CAs.' },
+      meterMap: {
+        type: 'object', default: {},
+        additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+        description: 'Local meter id -> meter id on the central host, where they differ (two collectors with a meter "main" each).',
+      },
       timeoutMs: { type: 'integer', minimum: 100, default: 10000 },
       batch: {
         type: 'object', additionalProperties: false, default: {},
@@ -63,7 +69,8 @@ export default definePlugin<UplinkConfig>((host) => ({
       maxQueued: config.outbox.maxReadings, warnAt: config.outbox.warnAtPercent / 100, backoff: config.backoff,
     });
     host.readings.subscribe((reading) => {
-      outbox.add(reading);
+      const remote = config.meterMap[reading.meterId];
+      outbox.add(remote ? { ...reading, meterId: remote } : reading);
       sender.queued();
     });
     const report = () => host.setStatusDetails({ enabled: true, server: client.origin, ...sender.status() });

@@ -99,6 +99,17 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     await expectSameOnBothSides(5);
   });
 
+  it('maps a local meter id to the central host\'s id', async () => {
+    const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key: central.key, meterMap: { main: 'house' } });
+    (config['meters'] as Array<Record<string, unknown>>)[0]!['id'] = 'main';
+    collector = await startCollector(config, dir.root);
+    await until('readings of "main" stored as "house"', async () => (await storedReadings(central.host)).size >= 6);
+    meter.sim.unit(1).faults = { silent: true };
+    await new Promise((r) => setTimeout(r, 500));
+    await until('the outbox to drain', () => uplinkDetails(collector!)['queued'] === 0);
+    expect([...(await storedReadings(central.host)).keys()].sort()).to.deep.equal([...(await storedReadings(collector, 'main')).keys()].sort());
+  });
+
   it('a meter the central host does not know is set aside in the outbox, not dropped and not retried forever', async () => {
     const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key: central.key });
     (config['meters'] as Array<Record<string, unknown>>)[0]!['id'] = 'garage';
