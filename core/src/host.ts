@@ -184,7 +184,8 @@ export class Host {
     if (disabled.length) this.log.warn({ meters: disabled }, 'meters no longer in the config file are disabled; their history stays');
     this.storage.startJobs();
     const storage = this.storage;
-    this.bus.subscribe((r) => storage.offer(r));
+    const keepHistory = this.config.storage.keepHistory;
+    this.bus.subscribe((r) => storage.offer(r, keepHistory));
     this.accounts = { users: new UserRepository(storage.knex), keys: new ApiKeyRepository(storage.knex) };
     const acquisition = new AcquisitionService({
       drivers: this.drivers,

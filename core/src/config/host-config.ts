@@ -40,6 +40,7 @@ export interface HostConfig {
     retention: { rawDays: number | null; minuteDays: number | null; hourDays: number | null; dayDays: number | null };
     ingest: { maxBatch: number; maxDelayMs: number; maxPending: number };
     spoolMaxRows: number;
+    keepHistory: boolean;
   };
   buses: BusConfig[];
   meters: MeterConfig[];

@@ -173,6 +173,10 @@ export const HOST_SCHEMA = {
             maxPending: { type: 'integer', minimum: 1, default: 50000, description: 'Readings in memory before producers wait.' },
           },
         },
+        keepHistory: {
+          type: 'boolean', default: true,
+          description: 'false: a pure edge collector. Readings are not stored here (only the latest values, in memory); the uplink plugin forwards them. Meters and accounts still live in the database.',
+        },
         spoolMaxRows: {
           type: 'integer', minimum: 1000, default: 2000000,
           description: 'Readings the on-disk spool holds while the database is unreachable; beyond it the oldest are dropped.',

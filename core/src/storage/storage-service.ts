@@ -195,7 +195,7 @@ export class StorageService {
    * Takes a reading from the bus without waiting (the scheduler must not block);
    * readings of meters that are not in the database are refused with a log line.
    */
-  offer(reading: Reading): void {
+  offer(reading: Reading, keep = true): void {
     const ref = this.#refs.get(reading.meterId);
     if (ref === undefined) {
       this.log.warn({ meter: reading.meterId }, 'reading for a meter that is not in the database; dropped');
@@ -203,7 +203,8 @@ export class StorageService {
     }
     const layout = this.#layoutOf(ref, reading.values);
     this.#remember(ref, reading, layout);
-    this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
+    // A pure collector keeps only the latest values: its history lives on the central host.
+    if (keep) this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
   }
 
   /** Takes a reading and resolves once it is committed (or spooled): for REST submissions. */

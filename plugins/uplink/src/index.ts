@@ -9,6 +9,7 @@ interface UplinkConfig {
   key?: string;
   caFile?: string;
   meterMap: Record<string, string>;
+  createMeters?: { bus: string };
   timeoutMs: number;
   batch: { maxReadings: number; maxDelayMs: number };
   outbox: { maxReadings: number; warnAtPercent: number };
@@ -33,6 +34,11 @@ export default definePlugin<UplinkConfig>((host) => ({
         type: 'object', default: {},
         additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
         description: 'Local meter id -> meter id on the central host, where they differ (two collectors with a meter "main" each).',
+      },
+      createMeters: {
+        type: 'object', additionalProperties: false, required: ['bus'],
+        description: 'Create meters the central host does not know (the key needs the "meters:write" scope), disabled there, on this bus of the central config: one bus per collector keeps unit ids apart.',
+        properties: { bus: { type: 'string' } },
       },
       timeoutMs: { type: 'integer', minimum: 100, default: 10000 },
       batch: {
@@ -64,9 +70,19 @@ export default definePlugin<UplinkConfig>((host) => ({
     host.onStop(() => outbox.close());
     const client = new CentralClient({ url: config.url, key: config.key, timeoutMs: config.timeoutMs, ...(config.caFile ? { caFile: config.caFile } : {}) });
     host.onStop(() => client.close());
+    const localIdOf = (remote: string) => Object.entries(config.meterMap).find(([, r]) => r === remote)?.[0] ?? remote;
+    const createMeter = async (remoteId: string): Promise<string | undefined> => {
+      const local = await host.meters.get(localIdOf(remoteId));
+      if (!local) return `no local meter "${localIdOf(remoteId)}"`;
+      const res = await client.post('api/meters/', {
+        id: remoteId, ...(local.name ? { name: local.name } : {}), driver: local.driver, bus: config.createMeters!.bus, unitId: local.unitId, enabled: false,
+      });
+      return res.status === 201 || res.status === 409 ? undefined : res.status ? `${res.status}: ${res.body.slice(0, 200)}` : String(res.error);
+    };
     const sender = new UplinkSender(outbox, client, host, {
       batchReadings: config.batch.maxReadings, batchDelayMs: config.batch.maxDelayMs,
       maxQueued: config.outbox.maxReadings, warnAt: config.outbox.warnAtPercent / 100, backoff: config.backoff,
+      ...(config.createMeters ? { createMeter } : {}),
     });
     host.readings.subscribe((reading) => {
       const remote = config.meterMap[reading.meterId];

@@ -8,6 +8,8 @@ export interface SenderOptions {
   maxQueued: number;
   warnAt: number;
   backoff: { initialMs: number; maxMs: number };
+  /** Creates a meter the central host does not know; resolves with why not when it cannot. */
+  createMeter?: (remoteId: string) => Promise<string | undefined>;
 }
 
 export interface SenderStatus {
@@ -118,7 +120,17 @@ export class UplinkSender {
     }
     for (const list of groups.values()) {
       const { meterId, family } = list[0]!;
-      const result = await this.client.post(`api/meters/${encodeURIComponent(meterId)}/${family}/`, list.map((r) => ({ timestamp: r.ts, values: r.values })));
+      const path = `api/meters/${encodeURIComponent(meterId)}/${family}/`;
+      const body = list.map((r) => ({ timestamp: r.ts, values: r.values }));
+      let result = await this.client.post(path, body);
+      let creation: string | undefined;
+      if (result.status === 404 && this.opts.createMeter) {
+        creation = await this.opts.createMeter(meterId);
+        if (creation === undefined) {
+          this.host.log.info({ meter: meterId }, `created meter ${meterId} on ${this.client.origin}`);
+          result = await this.client.post(path, body);
+        }
+      }
       const at = new Date().toISOString();
       if (result.status >= 200 && result.status < 300) {
         this.outbox.remove(list.map((r) => r.id));
@@ -126,7 +138,8 @@ export class UplinkSender {
         this.#status.lastSuccess = at;
         continue;
       }
-      const reason = result.status ? `${this.client.origin} answered ${result.status}: ${result.body.slice(0, 300)}` : `${this.client.origin} unreachable: ${result.error}`;
+      const reason = (result.status ? `${this.client.origin} answered ${result.status}: ${result.body.slice(0, 300)}` : `${this.client.origin} unreachable: ${result.error}`)
+        + (creation ? `; creating the meter failed: ${creation}` : '');
       if (result.status === 400 || result.status === 404 || result.status === 413) {
         // Never accepted however often it is sent: set aside, kept, reported.
         this.outbox.reject(list.map((r) => r.id), reason);

@@ -90,7 +90,8 @@ export async function startCentral(): Promise<{ host: Host; key: string; cleanup
   const host = new Host({
     config: {
       dataDir: dir.dataDir, http: { port: 0 },
-      buses: [{ id: 'edge', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }],
+      // One bus per collector: meters there are never polled here, and unit ids stay apart.
+      buses: [{ id: 'edge', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }, { id: 'shed', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }],
       meters: [{ id: 'house', driver: 'sdm230', bus: 'edge', unitId: 1, enabled: false }],
     },
     cwd: dir.root, env: {}, logger: silent(),

@@ -110,6 +110,29 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect([...(await storedReadings(central.host)).keys()].sort()).to.deep.equal([...(await storedReadings(collector, 'main')).keys()].sort());
   });
 
+  it('a pure collector (no local history) forwards every reading; with createMeters it creates the meter on the central host', async () => {
+    const { key } = await central.host.accounts!.keys.create('collector with meters', ['ingest', 'meters:write'], null);
+    const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key, createMeters: { bus: 'shed' } });
+    (config['meters'] as Array<Record<string, unknown>>)[0]!['id'] = 'garage';
+    config['storage'] = { keepHistory: false };
+    collector = await startCollector(config, dir.root);
+    const taken = new Set<string>();
+    collector.bus.subscribe((r) => {
+      if (Object.keys(r.values).some((m) => m === 'voltageL1')) taken.add(`power@${r.ts}`);
+      if (Object.keys(r.values).some((m) => m === 'importEnergy')) taken.add(`energy@${r.ts}`);
+    });
+    await until('readings of the created meter', async () => (await central.host.meters!.get('garage')) !== undefined && (await storedReadings(central.host, 'garage')).size >= 6);
+    expect(await central.host.meters!.get('garage')).to.include({ driver: 'sdm230', bus: 'shed', unitId: 1, enabled: false });
+    meter.sim.unit(1).faults = { silent: true };
+    await new Promise((r) => setTimeout(r, 500));
+    await until('the outbox to drain', () => uplinkDetails(collector!)['queued'] === 0);
+    // Nothing stored locally but the latest values; everything taken is on the central host.
+    expect((await storedReadings(collector, 'garage')).size).to.equal(0);
+    expect(collector.storage!.latest('garage', 'power')).to.not.equal(undefined);
+    const remote = await storedReadings(central.host, 'garage');
+    expect([...taken].filter((k) => !remote.has(k))).to.deep.equal([]);
+  });
+
   it('a meter the central host does not know is set aside in the outbox, not dropped and not retried forever', async () => {
     const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key: central.key });
     (config['meters'] as Array<Record<string, unknown>>)[0]!['id'] = 'garage';
