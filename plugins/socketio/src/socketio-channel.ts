@@ -227,11 +227,8 @@ export class SocketIoChannel implements LiveChannel {
 
   async close(code: string, message: string): Promise<void> {
     for (const socket of this.nsp.sockets.values()) this.#end(socket as LiveSocket, code, message);
-    await new Promise<void>((resolve) => {
-      // Server.close() would close the host's HTTP server too; only the engine and adapters go.
-      this.engine.close();
-      resolve();
-    });
-    await Promise.resolve(this.nsp.adapter.close?.());
+    // Server.close() would close the host's HTTP server too; only the engine and the adapter go.
+    this.engine.close();
+    await this.nsp.adapter.close?.();
   }
 }
