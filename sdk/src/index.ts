@@ -12,6 +12,7 @@ export * from './readings/parse-time.js';
 export * from './live/live-messages.js';
 export * from './plugin/plugin-types.js';
 export * from './plugin/host-services.js';
+export * from './plugin/request-credentials.js';
 export * from './modbus/crc16.js';
 export * from './modbus/modbus-pdu.js';
 export * from './modbus/modbus-framing.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeError, isMeterhubError, MeterhubError, type Credentials, type HostApi, type Principal } from '@meterhub/sdk';
+import { credentialsFromRequest, describeError, isMeterhubError, MeterhubError, requireReadAccess, type HostApi, type Principal } from '@meterhub/sdk';
 import { fileName, runExport } from './export-engine.js';
 import { parseExportRequest, type RangeLimits } from './export-request.js';
 
@@ -15,15 +15,6 @@ export interface ExportCounters {
   aborted: number;
   failed: number;
   rows: number;
-}
-
-function credentialsFrom(req: IncomingMessage): Credentials {
-  const header = req.headers['x-api-key'];
-  if (typeof header === 'string') return { apiKey: header };
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return { bearer: auth.slice(7).trim() };
-  if (auth?.startsWith('Api-Key ')) return { apiKey: auth.slice(8).trim() };
-  return {};
 }
 
 function sendError(res: ServerResponse, err: unknown): void {
@@ -57,8 +48,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
     void (async () => {
       let principal: Principal;
       try {
-        principal = await host.auth.authenticate(credentialsFrom(req));
-        if (principal.kind === 'key' && !principal.key.scopes.includes('read')) throw new MeterhubError('METERHUB_ERR_FORBIDDEN', 'this needs the "read" permission');
+        principal = requireReadAccess(await host.auth.authenticate(credentialsFromRequest(req)));
       } catch (err) {
         sendError(res, err);
         return;

@@ -1,10 +1,10 @@
 import { Server as EngineServer } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import {
-  LIVE_PROTOCOL_VERSION, describeError, isMeterhubError,
+  LIVE_PROTOCOL_VERSION, credentialsFromRequest, describeError, isMeterhubError, requireReadAccess,
   type HostApi, type LiveReadingMessage, type MeterStateEvent, type Principal, type Reading,
 } from '@meterhub/sdk';
-import { credentialsFrom, expiryOf, requireRead } from './credentials.js';
+import { expiryOf } from './credentials.js';
 import type { LiveChannel, LiveHub } from './live-hub.js';
 import { errorAck, okAck, readingMessage, stateMessage } from './live-messages.js';
 import type { LiveClient, SlowClientBuffer } from './slow-client-buffer.js';
@@ -69,9 +69,9 @@ export class SocketIoChannel implements LiveChannel {
     this.io.of('/').use((_socket, next) => next(handshakeError(new Error('connect to the /meters namespace'))));
     this.nsp = this.io.of('/meters');
     this.nsp.use((socket, next) => {
-      this.host.auth.authenticate(credentialsFrom(socket.request, socket.handshake.auth as Record<string, unknown>))
+      this.host.auth.authenticate(credentialsFromRequest(socket.request, { allowQuery: true, extra: socket.handshake.auth as Record<string, unknown> }))
         .then((principal) => {
-          (socket as LiveSocket).data = this.#stateFor(socket as LiveSocket, requireRead(principal));
+          (socket as LiveSocket).data = this.#stateFor(socket as LiveSocket, requireReadAccess(principal));
           next();
         }, (err: unknown) => next(handshakeError(err)))
         .catch((err: unknown) => next(handshakeError(err)));

@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, describeError, isMeterhubError,
+  LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, credentialsFromRequest, describeError, isMeterhubError, requireReadAccess,
   type HostApi, type LiveReadingMessage, type LiveServerMessage, type MeterStateEvent, type Principal, type Reading,
 } from '@meterhub/sdk';
-import { credentialsFrom, expiryOf, requireRead } from './credentials.js';
+import { expiryOf } from './credentials.js';
 import type { LiveChannel, LiveHub } from './live-hub.js';
 import { errorAck, okAck, readingMessage, stateMessage } from './live-messages.js';
 import type { LiveClient, SlowClientBuffer } from './slow-client-buffer.js';
@@ -56,8 +56,8 @@ export class WsChannel implements LiveChannel {
 
   /** The host's upgrade hook for the endpoint's path. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.host.auth.authenticate(credentialsFrom(req)).then((principal) => {
-      requireRead(principal);
+    this.host.auth.authenticate(credentialsFromRequest(req, { allowQuery: true })).then((principal) => {
+      requireReadAccess(principal);
       this.wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, principal));
     }).catch((err: unknown) => refuse(socket, err));
   };

@@ -50,7 +50,8 @@ export class Outbox {
     this.#newest = this.db.prepare('SELECT id, meter, family, ts, payload FROM outbox ORDER BY id DESC LIMIT ?');
     this.#delete = this.db.prepare('DELETE FROM outbox WHERE id = ?');
     this.#count = this.db.prepare('SELECT COUNT(*) AS n FROM outbox');
-    this.#firstTs = this.db.prepare('SELECT MIN(ts) AS ts FROM outbox');
+    // Rows are queued in time order: the first by id is the oldest, read from the primary key, not a scan.
+    this.#firstTs = this.db.prepare('SELECT ts FROM outbox ORDER BY id LIMIT 1');
     this.#dropPower = this.db.prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE family = 'power' ORDER BY id LIMIT ?)");
     this.#size = (this.#count.get() as { n: number }).n;
   }
@@ -61,7 +62,7 @@ export class Outbox {
 
   /** Epoch ms of the oldest queued reading, or undefined when empty. */
   oldestTs(): number | undefined {
-    return (this.#firstTs.get() as { ts: number | null }).ts ?? undefined;
+    return (this.#firstTs.get() as { ts: number } | undefined)?.ts;
   }
 
   /** Splits a reading by family (the central host takes instant values and counters on separate endpoints) and queues it. */
