@@ -21,7 +21,7 @@ const MEASUREMENTS = ['voltageL1', 'currentL1', 'power', 'apparentPower', 'react
 const BATCH = 1000;
 
 export async function uplinkBench(ctx: BenchContext): Promise<void> {
-  const readings = ctx.smoke ? 10_000 : 100_000;
+  const readings = ctx.smoke ? 30_000 : 100_000;
   const central = await startCentral();
   const dir = tempDataDir();
   try {

@@ -49,10 +49,10 @@ export function fileName(req: ExportRequest, extension: string): string {
   return `meterhub-${meters}-${what}-${day(req.from)}-${day(req.to)}.${extension}`.replace(/[^A-Za-z0-9_.+-]/g, '_');
 }
 
-export function createSink(req: ExportRequest, out: Writable, columns: readonly Column[], opts: ExportOptions = {}): TableSink & { rowsWritten: number } {
+export async function createSink(req: ExportRequest, out: Writable, columns: readonly Column[], opts: ExportOptions = {}): Promise<TableSink & { rowsWritten: number }> {
   const clock = new ZoneClock(req.tz);
   return req.format === 'xlsx'
-    ? new XlsxSink(out, clock, opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS)
+    ? XlsxSink.create(out, clock, opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS)
     : new CsvSink(out, clock, req.csv, columns, req.period !== undefined);
 }
 
@@ -70,7 +70,7 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
   const union = new Map<string, Column>();
   for (const t of tables) for (const c of t.columns) union.set(c.id, c);
   const allColumns = [...union.values()].sort((a, b) => (ORDER.get(a.id) ?? 1e9) - (ORDER.get(b.id) ?? 1e9));
-  const sink = createSink(req, out, allColumns, opts);
+  const sink = await createSink(req, out, allColumns, opts);
   const aborted = () => opts.signal?.aborted === true;
   const span = req.to - req.from;
 

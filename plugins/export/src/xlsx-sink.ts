@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { columnLabel, drained, type Page, type TableHead, type TableSink } from './table-sink.js';
 import type { ZoneClock } from './zone-clock.js';
 
@@ -36,9 +36,15 @@ export class XlsxSink implements TableSink {
   #part = 0;
   rowsWritten = 0;
 
-  constructor(private readonly out: Writable, private readonly clock: ZoneClock, private readonly maxRowsPerSheet = EXCEL_MAX_ROWS) {
-    this.#book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  private constructor(excel: typeof ExcelJS, private readonly out: Writable, private readonly clock: ZoneClock, private readonly maxRowsPerSheet: number) {
+    this.#book = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
     this.#book.creator = 'meterhub';
+  }
+
+  /** exceljs is loaded on the first xlsx export: it adds ~27 MB to a host that may never write one. */
+  static async create(out: Writable, clock: ZoneClock, maxRowsPerSheet = EXCEL_MAX_ROWS): Promise<XlsxSink> {
+    const excel = (await import('exceljs')).default;
+    return new XlsxSink(excel, out, clock, maxRowsPerSheet);
   }
 
   #openSheet(): void {

@@ -1,6 +1,5 @@
 import { definePlugin } from '@meterhub/sdk';
 import { LiveHub } from './live-hub.js';
-import { RedisConnections, bridgeThrough } from './redis-bridge.js';
 import { SlowClientBuffer } from './slow-client-buffer.js';
 import { SocketIoChannel } from './socketio-channel.js';
 import { WsChannel } from './ws-channel.js';
@@ -40,7 +39,9 @@ export default definePlugin<SocketIoConfig>((host) => ({
     host.onStop(() => buffer.close());
 
     const redisUrl = host.settings().redis?.url;
-    const redis = redisUrl ? new RedisConnections(redisUrl, host) : undefined;
+    // The Redis client loads only when an installation shares a Redis.
+    const bridge = redisUrl ? await import('./redis-bridge.js') : undefined;
+    const redis = redisUrl && bridge ? new bridge.RedisConnections(redisUrl, host) : undefined;
     if (redis) {
       host.onStop(() => redis.close());
       await redis.ready(2000);
@@ -50,7 +51,7 @@ export default definePlugin<SocketIoConfig>((host) => ({
     hub.attach(socketio);
     host.http.mount(config.path, (req, res) => socketio.engine.handleRequest(req as never, res));
     host.http.upgrade(config.path, (req, socket, head) => socketio.engine.handleUpgrade(req as never, socket as never, head));
-    if (redis) hub.bridge = bridgeThrough(socketio.nsp, hub);
+    if (redis && bridge) hub.bridge = bridge.bridgeThrough(socketio.nsp, hub);
 
     let ws: WsChannel | undefined;
     if (config.wsPath) {
