@@ -9,7 +9,8 @@ export function parseCsv(text: string): string[][] {
   let row: string[] = [];
   let field = '';
   let quoted = false;
-  const delimiter = (text.split(/\r?\n/, 1)[0] ?? '').includes(';') && !(text.split(/\r?\n/, 1)[0] ?? '').includes(',') ? ';' : ',';
+  const header = text.split(/\r?\n/, 1)[0] ?? '';
+  const delimiter = header.includes(';') && !header.includes(',') ? ';' : ',';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {

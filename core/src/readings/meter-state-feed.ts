@@ -23,11 +23,6 @@ export class MeterStateFeed {
     for (const listener of [...this.#listeners]) listener(event);
   }
 
-  /** Forgets a meter that is no longer polled. */
-  forget(meterId: string): void {
-    this.#current.delete(meterId);
-  }
-
   current(): MeterStateEvent[] {
     return [...this.#current.values()];
   }

@@ -5,7 +5,7 @@ import type { HostConfig, MeterConfig } from '../config/host-config.js';
 import type { Logger } from '../logging/logger.js';
 import { queryConsumption, queryHistory, queryPages, type ConsumptionPeriod, type HistoryPage, type HistoryRequest, type HistoryResult, type PagesRequest } from './history-queries.js';
 import { IngestQueue, type IngestOutcome } from './ingest-queue.js';
-import { IngestSpool } from './ingest-spool.js';
+import { IngestSpool, type SpooledReading } from './ingest-spool.js';
 import { createKnex, storageTarget, type StorageTarget } from './knex-factory.js';
 import { MeasurementCodes } from './measurement-codes.js';
 import { MeterRepository } from './meter-repository.js';
@@ -207,26 +207,25 @@ export class StorageService {
     if (keep) this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
   }
 
-  /** Takes a reading and resolves once it is committed (or spooled): for REST submissions. */
-  async ingest(reading: Reading): Promise<IngestOutcome> {
-    const ref = await this.refOf(reading.meterId);
-    if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${reading.meterId}"`);
+  /** A submitted reading ready for the queue: its meter resolved, its layout found, the latest values updated. */
+  #prepare(ref: number, reading: Reading): { reading: SpooledReading; layout: ValueLayout } {
     const layout = this.#layoutOf(ref, reading.values);
     this.#remember(ref, reading, layout);
-    return this.queue.enqueue({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
+    return { reading: { meterRef: ref, ts: reading.ts, values: reading.values }, layout };
+  }
+
+  /** Takes a reading and resolves once it is committed (or spooled): for REST submissions. */
+  async ingest(reading: Reading): Promise<IngestOutcome> {
+    const item = this.#prepare(await this.#ref(reading.meterId), reading);
+    return this.queue.enqueue(item.reading, item.layout);
   }
 
   /** Takes readings submitted together and resolves once all are committed (or spooled), without the batch delay. */
   async ingestBatch(readings: readonly Reading[]): Promise<{ stored: number; spooled: number }> {
-    const items = [];
-    for (const reading of readings) {
-      const ref = await this.refOf(reading.meterId);
-      if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${reading.meterId}"`);
-      const layout = this.#layoutOf(ref, reading.values);
-      this.#remember(ref, reading, layout);
-      items.push({ reading: { meterRef: ref, ts: reading.ts, values: reading.values }, layout });
-    }
-    const outcomes = await this.queue.enqueueAll(items);
+    // A batch is nearly always one meter: look each meter up once, not once per reading.
+    const refs = new Map<string, number>();
+    for (const id of new Set(readings.map((r) => r.meterId))) refs.set(id, await this.#ref(id));
+    const outcomes = await this.queue.enqueueAll(readings.map((r) => this.#prepare(refs.get(r.meterId)!, r)));
     const spooled = outcomes.filter((o) => o === 'spooled').length;
     return { stored: outcomes.length - spooled, spooled };
   }

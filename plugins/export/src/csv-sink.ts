@@ -18,8 +18,6 @@ export interface CsvOptions {
  * one (then the delimiter is `;` or a tab).
  */
 export class CsvSink implements TableSink {
-  readonly contentType = 'text/csv; charset=utf-8';
-  readonly extension = 'csv';
   #columns: readonly Column[] = [];
   #periods = false;
   #started = false;

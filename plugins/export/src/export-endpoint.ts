@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFromRequest, describeError, isMeterhubError, MeterhubError, requireReadAccess, type HostApi, type Principal } from '@meterhub/sdk';
 import { fileName, runExport } from './export-engine.js';
+import { CONTENT_TYPES } from './table-sink.js';
 import { parseExportRequest, type RangeLimits } from './export-request.js';
 
 export interface EndpointConfig {
@@ -66,8 +67,8 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
         if (!res.writableFinished) controller.abort();
       });
       res.statusCode = 200;
-      res.setHeader('content-type', request.format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv; charset=utf-8');
-      res.setHeader('content-disposition', `attachment; filename="${fileName(request, request.format)}"`);
+      res.setHeader('content-type', CONTENT_TYPES[request.format]);
+      res.setHeader('content-disposition', `attachment; filename="${fileName(request)}"`);
       res.setHeader('cache-control', 'no-store');
       res.setHeader('x-content-type-options', 'nosniff');
       if (req.method === 'HEAD') {

@@ -42,11 +42,11 @@ export function columnsFor(req: Pick<ExportRequest, 'family' | 'measurements'>, 
 }
 
 /** A file name that says what is inside: `meterhub-house-power-2026-11-01-2026-11-02.csv`. */
-export function fileName(req: ExportRequest, extension: string): string {
+export function fileName(req: ExportRequest): string {
   const meters = req.meters.length > 3 ? `${req.meters.length}-meters` : req.meters.join('+');
   const day = (t: number) => new Date(t).toISOString().slice(0, 10);
   const what = req.period ? `consumption-per-${req.period}` : req.resolution === 'raw' ? req.family : `${req.family}-${req.resolution}`;
-  return `meterhub-${meters}-${what}-${day(req.from)}-${day(req.to)}.${extension}`.replace(/[^A-Za-z0-9_.+-]/g, '_');
+  return `meterhub-${meters}-${what}-${day(req.from)}-${day(req.to)}.${req.format}`.replace(/[^A-Za-z0-9_.+-]/g, '_');
 }
 
 export async function createSink(req: ExportRequest, out: Writable, columns: readonly Column[], opts: ExportOptions = {}): Promise<TableSink & { rowsWritten: number }> {
@@ -100,7 +100,7 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
     }
     if (!aborted()) opts.progress?.((index + 1) / tables.length, sink.rowsWritten);
   }
-  if (aborted()) return { rows: sink.rowsWritten, completed: false, file: fileName(req, sink.extension) };
+  if (aborted()) return { rows: sink.rowsWritten, completed: false, file: fileName(req) };
   await sink.finish();
-  return { rows: sink.rowsWritten, completed: true, file: fileName(req, sink.extension) };
+  return { rows: sink.rowsWritten, completed: true, file: fileName(req) };
 }

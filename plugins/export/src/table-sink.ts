@@ -24,10 +24,14 @@ export interface Page {
   values: Readonly<Record<string, Float64Array>>;
 }
 
+/** What each export format is sent as; the file name's extension is the format itself. */
+export const CONTENT_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
+
 /** Where an export goes: a CSV or an xlsx writer over a byte stream. */
 export interface TableSink {
-  readonly contentType: string;
-  readonly extension: string;
   begin(head: TableHead): Promise<void>;
   rows(page: Page): Promise<void>;
   finish(): Promise<void>;

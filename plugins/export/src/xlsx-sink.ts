@@ -26,8 +26,6 @@ function sheetName(base: string, part: number, used: Set<string>): string {
  * Excel's row limit continues on a new sheet "<meter> (2)".
  */
 export class XlsxSink implements TableSink {
-  readonly contentType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-  readonly extension = 'xlsx';
   readonly #book: ExcelJS.stream.xlsx.WorkbookWriter;
   readonly #names = new Set<string>();
   #head: TableHead | undefined;

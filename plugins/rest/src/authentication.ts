@@ -31,6 +31,12 @@ function allowed(p: Principal, access: Access): boolean {
   return access !== 'admin' && p.key.scopes.includes(access as Scope);
 }
 
+/** The token's user, unless the token was revoked since (logout, password change raise the user's token version). */
+async function currentUser(accounts: AccountsApi, claims: TokenClaims): Promise<UserView | undefined> {
+  const user = await accounts.users.byId(Number(claims.sub));
+  return user && user.tokenVersion === claims.ver ? user : undefined;
+}
+
 /**
  * Builds the middleware that authenticates requests: passport-jwt for access
  * tokens (HS256 only, issuer checked, the user's current token version must
@@ -46,10 +52,7 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
    * token version is still checked on every request, so revocation holds.
    */
   const verified = new Map<string, { claims: TokenClaims; exp: number }>();
-  const userFor = async (claims: TokenClaims): Promise<UserView | undefined> => {
-    const user = await accounts.users.byId(Number(claims.sub));
-    return user && user.tokenVersion === claims.ver ? user : undefined;
-  };
+  const userFor = (claims: TokenClaims) => currentUser(accounts, claims);
   auth.use('jwt', new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), ...tokens.passportOptions }, (claims: TokenClaims, done) => {
     if (claims.typ !== 'access') {
       done(null, false, { message: 'a refresh token is not an access token' });
@@ -125,8 +128,8 @@ export function sharedAuthenticator(accounts: AccountsApi, tokens: TokenService)
       }
       if (!credentials.bearer) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'authentication is required: an access token or an API key');
       const claims = tokens.verify(credentials.bearer, 'access');
-      const user = await accounts.users.byId(Number(claims.sub));
-      if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked');
+      const user = await currentUser(accounts, claims);
+      if (!user) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked');
       return { kind: 'user', user, expiresAt: (claims.exp ?? 0) * 1000 };
     },
   };

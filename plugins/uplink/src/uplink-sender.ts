@@ -23,7 +23,8 @@ export interface SenderStatus {
   backingOff: boolean;
 }
 
-const sleep = (ms: number, signal: { cancelled: boolean; wake?: () => void }) => new Promise<void>((resolve) => {
+/** Sleeps `ms`, or less when `signal.wake()` is called (a full batch, or stop). */
+const sleep = (ms: number, signal: { wake?: () => void }) => new Promise<void>((resolve) => {
   const t = setTimeout(resolve, ms);
   signal.wake = () => {
     clearTimeout(t);
@@ -41,7 +42,7 @@ const sleep = (ms: number, signal: { cancelled: boolean; wake?: () => void }) =>
  */
 export class UplinkSender {
   readonly #status: SenderStatus = { queued: 0, oldestAgeSeconds: null, sent: 0, rejected: 0, dropped: 0, lastSuccess: null, lastError: null, backingOff: false };
-  readonly #wait = { cancelled: false } as { cancelled: boolean; wake?: () => void };
+  readonly #wait: { wake?: () => void } = {};
   #running = false;
   #loop: Promise<void> | undefined;
   #failures = 0;

@@ -73,7 +73,7 @@ export function registerExport(program: Command): void {
         };
         const request = await engine.parseExportRequest(query, { meters }, { ...engine.DEFAULT_RANGE_LIMITS, ...configured });
         const toStdout = o.out === '-';
-        const target = toStdout ? '-' : resolve(o.out ?? engine.fileName(request, request.format));
+        const target = toStdout ? '-' : resolve(o.out ?? engine.fileName(request));
         const out: Writable = toStdout ? process.stdout : createWriteStream(`${target}.part`);
         const showProgress = !toStdout && (o.progress === true || process.stderr.isTTY === true);
         try {
