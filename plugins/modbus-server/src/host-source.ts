@@ -27,7 +27,7 @@ export class HostSource {
     this.#host = host;
   }
 
-  /** Starts tracking meter states; `onUnknownMeter` hears of readings from meters the caller may not know yet. */
+  /** Starts tracking meter states; `onReading` hears the meter id of every reading (to spot meters not seen yet). */
   open(onReading: (meterId: string) => void): Disposer[] {
     for (const s of this.#host.meterStates.current()) this.#states.set(s.meterId, s.state);
     return [

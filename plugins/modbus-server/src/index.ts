@@ -60,10 +60,8 @@ export default definePlugin<ModbusServerConfig>((host) => ({
     };
     warnOnce();
 
-    const servedIds = () => new Set([...table.byUnit.values()].map((s) => s.meterId));
-    let known = servedIds();
     for (const dispose of source.open((meterId) => {
-      if (!known.has(meterId)) soon();
+      if (!table.meterIds.has(meterId)) soon();
     })) host.onStop(dispose);
 
     const vector = registerVector({ table: () => table, source, maxAgeMs: config.maxAgeSeconds * 1000, onUnknownUnit: soon });
@@ -81,7 +79,6 @@ export default definePlugin<ModbusServerConfig>((host) => ({
     }
 
     const report = () => {
-      known = servedIds();
       const unserved = table.unserved;
       if (unserved.length > 0) host.setDegraded(`${unserved.length} meter(s) not served: ${unserved.map((u) => u.meter).join(', ')}`);
       else host.setHealthy();

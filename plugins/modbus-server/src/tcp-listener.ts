@@ -49,6 +49,8 @@ export class TcpListener {
     }
     f.connections++;
     f.clients++;
+    // A client that vanished (power cut, cable) must not hold its slot forever.
+    sock.setKeepAlive(true, 30_000);
     sock.once('close', () => f.clients--);
     // The library writes each reply as one MBAP frame: count answers and exception codes there.
     const write = sock.write.bind(sock) as (frame: Buffer) => boolean;

@@ -28,6 +28,8 @@ export class UnitTable {
   readonly unserved: Unserved[] = [];
   /** Ids in `units` that name no meter (a typo, or a meter not created yet). */
   readonly unknownInMap: string[] = [];
+  /** Every meter of the list this table was built from, served or not. */
+  readonly meterIds: ReadonlySet<string>;
 
   constructor(meters: readonly SourceMeter[], driver: (id: string) => CompiledDriver | undefined, opts: UnitTableOptions, previous?: UnitTable) {
     const wanted = new Map<number, SourceMeter[]>();
@@ -56,8 +58,8 @@ export class UnitTable {
       const kept = previous?.byUnit.get(unit);
       this.byUnit.set(unit, kept && kept.meterId === winner.id && kept.driver === compiled ? kept : new ServedMeter(winner.id, unit, compiled));
     }
-    const known = new Set(meters.map((m) => m.id));
-    this.unknownInMap.push(...Object.keys(opts.units).filter((id) => !known.has(id)));
+    this.meterIds = new Set(meters.map((m) => m.id));
+    this.unknownInMap.push(...Object.keys(opts.units).filter((id) => !this.meterIds.has(id)));
   }
 
   /** For status: unit id → meter id, in unit order. */

@@ -131,6 +131,19 @@ describe('Modbus TCP server sharing the meters', function () {
     expect((await pymodbusRead(rig.modbusPort, 9, 'input', 12, 2)).floats).to.deep.equal([150.5]);
   });
 
+  it('a meter created over the REST API while the server runs is served under its unit id', async () => {
+    const adminKey = (await rig.host.accounts!.keys.create('installer', ['meters:write', 'ingest'], null)).key;
+    const api = (path: string, body: unknown) => fetch(`http://127.0.0.1:${rig.host.http.port}${path}`, {
+      method: 'POST', headers: { 'X-API-Key': adminKey, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    expect((await api('/api/meters/', { id: 'wallbox', driver: 'sdm630', bus: 'rs485', unitId: 7, enabled: false })).status).to.equal(201);
+    expect((await api('/api/meters/wallbox/power/', { timestamp: new Date().toISOString(), values: { power: 11000.5 } })).status).to.be.oneOf([200, 201, 202]);
+    // A request for a unit id the server does not know answers 0x0B and makes it read the meter list again.
+    expect((await pymodbusRead(rig.modbusPort, 7, 'input', 52, 2)).exception).to.equal(11);
+    await until('wallbox served', () => (rig.details()['units'] as Array<{ meter: string }> | undefined)?.some((u) => u.meter === 'wallbox') === true, 5000);
+    expect((await pymodbusRead(rig.modbusPort, 7, 'input', 52, 2)).floats).to.deep.equal([11000.5]);
+  });
+
   it('an offline meter answers 0x0B while the others are served, and is served again once back', async () => {
     rig.sim.unit(2).faults.silent = true;
     try {
