@@ -147,14 +147,14 @@ describe('Modbus TCP server sharing the meters', function () {
   it('an offline meter answers 0x0B while the others are served, and is served again once back', async () => {
     rig.sim.unit(2).faults.silent = true;
     try {
-      await until('house offline', () => rig.meterState('house') === 'offline');
+      await until('house offline', () => rig.meterState('house') === 'offline', 20000);
       const [house, flat] = await Promise.all([pymodbusRead(rig.modbusPort, 2, 'input', 0, 2), pymodbusRead(rig.modbusPort, 1, 'input', 0, 2)]);
       expect(house.exception, house.error).to.equal(11);
       expect(flat.floats).to.have.length(1);
     } finally {
       rig.sim.unit(2).faults.silent = false;
     }
-    await until('house online', () => rig.meterState('house') === 'online');
+    await until('house online', () => rig.meterState('house') === 'online', 30000);
     const back = await pymodbusRead(rig.modbusPort, 2, 'input', 0, 2);
     expect(back.floats![0]).to.be.closeTo((await rig.latest('house'))['voltageL1']!, 1e-3);
   });
