@@ -2,7 +2,6 @@ import { MeterhubError, definePlugin } from '@meterhub/sdk';
 import { HostSource } from './host-source.js';
 import { registerVector } from './register-vector.js';
 import { CONFIG_SCHEMA, checkConfig, type ModbusServerConfig } from './server-config.js';
-import { TcpListener } from './tcp-listener.js';
 import { UnitTable } from './unit-table.js';
 
 /** How often the meter list is read again, for meters created, changed or removed over the API. */
@@ -65,6 +64,8 @@ export default definePlugin<ModbusServerConfig>((host) => ({
     })) host.onStop(dispose);
 
     const vector = registerVector({ table: () => table, source, maxAgeMs: config.maxAgeSeconds * 1000, onUnknownUnit: soon });
+    // Loaded only when enabled: a host that does not serve Modbus never loads the library's server.
+    const { TcpListener } = await import('./tcp-listener.js');
     const listener = new TcpListener(vector, { host: config.host, port: config.port, allow, maxClients: config.maxClients }, (err) => {
       host.log.debug({ err: String(err) }, 'client connection error');
     });
