@@ -2,12 +2,7 @@ import { MeterhubError, definePlugin } from '@meterhub/sdk';
 import { HostSource } from './host-source.js';
 import { registerVector } from './register-vector.js';
 import { CONFIG_SCHEMA, checkConfig, type ModbusServerConfig } from './server-config.js';
-import { UnitTable } from './unit-table.js';
-
-/** How often the meter list is read again, for meters created, changed or removed over the API. */
-const REFRESH_MS = 30_000;
-/** The soonest a reading from an unknown meter or a request for an unknown unit reads the list again. */
-const REFRESH_MIN_GAP_MS = 1000;
+import { UnitDirectory } from './unit-directory.js';
 
 /**
  * Serves every meter over Modbus TCP under its driver's own register map,
@@ -24,46 +19,13 @@ export default definePlugin<ModbusServerConfig>((host) => ({
     }
     const { allow } = checkConfig(config);
     const source = new HostSource(host);
-    const tableOptions = { units: config.units, onlyListed: config.onlyListed };
-    let table = new UnitTable(await source.meters(), (id) => source.driver(id), tableOptions);
-    let lastRefresh = Date.now();
-    let refreshing = false;
-    let stopped = false;
-    const warned = new Set<string>();
-    const refresh = async () => {
-      if (refreshing || stopped) return;
-      refreshing = true;
-      lastRefresh = Date.now();
-      try {
-        table = new UnitTable(await source.meters(), (id) => source.driver(id), tableOptions, table);
-        warnOnce();
-      } catch (err) {
-        host.log.warn({ err: String(err) }, 'could not read the meter list; serving the previous one');
-      } finally {
-        refreshing = false;
-      }
-    };
-    const soon = () => {
-      if (Date.now() - lastRefresh >= REFRESH_MIN_GAP_MS) void refresh();
-    };
-    const warnOnce = () => {
-      for (const u of table.unserved) {
-        const key = `${u.meter}: ${u.reason}`;
-        if (!warned.has(key)) host.log.warn({ meter: u.meter }, `meter "${u.meter}" is not served: ${u.reason}`);
-        warned.add(key);
-      }
-      for (const id of table.unknownInMap) {
-        if (!warned.has(id)) host.log.warn({ meter: id }, `plugins.modbus-server.config.units names meter "${id}", which does not exist`);
-        warned.add(id);
-      }
-    };
-    warnOnce();
-
+    const directory = await UnitDirectory.open(source, { units: config.units, onlyListed: config.onlyListed }, host.log);
+    host.onStop(() => directory.close());
     for (const dispose of source.open((meterId) => {
-      if (!table.meterIds.has(meterId)) soon();
+      if (!directory.table.meterIds.has(meterId)) directory.soon();
     })) host.onStop(dispose);
 
-    const vector = registerVector({ table: () => table, source, maxAgeMs: config.maxAgeSeconds * 1000, onUnknownUnit: soon });
+    const vector = registerVector({ table: () => directory.table, source, maxAgeMs: config.maxAgeSeconds * 1000, onUnknownUnit: () => directory.soon() });
     // Loaded only when enabled: a host that does not serve Modbus never loads the library's server.
     const { TcpListener } = await import('./tcp-listener.js');
     const listener = new TcpListener(vector, { host: config.host, port: config.port, allow, maxClients: config.maxClients }, (err) => {
@@ -80,6 +42,7 @@ export default definePlugin<ModbusServerConfig>((host) => ({
     }
 
     const report = () => {
+      const table = directory.table;
       const unserved = table.unserved;
       if (unserved.length > 0) host.setDegraded(`${unserved.length} meter(s) not served: ${unserved.map((u) => u.meter).join(', ')}`);
       else host.setHealthy();
@@ -90,14 +53,12 @@ export default definePlugin<ModbusServerConfig>((host) => ({
       });
     };
     const timer = setInterval(() => {
-      if (Date.now() - lastRefresh >= REFRESH_MS) void refresh();
+      directory.tick();
       report();
     }, 1000).unref();
-    host.onStop(() => {
-      stopped = true;
-      clearInterval(timer);
-    });
+    host.onStop(() => clearInterval(timer));
     report();
-    host.log.info({ host: config.host, port: listener.port, units: table.byUnit.size }, `serving ${table.byUnit.size} meter(s) over Modbus TCP on ${config.host}:${listener.port}`);
+    const served = directory.table.byUnit.size;
+    host.log.info({ host: config.host, port: listener.port, units: served }, `serving ${served} meter(s) over Modbus TCP on ${config.host}:${listener.port}`);
   },
 }));
