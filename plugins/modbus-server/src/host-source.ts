@@ -10,7 +10,8 @@ export interface LatestView {
 export interface SourceMeter {
   id: string;
   driver: string;
-  unitId: number;
+  /** Its unit id on its bus; a meter without a bus (values pushed to the host) may have none. */
+  unitId?: number;
 }
 
 /**
@@ -39,7 +40,10 @@ export class HostSource {
   }
 
   async meters(): Promise<SourceMeter[]> {
-    return (await this.#host.meters.list()).map((m) => ({ id: m.id, driver: m.driver, unitId: m.unitId }));
+    return (await this.#host.meters.list()).map((m) => {
+      const unitId = (m as { unitId?: number }).unitId;
+      return { id: m.id, driver: m.driver, ...(unitId !== undefined ? { unitId } : {}) };
+    });
   }
 
   driver(id: string): CompiledDriver | undefined {

@@ -37,6 +37,10 @@ export class UnitTable {
       const explicit = opts.units[m.id];
       if (explicit === false || (explicit === undefined && opts.onlyListed)) continue;
       const unit = explicit ?? m.unitId;
+      if (unit === undefined) {
+        this.unserved.push({ meter: m.id, reason: 'it has no unit id of its own; give it one in plugins.modbus-server.config.units' });
+        continue;
+      }
       const list = wanted.get(unit);
       if (list) list.push(m);
       else wanted.set(unit, [m]);

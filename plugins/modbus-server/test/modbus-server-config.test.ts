@@ -129,5 +129,11 @@ describe('Modbus TCP server: configuration', function () {
       const listed = new UnitTable(meters, drivers, { units: { garage: 4 }, onlyListed: true });
       expect(listed.summary().map((s) => s.meter)).to.deep.equal(['garage']);
     });
+
+    it('a meter without a unit id of its own (pushed, no bus) is served only under one from the map', () => {
+      const pushed = [...meters, { id: 'inverter', driver: 'sdm630' }];
+      expect(new UnitTable(pushed, drivers, { units: {}, onlyListed: false }).unserved.find((u) => u.meter === 'inverter')!.reason).to.include('no unit id');
+      expect(new UnitTable(pushed, drivers, { units: { inverter: 20 }, onlyListed: false }).byUnit.get(20)!.meterId).to.equal('inverter');
+    });
   });
 });
