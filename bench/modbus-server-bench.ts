@@ -47,11 +47,11 @@ export async function modbusServerBench(ctx: BenchContext): Promise<void> {
     });
 
     // A warm-up round for each side, then alternating timed rounds, best of each side.
-    await load(rig.modbusPort, 1);
-    await load(barePort, 1);
+    await load(rig.modbusPort, ctx.smoke ? 0.5 : 1);
+    await load(barePort, ctx.smoke ? 0.5 : 1);
     let ours: LoadResult | undefined;
     let base: LoadResult | undefined;
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < (ctx.smoke ? 1 : 2); round++) {
       const o = await load(rig.modbusPort, seconds);
       const b = await load(barePort, seconds);
       if (!ours || o.rps > ours.rps) ours = o;
