@@ -20,7 +20,7 @@ export const CONFIG_SCHEMA = {
   properties: {
     enabled: { type: 'boolean', default: false, description: 'Serve the meters over Modbus TCP. Off until set to true.' },
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to listen on; 0.0.0.0 (or ::) serves the local network: then set "allow".' },
-    port: { type: 'integer', minimum: 1, maximum: 65535, default: 5020, description: 'TCP port. 502, the Modbus default, needs root or CAP_NET_BIND_SERVICE.' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, default: 5502, description: 'TCP port. 502, the Modbus default, needs root or CAP_NET_BIND_SERVICE.' },
     units: {
       type: 'object', default: {},
       additionalProperties: { anyOf: [{ type: 'integer', minimum: 1, maximum: 255 }, { const: false }] },
