@@ -1,6 +1,9 @@
 import { BlockList, isIPv4, type Server, type Socket } from 'node:net';
 import { ServerTCP, type IServiceVector } from 'modbus-serial';
 
+/** Answers a client may leave unread (about 6,000 full SDM630 blocks) before it is disconnected. */
+const MAX_UNREAD_BYTES = 1 << 20;
+
 export interface ListenerOptions {
   host: string;
   port: number;
@@ -55,12 +58,16 @@ export class TcpListener {
     // The library writes each reply as one MBAP frame: count answers and exception codes there.
     const write = sock.write.bind(sock) as (frame: Buffer) => boolean;
     (sock as { write: (frame: Buffer) => boolean }).write = (frame: Buffer) => {
+      if (sock.destroyed) return false;
       f.requests++;
       if (frame.length >= 9 && (frame[7]! & 0x80) !== 0) {
         const code = frame[8]!.toString(16).padStart(2, '0').toUpperCase();
         f.exceptions[code] = (f.exceptions[code] ?? 0) + 1;
       }
-      return write(frame);
+      const ok = write(frame);
+      // A client that sends requests but never reads the answers would grow this buffer without end.
+      if (sock.writableLength > MAX_UNREAD_BYTES) sock.destroy();
+      return ok;
     };
   }
 

@@ -159,6 +159,22 @@ describe('Modbus TCP server sharing the meters', function () {
     expect(back.floats![0]).to.be.closeTo((await rig.latest('house'))['voltageL1']!, 1e-3);
   });
 
+  it('a client that never reads its answers is disconnected once a megabyte is waiting for it', async () => {
+    const sock = connect({ host: '127.0.0.1', port: rig.modbusPort });
+    sock.on('error', () => {});
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause();
+    // 40,000 reads of a full SDM630 block: 6.7 MB of answers, more than the socket buffers hold.
+    const request = Buffer.from([0, 1, 0, 0, 0, 6, 2, 4, 0, 0, 0, 80]);
+    sock.write(Buffer.concat(Array.from({ length: 40_000 }, () => request)));
+    // The paused client cannot see the close; the server's status (published once a second) shows it.
+    await until('the server counts the client', () => rig.details()['clients'] === 1, 5000);
+    await until('the server dropped the client', () => rig.details()['clients'] === 0, 30_000);
+    sock.destroy();
+    // The server itself carries on.
+    expect((await pymodbusRead(rig.modbusPort, 1, 'input', 0, 2)).floats).to.have.length(1);
+  });
+
   it('a client outside the allow-list is disconnected before it is answered', async () => {
     const refusedBefore = rig.details()['refused'] as number;
     // 127.0.0.2 is loopback too, but not on the list.
