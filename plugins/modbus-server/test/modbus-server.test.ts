@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { CompiledDriver } from '@meterhub/sdk';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
 import { ServerRig, client, exceptionOf, mbpollFloats, pymodbusRead, until } from './server-rig.js';
@@ -31,6 +34,8 @@ function expectBlock(driver: CompiledDriver, latest: Record<string, number>, sta
   expect(checked, `${label}: mapped values in the block`).to.equal(mapped).and.be.greaterThan(5);
 }
 
+const CLI = fileURLToPath(new URL('../../../core/dist/cli/main.js', import.meta.url));
+const run = promisify(execFile);
 const SDM630 = builtinDriver('sdm630');
 const SDM230 = builtinDriver('sdm230');
 
@@ -77,6 +82,14 @@ describe('Modbus TCP server sharing the meters', function () {
     // Status figures are published once a second.
     await until('status counts the clients', () => rig.details()['connections'] >= 6 && rig.details()['requests'] >= 6, 5000);
     expect(rig.details()['units']).to.deep.include({ unitId: 2, meter: 'house', driver: 'sdm630' });
+  });
+
+  it('meterhub read, polling the server as it would a real SDM630 (merged reads across gaps), gets every value REST has', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'read', '--driver', 'sdm630', '--tcp', `127.0.0.1:${rig.modbusPort}`, '--unit', '2', '--json', '--timeout', '2000'], { timeout: 30000 });
+    const out = JSON.parse(stdout) as { values: Record<string, number> };
+    const latest = await rig.latest('house');
+    expect(Object.keys(out.values).sort()).to.deep.equal(Object.keys(latest).sort());
+    for (const [m, v] of Object.entries(latest)) expect(out.values[m], m).to.be.closeTo(v, Math.abs(v) * 1e-6 + 1e-9);
   });
 
   it('answers 02 for addresses the map lacks, 03 beyond 125 registers, 01 for writes and coils, 0x0B for unknown unit ids', async () => {
