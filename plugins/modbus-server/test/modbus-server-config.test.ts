@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -99,6 +99,37 @@ describe('Modbus TCP server: configuration', function () {
     } finally {
       squatter.close();
     }
+  });
+
+  it('holds at most maxClients connections; a further client is disconnected at once', async () => {
+    const port = await freePort();
+    await withHost({ config: { enabled: true, port, maxClients: 2 } }, async (host) => {
+      const open = async () => {
+        const sock = connect({ host: '127.0.0.1', port });
+        sock.on('error', () => {});
+        await new Promise((r) => sock.once('connect', r));
+        return sock;
+      };
+      const first = [await open(), await open()];
+      const third = await open();
+      let closed = false;
+      third.once('close', () => (closed = true));
+      // Unit 2 is the SDM630 "house" (no values: it is not polled), so the two held clients get 0x0B.
+      third.write(Buffer.from([0, 1, 0, 0, 0, 6, 2, 4, 0, 0, 0, 2]));
+      const deadline = Date.now() + 5000;
+      while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(closed, 'the third client was disconnected').to.equal(true);
+      const answer = await new Promise<Buffer>((resolve) => {
+        first[0]!.once('data', resolve);
+        first[0]!.write(Buffer.from([0, 7, 0, 0, 0, 6, 2, 4, 0, 0, 0, 2]));
+      });
+      expect([...answer.subarray(7, 9)], 'a held client is still answered').to.deep.equal([0x84, 0x0b]);
+      for (const sock of first) sock.destroy();
+      // Status figures are published once a second.
+      const until = Date.now() + 5000;
+      while (details(host).details!['refused'] !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(details(host).details!['refused']).to.equal(1);
+    });
   });
 
   describe('unit ids', () => {
