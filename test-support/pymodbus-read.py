@@ -5,7 +5,8 @@ usage: pymodbus-read.py MODE TARGET UNIT FUNCTION ADDRESS COUNT
   TARGET    host:port, or a serial device for rtu
   FUNCTION  input | holding
 Prints {"registers": [...], "floats": [...]} with floats decoded big-endian, high
-word first (the Eastron layout), or {"error": "..."}.
+word first (the Eastron layout), or {"error": "...", "exception": CODE} (CODE only
+for a Modbus exception reply).
 """
 import json
 import struct
@@ -29,7 +30,8 @@ read = client.read_input_registers if function == "input" else client.read_holdi
 result = read(int(address), int(count), slave=int(unit))
 client.close()
 if result.isError():
-    print(json.dumps({"error": str(result)}))
+    code = getattr(result, "exception_code", None)
+    print(json.dumps({"error": str(result), **({"exception": code} if code is not None else {})}))
 else:
     regs = result.registers
     floats = [struct.unpack(">f", struct.pack(">HH", regs[i], regs[i + 1]))[0] for i in range(0, len(regs) - 1, 2)]
