@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { RestRig } from '../../rest/test/rest-rig.js';
 import { METRIC_BY_MEASUREMENT } from '../src/metric-names.js';
@@ -5,6 +9,7 @@ import { parseExposition, promtoolCheck, sampleValue, scrape } from './prometheu
 
 /** One poll cycle at start, then none during the test: REST and /metrics see the same newest values. */
 const ONCE = { instantMs: 600000, counterMs: 600000 };
+const REPO = join(import.meta.dirname, '../../..');
 const METERS = [
   { id: 'house', driver: 'sdm630', bus: 'sim', unitId: 1, intervals: ONCE },
   { id: 'garage', name: 'Garage "east"\\side', driver: 'sdm230', bus: 'sim', unitId: 2, intervals: ONCE },
@@ -127,6 +132,42 @@ describe('prometheus: /metrics with access "authenticated"', function () {
     expect(later.get('process_cpu_seconds_total')?.type).to.equal('COUNTER');
     // No uplink configured: no uplink series.
     expect(later.has('meterhub_uplink_queue_readings')).to.equal(false);
+  });
+
+  it('the Grafana dashboard and docs/prometheus.md name only metrics the host serves; the example scrape config passes promtool', async () => {
+    const text = (await scrape(rig.base, '/metrics', { 'x-api-key': readKey })).text;
+    const served = new Set([...text.matchAll(/^(?:# TYPE )?([a-z_:][a-z0-9_:]*)[{ ]/gm)].map((m) => m[1]!));
+    for (const m of METRIC_BY_MEASUREMENT.values()) served.add(m.name);
+    // Only present while an uplink is configured.
+    for (const n of ['queue_readings', 'oldest_reading_age_seconds', 'sent_readings_total', 'rejected_readings_total', 'dropped_readings_total']) served.add(`meterhub_uplink_${n}`);
+
+    const dashboard = JSON.parse(readFileSync(join(REPO, 'examples/grafana/meterhub-prometheus.json'), 'utf8'));
+    const exprs = [
+      ...dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr)),
+      ...dashboard.templating.list.filter((v: { type: string }) => v.type === 'query').map((v: { definition: string }) => v.definition),
+    ];
+    const used = new Set(exprs.flatMap((e: string) => [...e.matchAll(/\b((?:meterhub|nodejs|process)_[a-z0-9_]+)/g)].map((m) => m[1]!)));
+    expect([...used].filter((n) => !served.has(n)), 'dashboard metrics not served').to.deep.equal([]);
+    expect(used).to.include.members(['meterhub_power_watts', 'meterhub_voltage_volts', 'meterhub_energy_import_joules_total']);
+
+    const docs = readFileSync(join(REPO, 'docs/prometheus.md'), 'utf8');
+    const documented = new Set([...docs.matchAll(/`((?:meterhub|nodejs|process)_[a-z0-9_]+)[`{]/g)].map((m) => m[1]!));
+    const ignored = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+    expect([...documented].filter((n) => !served.has(n) && !ignored.has(n)), 'documented metrics not served').to.deep.equal([]);
+    expect([...new Set([...METRIC_BY_MEASUREMENT.values()].map((m) => m.name))].filter((n) => !documented.has(n)), 'metrics missing from the docs').to.deep.equal([]);
+    expect([...served].filter((n) => n.startsWith('meterhub_') && !documented.has(n) && !n.startsWith('meterhub_bus_request_duration_seconds_')), 'served but undocumented').to.deep.equal([]);
+
+    // The example scrape config, with its key file where promtool can find it.
+    const dir = mkdtempSync(join(tmpdir(), 'meterhub-prom-'));
+    try {
+      writeFileSync(join(dir, 'meterhub.key'), readKey);
+      const config = readFileSync(join(REPO, 'examples/grafana/prometheus.yml'), 'utf8').replace('/etc/prometheus/meterhub.key', join(dir, 'meterhub.key'));
+      writeFileSync(join(dir, 'prometheus.yml'), config);
+      const run = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+      expect(run.status, `${run.stdout}${run.stderr}`).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 405 to other methods and 404 below /metrics', async () => {
