@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { RestRig } from '../../rest/test/rest-rig.js';
+import { SioClient } from '../../socketio/test/live-clients.js';
 import { METRIC_BY_MEASUREMENT } from '../src/metric-names.js';
 import { parseExposition, promtoolCheck, sampleValue, scrape } from './prometheus-helpers.js';
 
@@ -22,7 +23,14 @@ describe('prometheus: /metrics with access "authenticated"', function () {
   let ingestKey: string;
 
   before(async () => {
-    rig = await RestRig.start('sqlite', { meters: METERS, plugins: { prometheus: { config: { access: 'authenticated' } } } });
+    rig = await RestRig.start('sqlite', {
+      meters: METERS,
+      plugins: {
+        prometheus: { config: { access: 'authenticated' } },
+        // A central host that is not there (nothing listens on loopback port 9): readings wait in the outbox.
+        uplink: { config: { url: 'http://127.0.0.1:9', key: `mh_${'x'.repeat(40)}`, backoff: { initialMs: 60000, maxMs: 60000 } } },
+      },
+    });
     const { access } = await rig.login();
     readKey = (await rig.request('POST', '/api/keys/', { token: access, body: { name: 'prometheus', scopes: ['read'] } })).body.key;
     ingestKey = (await rig.request('POST', '/api/keys/', { token: access, body: { name: 'collector', scopes: ['ingest'] } })).body.key;
@@ -122,16 +130,31 @@ describe('prometheus: /metrics with access "authenticated"', function () {
     expect(sum).to.be.greaterThan(0);
 
     await rig.waitFor('the readings committed', () => Number((rig.host.status().storage as { stored?: number })['stored']) >= METERS.length);
+    await rig.waitFor('the readings queued in the uplink outbox', () =>
+      Number(rig.host.status().plugins.find((p) => p.id === 'uplink')?.details?.['queued']) >= METERS.length);
+    const queued = rig.host.status().plugins.find((p) => p.id === 'uplink')!.details!['queued'];
     const later = parseExposition((await scrape(rig.base, '/metrics', { 'x-api-key': readKey })).text);
     expect(sampleValue(later, 'meterhub_storage_committed_readings_total', {})).to.be.at.least(METERS.length);
     expect(sampleValue(later, 'meterhub_storage_queue_readings', {})).to.be.a('number');
     expect(sampleValue(later, 'meterhub_storage_spool_readings', {})).to.equal(0);
     expect(sampleValue(later, 'meterhub_live_clients', { channel: 'socketio' })).to.equal(0);
+    expect(sampleValue(later, 'meterhub_uplink_queue_readings', {})).to.equal(queued);
+    expect(sampleValue(later, 'meterhub_uplink_oldest_reading_age_seconds', {})).to.be.at.least(0);
+    expect(sampleValue(later, 'meterhub_plugin_degraded', { plugin: 'uplink' })).to.equal(1);
+    expect(sampleValue(later, 'meterhub_uplink_sent_readings_total', {})).to.equal(0);
     expect(sampleValue(later, 'meterhub_plugin_up', { plugin: 'prometheus' })).to.equal(1);
     expect(later.get('nodejs_eventloop_lag_p99_seconds')?.type).to.equal('GAUGE');
     expect(later.get('process_cpu_seconds_total')?.type).to.equal('COUNTER');
-    // No uplink configured: no uplink series.
-    expect(later.has('meterhub_uplink_queue_readings')).to.equal(false);
+
+    // A live client shows up once the live-stream plugin reports it (once a second).
+    const client = new SioClient(rig.base, { token: (await rig.login()).access });
+    try {
+      await client.connected();
+      await rig.waitFor('the live client on the status', async () =>
+        sampleValue(parseExposition((await scrape(rig.base, '/metrics', { 'x-api-key': readKey })).text), 'meterhub_live_clients', { channel: 'socketio' }) === 1);
+    } finally {
+      client.close();
+    }
   });
 
   it('the Grafana dashboard and docs/prometheus.md name only metrics the host serves; the example scrape config passes promtool', async () => {
