@@ -217,4 +217,16 @@ describe('prometheus: off until configured', function () {
       await rig.stop();
     }
   });
+
+  it('refuses an unknown access value, naming the field, and serves nothing', async () => {
+    const rig = await RestRig.start('sqlite', { meters: [], plugins: { prometheus: { config: { access: 'open' } } } });
+    try {
+      expect((await scrape(rig.base)).status).to.equal(404);
+      const report = rig.host.status().plugins.find((p) => p.id === 'prometheus')!;
+      expect(report.state).to.equal('error');
+      expect(JSON.stringify(report.error)).to.include('/plugins/prometheus/config/access');
+    } finally {
+      await rig.stop();
+    }
+  });
 });
