@@ -157,7 +157,7 @@ describe('prometheus: /metrics with access "authenticated"', function () {
     }
   });
 
-  it('the Grafana dashboard and docs/prometheus.md name only metrics the host serves; the example scrape config passes promtool', async () => {
+  it('the Grafana dashboard and docs/prometheus.md name only metrics the host serves; promtool accepts the dashboard\'s PromQL and the example scrape config', async () => {
     const text = (await scrape(rig.base, '/metrics', { 'x-api-key': readKey })).text;
     const served = new Set([...text.matchAll(/^(?:# TYPE )?([a-z_:][a-z0-9_:]*)[{ ]/gm)].map((m) => m[1]!));
     for (const m of METRIC_BY_MEASUREMENT.values()) served.add(m.name);
@@ -180,9 +180,17 @@ describe('prometheus: /metrics with access "authenticated"', function () {
     expect([...new Set([...METRIC_BY_MEASUREMENT.values()].map((m) => m.name))].filter((n) => !documented.has(n)), 'metrics missing from the docs').to.deep.equal([]);
     expect([...served].filter((n) => n.startsWith('meterhub_') && !documented.has(n) && !n.startsWith('meterhub_bus_request_duration_seconds_')), 'served but undocumented').to.deep.equal([]);
 
-    // The example scrape config, with its key file where promtool can find it.
+    // The example scrape config, with its key file where promtool can find it; the dashboard's PromQL as recording rules.
     const dir = mkdtempSync(join(tmpdir(), 'meterhub-prom-'));
     try {
+      const rules = { groups: [{ name: 'dashboard', rules: exprs.filter((e: string) => !e.startsWith('label_values')).map((e: string, i: number) => ({
+        record: `dashboard:expr_${i}`, expr: e.replaceAll('$meter', '.+'),
+      })) }] };
+      writeFileSync(join(dir, 'rules.yml'), JSON.stringify(rules)); // JSON is YAML
+      const ruleCheck = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
+      expect(ruleCheck.status, `${ruleCheck.stdout}${ruleCheck.stderr}`).to.equal(0);
+      expect(ruleCheck.stdout).to.include(`SUCCESS: ${rules.groups[0]!.rules.length} rules found`);
+
       writeFileSync(join(dir, 'meterhub.key'), readKey);
       const config = readFileSync(join(REPO, 'examples/grafana/prometheus.yml'), 'utf8').replace('/etc/prometheus/meterhub.key', join(dir, 'meterhub.key'));
       writeFileSync(join(dir, 'prometheus.yml'), config);
