@@ -39,7 +39,7 @@ describe('prometheus: /metrics with access "authenticated"', function () {
   });
   after(() => rig.stop());
 
-  it('answers 401 without credentials, 403 for a key without "read", 200 for a read key (Bearer or X-API-Key) or a user token', async () => {
+  it('answers 401 without credentials or with a revoked key, 403 for a key without "read", 200 for a read key (Bearer or X-API-Key) or a user token', async () => {
     const none = await scrape(rig.base);
     expect(none.status).to.equal(401);
     expect(none.headers.get('www-authenticate')).to.match(/^Bearer /);
@@ -56,6 +56,12 @@ describe('prometheus: /metrics with access "authenticated"', function () {
     expect((await scrape(rig.base, '/metrics', { 'x-api-key': readKey })).status).to.equal(200);
     const { access } = await rig.login();
     expect((await scrape(rig.base, '/metrics', { authorization: `Bearer ${access}` })).status).to.equal(200);
+
+    // A revoked key stops scraping at once.
+    const spare = (await rig.request('POST', '/api/keys/', { token: access, body: { name: 'spare', scopes: ['read'] } })).body;
+    expect((await scrape(rig.base, '/metrics', { authorization: `Bearer ${spare.key}` })).status).to.equal(200);
+    expect((await rig.request('DELETE', `/api/keys/${spare.id}/`, { token: access })).status).to.equal(204);
+    expect((await scrape(rig.base, '/metrics', { authorization: `Bearer ${spare.key}` })).status).to.equal(401);
   });
 
   it('serves the text format 0.0.4 that Prometheus\' promtool accepts without a lint warning', async () => {
