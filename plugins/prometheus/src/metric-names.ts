@@ -1,4 +1,4 @@
-import { MEASUREMENTS, type MeasurementDefinition } from '@meterhub/sdk';
+import { MEASUREMENTS, type MeasurementDefinition, type MeasurementUnit } from '@meterhub/sdk';
 
 /**
  * The one mapping from the measurement vocabulary to Prometheus metrics, after
@@ -26,7 +26,7 @@ export interface MetricMapping {
 }
 
 /** Per vocabulary unit: the metric name's unit suffix, the factor into it, and a word for HELP. */
-const UNITS: Record<string, { suffix: string; factor: number; help: string }> = {
+const UNITS: Record<MeasurementUnit, { suffix: string; factor: number; help: string }> = {
   V: { suffix: 'volts', factor: 1, help: 'volts' },
   A: { suffix: 'amperes', factor: 1, help: 'amperes' },
   W: { suffix: 'watts', factor: 1, help: 'watts' },
@@ -44,9 +44,10 @@ const UNITS: Record<string, { suffix: string; factor: number; help: string }> = 
 
 /**
  * Metric stem per vocabulary quantity (before unit and `_total`). Energy keeps
- * the issue's `energy_import` order so related counters sort together.
+ * the `energy_import` order so related counters sort together. A quantity
+ * added to the vocabulary later gets its snake_case name until it is listed.
  */
-const STEMS: Record<string, string> = {
+export const STEMS: Record<string, string> = {
   voltage: 'voltage',
   voltageLnAvg: 'voltage_average',
   voltageLlAvg: 'line_voltage_average',
@@ -93,9 +94,8 @@ export const METRIC_PREFIX = 'meterhub_';
 const HAS_SYSTEM_VALUE = new Set([...MEASUREMENTS.values()].filter((m) => !m.phase && !m.tariff).map((m) => m.quantity));
 
 function mappingOf(m: MeasurementDefinition): MetricMapping {
-  const stem = STEMS[m.quantity];
+  const stem = STEMS[m.quantity] ?? m.quantity.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const unit = UNITS[m.unit];
-  if (!stem || !unit) throw new Error(`no Prometheus name for measurement "${m.id}" (${m.quantity}, unit "${m.unit}")`);
   const lineToLine = m.phase?.includes('-') ?? false;
   // A phase angle is per phase by nature; `phase_phase_angle` would say nothing more.
   const scope = lineToLine ? 'line_' : m.phase && HAS_SYSTEM_VALUE.has(m.quantity) && !stem.startsWith('phase_') ? 'phase_' : '';

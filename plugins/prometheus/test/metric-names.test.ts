@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { MEASUREMENTS } from '@meterhub/sdk';
-import { METRIC_BY_MEASUREMENT } from '../src/metric-names.js';
+import { METRIC_BY_MEASUREMENT, STEMS } from '../src/metric-names.js';
 import { promtoolCheck } from './prometheus-helpers.js';
 
 describe('prometheus: metric names of the vocabulary', () => {
   it('maps every measurement to a valid name, counters with _total, and never two measurements to one series', () => {
     expect(METRIC_BY_MEASUREMENT.size).to.equal(MEASUREMENTS.size);
+    // Every quantity has a chosen name (a new one would fall back to its snake_case id).
+    expect([...new Set([...MEASUREMENTS.values()].map((m) => m.quantity))].filter((q) => !STEMS[q])).to.deep.equal([]);
     const series = new Set<string>();
     const byName = new Map<string, { help: string; type: string }>();
     for (const [id, m] of METRIC_BY_MEASUREMENT) {
