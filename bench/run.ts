@@ -12,6 +12,7 @@ import { liveBench } from './live-bench.js';
 import { exportBench } from './export-bench.js';
 import { uplinkBench } from './uplink-bench.js';
 import { modbusServerBench } from './modbus-server-bench.js';
+import { prometheusBench } from './prometheus-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -30,5 +31,7 @@ console.log('\n== uplink: collector in its own process, central host on loopback
 if (!only || only === 'uplink') await uplinkBench(ctx);
 console.log('\n== Modbus TCP server: load from a separate process, 32 connections');
 if (!only || only === 'modbus-server') await modbusServerBench(ctx);
+console.log('\n== prometheus: /metrics over loopback, host in this process');
+if (!only || only === 'prometheus') await prometheusBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

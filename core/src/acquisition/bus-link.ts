@@ -2,7 +2,7 @@ import {
   describeError, isMeterhubError, MeterhubError, parseResponsePdu,
   type ModbusConnection,
 } from '@meterhub/sdk';
-import { LatencyStats } from './latency-stats.js';
+import { LatencyStats, type LatencyHistogram } from './latency-stats.js';
 
 /** Timing of one bus, resolved from the bus config and its meters' drivers. */
 export interface BusTiming {
@@ -45,6 +45,8 @@ export interface BusLinkStatus {
   errors: Record<ErrorKind, number>;
   reconnects: number;
   latencyMs: ReturnType<LatencyStats['percentiles']>;
+  /** Every successful request since start, for Prometheus' histogram. */
+  latencyHistogram: LatencyHistogram;
   lastError: { message: string; at: string } | null;
 }
 
@@ -150,6 +152,7 @@ export class BusLink {
       errors: { ...this.errors },
       reconnects: this.reconnects,
       latencyMs: this.latency.percentiles(),
+      latencyHistogram: this.latency.histogram(),
       lastError: this.lastError,
     };
   }

@@ -23,6 +23,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-export',
   '@meterhub/plugin-uplink',
   '@meterhub/plugin-modbus-server',
+  '@meterhub/plugin-prometheus',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */
