@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { HOST_API_VERSION, type ErrorDetail } from '@meterhub/sdk';
 import { publishedSchema, validateConfig } from './config/config-validator.js';
 import { readConfigFile, resolveDataDir, type ConfigSource } from './config/config-file.js';
@@ -122,8 +122,11 @@ export class Host {
 
     let effective = raw;
     if (this.source.legacy) {
-      this.log.warn({ file: this.source.path }, 'this is the old logger\'s setting.json; running it as converted config. `meterhub import-legacy` writes the equivalent meterhub.json');
-      effective = convertLegacySetting(raw as LegacySetting, this.drivers.list());
+      const file = basename(this.source.path ?? 'setting.json');
+      this.log.warn({ file: this.source.path }, `${file} is the old logger's setting.json; running it as converted config. \`meterhub import-legacy\` writes the equivalent meterhub.json`);
+      const converted = convertLegacySetting(raw as LegacySetting, this.drivers.list(), { file });
+      for (const s of converted.skipped) this.log.warn({ path: s.path, hint: s.hint }, `${file}: ${s.message}`);
+      effective = converted.config;
     }
     if (this.options.demo !== undefined) effective = { ...effective, demo: this.options.demo };
     const { config: withEnv, sources } = applyEnvOverrides(effective, env);
