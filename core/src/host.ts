@@ -10,6 +10,7 @@ import { DriverRegistry, type DriverProblem } from './drivers/driver-registry.js
 import { ControlSocket, controlSocketPath } from './http/control-socket.js';
 import { HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import type { LevelWithSilent } from 'pino';
 import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
 import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
 import { ReadingsBus } from './readings/readings-bus.js';
@@ -130,6 +131,10 @@ export class Host {
     }
     if (this.options.demo !== undefined) effective = { ...effective, demo: this.options.demo };
     const { config: withEnv, sources } = applyEnvOverrides(effective, env);
+    const ownsLogger = this.options.applyConfigLogLevel ?? this.options.logger === undefined;
+    const pretty = (withEnv['log'] as { pretty?: unknown } | undefined)?.pretty;
+    // The logger exists before the config is read; `log.pretty` can only be honoured by a new one.
+    if (ownsLogger && typeof pretty === 'boolean') this.log = createLogger({ level: this.log.level as LevelWithSilent, pretty });
     if (withEnv['demo'] === true && !this.demo) {
       this.demo = await startDemo(this.drivers, this.log, this.options.mode !== 'check');
       withEnv['buses'] = [...((withEnv['buses'] as unknown[] | undefined) ?? []), ...this.demo.buses];
