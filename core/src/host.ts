@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { HOST_API_VERSION, type ErrorDetail } from '@meterhub/sdk';
 import { publishedSchema, validateConfig } from './config/config-validator.js';
 import { readConfigFile, resolveDataDir, type ConfigSource } from './config/config-file.js';
@@ -10,6 +10,7 @@ import { DriverRegistry, type DriverProblem } from './drivers/driver-registry.js
 import { ControlSocket, controlSocketPath } from './http/control-socket.js';
 import { HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import type { LevelWithSilent } from 'pino';
 import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
 import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
 import { ReadingsBus } from './readings/readings-bus.js';
@@ -122,11 +123,18 @@ export class Host {
 
     let effective = raw;
     if (this.source.legacy) {
-      this.log.warn({ file: this.source.path }, 'this is the old logger\'s setting.json; running it as converted config. `meterhub import-legacy` writes the equivalent meterhub.json');
-      effective = convertLegacySetting(raw as LegacySetting, this.drivers.list());
+      const file = basename(this.source.path ?? 'setting.json');
+      this.log.warn({ file: this.source.path }, `${file} is the old logger's setting.json; running it as converted config. \`meterhub import-legacy\` writes the equivalent meterhub.json`);
+      const converted = convertLegacySetting(raw as LegacySetting, this.drivers.list(), { file });
+      for (const s of converted.skipped) this.log.warn({ path: s.path, hint: s.hint }, `${file}: ${s.message}`);
+      effective = converted.config;
     }
     if (this.options.demo !== undefined) effective = { ...effective, demo: this.options.demo };
     const { config: withEnv, sources } = applyEnvOverrides(effective, env);
+    const ownsLogger = this.options.applyConfigLogLevel ?? this.options.logger === undefined;
+    const pretty = (withEnv['log'] as { pretty?: unknown } | undefined)?.pretty;
+    // The logger exists before the config is read; `log.pretty` can only be honoured by a new one.
+    if (ownsLogger && typeof pretty === 'boolean') this.log = createLogger({ level: this.log.level as LevelWithSilent, pretty });
     if (withEnv['demo'] === true && !this.demo) {
       this.demo = await startDemo(this.drivers, this.log, this.options.mode !== 'check');
       withEnv['buses'] = [...((withEnv['buses'] as unknown[] | undefined) ?? []), ...this.demo.buses];

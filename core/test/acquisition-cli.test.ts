@@ -49,8 +49,20 @@ describe('meterhub read, scan and status', function () {
 
   it('scan finds the responding unit ids in a short range and identifies each model', async () => {
     const { stdout } = await cli(['scan', '--tcp', `127.0.0.1:${tcp.port}`, '--units', '1-5', '--timeout', '150', '--json']);
-    const hits = JSON.parse(stdout) as Array<{ unitId: number; driver: string }>;
+    const hits = JSON.parse(stdout) as Array<{ unitId: number; driver: string; ambiguous: boolean; alternatives: Array<{ driver: string }>; lookalikes: Array<{ model: string }> }>;
     expect(hits.map((h) => [h.unitId, h.driver])).to.deep.equal([[2, 'sdm230'], [4, 'sdm630']]);
+    // sdm230 and sdm230-2t answer the same probes; an SDM72D answers like an SDM630.
+    expect(hits[0]!.ambiguous).to.equal(true);
+    expect(hits[0]!.alternatives.map((a) => a.driver)).to.deep.equal(['sdm230-2t']);
+    expect(hits[1]!.alternatives).to.deep.equal([]);
+    expect(hits[1]!.lookalikes.map((l) => l.model)).to.deep.equal(['Eastron SDM72D-M']);
+  });
+
+  it('scan says when a match is ambiguous, and prints progress lines when stderr is not a terminal', async () => {
+    const { stdout, stderr } = await cli(['scan', '--tcp', `127.0.0.1:${tcp.port}`, '--units', '1-3', '--timeout', '150']);
+    expect(stdout).to.match(/unit {3}2: Eastron SDM230-Modbus \(driver sdm230\)/);
+    expect(stdout).to.match(/ambiguous: drivers sdm230-2t .* match just as well/);
+    expect(stderr).to.match(/^scan: 3\/3 unit id\(s\) tried, 1 found$/m);
   });
 
   it('start --demo polls the simulated meters, and status shows them from another process', async () => {

@@ -102,4 +102,19 @@ describe('meterhub CLI', function () {
     expect(out).to.include('"msg":"stopped"');
     expect(existsSync(join(dir.root, 'data'))).to.equal(true);
   });
+
+  it('start honours log.pretty from the config, even when stdout is not a terminal', async () => {
+    writeFileSync(join(dir.root, 'pretty.json'), JSON.stringify({ log: { pretty: true }, http: { port: 0 } }));
+    const child = spawn(process.execPath, [CLI, 'start', '--config', 'pretty.json'], { cwd: dir.root, env: { PATH: process.env['PATH'] } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 15000;
+    while (!out.includes('HTTP server listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).to.equal(0);
+    // pino-pretty's lines: a time, a level word, the message; no JSON objects.
+    expect(out).to.match(/INFO.*HTTP server listening/);
+    expect(out).to.not.include('"msg":');
+  });
 });

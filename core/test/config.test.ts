@@ -118,7 +118,8 @@ describe('legacy setting.json', () => {
   it('is recognised and converted with canonical measurement ids', () => {
     expect(isLegacySetting(setting)).to.equal(true);
     expect(isLegacySetting({ meters: [] })).to.equal(false);
-    const out = convertLegacySetting(setting, drivers);
+    const { config: out, skipped } = convertLegacySetting(setting, drivers);
+    expect(skipped).to.deep.equal([]);
     expect(out).to.deep.equal({
       name: 'LOGGER-7',
       log: { level: 'debug' },
@@ -130,13 +131,46 @@ describe('legacy setting.json', () => {
     });
   });
 
-  it('names every unconvertible entry', () => {
+  it('names every meter it cannot import, with the file and the closest model', () => {
     try {
-      convertLegacySetting({ Device_IP: '127.0.0.1', meterlist: [{ name: 'x', id: 999, model: 'ABB B23', paramlist: [] }, { id: 2, model: 'SDM230', paramlist: ['Warp'] }] }, drivers);
+      convertLegacySetting({ Device_IP: '127.0.0.1', meterlist: [{ name: 'x', id: 999, model: 'SDM360', paramlist: [] }, { id: 2, model: 'SDM230', paramlist: ['Warp'] }] }, drivers, { file: 'old-logger.json' });
       expect.fail('should throw');
     } catch (err) {
       expect(isMeterhubError(err, 'METERHUB_ERR_LEGACY_SETTING')).to.equal(true);
-      expect((err as { details: Array<{ path: string }> }).details.map((d) => d.path)).to.deep.equal(['/meterlist/0/id', '/meterlist/0/model', '/meterlist/1/paramlist/0']);
+      expect((err as Error).message).to.match(/^old-logger\.json: 2 problem/);
+      const details = (err as { details: Array<{ path: string; hint?: string }> }).details;
+      expect(details.map((d) => d.path)).to.deep.equal(['/meterlist/0/id', '/meterlist/0/model']);
+      expect(details[1]!.hint).to.match(/^did you mean .*"sdm630"/);
+    }
+  });
+
+  it('imports what maps: a per-phase name takes every phase of a three-phase meter, unknown names are left out with suggestions', () => {
+    const { config, skipped } = convertLegacySetting({
+      Device_IP: '127.0.0.1',
+      meterlist: [
+        { name: 'House', id: 1, model: 'SDM630', paramlist: ['Voltage', 'Current', 'Total Active Power', 'Import Activ Energy', 'Warp'] },
+        { name: 'Garage', id: 2, model: 'SDM230', paramlist: ['Voltage', 'Current'] },
+      ],
+    }, drivers);
+    const meters = config['meters'] as Array<{ measurements?: string[] }>;
+    expect(meters[0]!.measurements).to.deep.equal(['voltageL1', 'voltageL2', 'voltageL3', 'currentL1', 'currentL2', 'currentL3', 'power']);
+    expect(meters[1]!.measurements).to.deep.equal(['voltageL1', 'currentL1']);
+    expect(skipped.map((s) => s.path)).to.deep.equal(['/meterlist/0/paramlist/3', '/meterlist/0/paramlist/4']);
+    expect(skipped[0]!.hint).to.match(/^did you mean "import_active_energy"/i);
+    expect(skipped[1]!.hint).to.not.match(/did you mean/);
+  });
+
+  it('config errors suggest the closest allowed value', async () => {
+    const host = new Host({ config: { meters: [{ id: 'a', driver: 'sdm360', bus: 'b', unitId: 1 }], buses: [{ id: 'b', transport: 'modbus-tpc', host: '127.0.0.1' }], plugins: { rset: {} } }, env: {}, logger: silent });
+    try {
+      await host.prepare();
+      expect.fail('should throw');
+    } catch (err) {
+      const details = (err as { details: Array<{ path: string; hint?: string }> }).details;
+      const hint = (path: string) => details.find((d) => d.path === path)?.hint ?? '';
+      expect(hint('/meters/0/driver')).to.match(/did you mean .*"sdm630"/);
+      expect(hint('/buses/0/transport')).to.match(/did you mean "modbus-tcp"/);
+      expect(hint('/plugins/rset')).to.match(/did you mean "rest"/);
     }
   });
 

@@ -38,7 +38,12 @@ describe('third-party kit: a driver and a plugin installed from tarballs, the co
   it('installs the packed example driver and plugin into a data dir, lists them, and polls the SDM120 from the simulator', async () => {
     const root = join(dir.root, 'site');
     mkdirSync(root);
-    writeFileSync(join(root, 'meterhub.json'), JSON.stringify({ dataDir: './data', http: { port: 0 } }));
+    // The config already names the driver the install brings: install must not refuse it.
+    writeFileSync(join(root, 'meterhub.json'), JSON.stringify({
+      dataDir: './data', http: { port: 0 },
+      buses: [{ id: 'sim', transport: 'modbus-tcp', host: '127.0.0.1', port: 1502 }],
+      meters: [{ id: 'shed', driver: 'sdm120', bus: 'sim', unitId: 1 }],
+    }));
     const installed = await runCli(['plugins', 'install', ...tarballs], root, '', true);
     expect(installed.code, installed.stderr).to.equal(0);
     expect(existsSync(join(root, 'data', 'node_modules', 'meterhub-driver-eastron-sdm120', 'sdm120.json'))).to.equal(true);

@@ -3,6 +3,7 @@ export * from './vocabulary/units.js';
 export * from './codec/register-codec.js';
 export * from './errors/error-catalog.js';
 export * from './schema/ajv-factory.js';
+export * from './schema/suggest-names.js';
 export * from './driver/driver-types.js';
 export * from './driver/validate-driver.js';
 export * from './driver/compiled-driver.js';

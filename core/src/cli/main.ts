@@ -1,19 +1,5 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { registerAccounts } from './commands/accounts-command.js';
-import { registerConfigSchema } from './commands/config-schema-command.js';
-import { registerDb } from './commands/db-command.js';
-import { registerDrivers } from './commands/drivers-command.js';
-import { registerExport } from './commands/export-command.js';
-import { registerDriver } from './commands/driver-command.js';
-import { registerPlugins } from './commands/plugins-command.js';
-import { registerImportLegacy } from './commands/import-legacy-command.js';
-import { registerRead } from './commands/read-command.js';
-import { registerScan } from './commands/scan-command.js';
-import { registerSimulate } from './commands/simulate-command.js';
-import { registerStart } from './commands/start-command.js';
-import { registerStatus } from './commands/status-command.js';
-import { registerValidate } from './commands/validate-command.js';
 import { exitCodeFor, formatError } from './report-error.js';
 
 const program = new Command('meterhub')
@@ -23,20 +9,45 @@ const program = new Command('meterhub')
   .exitOverride()
   .showHelpAfterError();
 
-registerStart(program);
-registerValidate(program);
-registerConfigSchema(program);
-registerDrivers(program);
-registerImportLegacy(program);
-registerSimulate(program);
-registerStatus(program);
-registerRead(program);
-registerScan(program);
-registerDb(program);
-registerAccounts(program);
-registerExport(program);
-registerDriver(program);
-registerPlugins(program);
+// Each command loads only its own module (the host, storage and plugins are
+// heavy): `meterhub status` must answer in well under a second.
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  start: async () => (await import('./commands/start-command.js')).registerStart,
+  validate: async () => (await import('./commands/validate-command.js')).registerValidate,
+  config: async () => (await import('./commands/config-schema-command.js')).registerConfigSchema,
+  drivers: async () => (await import('./commands/drivers-command.js')).registerDrivers,
+  'import-legacy': async () => (await import('./commands/import-legacy-command.js')).registerImportLegacy,
+  simulate: async () => (await import('./commands/simulate-command.js')).registerSimulate,
+  status: async () => (await import('./commands/status-command.js')).registerStatus,
+  read: async () => (await import('./commands/read-command.js')).registerRead,
+  scan: async () => (await import('./commands/scan-command.js')).registerScan,
+  db: async () => (await import('./commands/db-command.js')).registerDb,
+  user: async () => (await import('./commands/accounts-command.js')).registerAccounts,
+  key: async () => (await import('./commands/accounts-command.js')).registerAccounts,
+  export: async () => (await import('./commands/export-command.js')).registerExport,
+  driver: async () => (await import('./commands/driver-command.js')).registerDriver,
+  plugins: async () => (await import('./commands/plugins-command.js')).registerPlugins,
+};
+
+/** The command word of argv (after global options), if any. */
+function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '--config') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+const word = commandWord(process.argv.slice(2));
+// Help, a typo (commander suggests the closest command) or no command: every command is registered.
+const wanted = word && word !== 'help' && COMMANDS[word] ? [COMMANDS[word]] : [...new Set(Object.values(COMMANDS))];
+const registered = new Set<(program: Command) => void>();
+for (const load of wanted) {
+  const register = await load();
+  if (!registered.has(register)) register(program);
+  registered.add(register);
+}
 
 try {
   await program.parseAsync(process.argv);

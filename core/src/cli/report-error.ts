@@ -17,6 +17,6 @@ export function formatError(err: unknown): string {
 
 /** The exit status for an error: 2 for anything the user fixes in the configuration. */
 export function exitCodeFor(err: unknown): number {
-  if (isMeterhubError(err) && /CONFIG|LEGACY_SETTING|API_RANGE|PLUGIN_NOT_FOUND|VALIDATION/.test(err.code)) return EXIT_CONFIG;
+  if (isMeterhubError(err) && /CONFIG|LEGACY_SETTING|API_RANGE|PLUGIN_NOT_FOUND|VALIDATION|DATABASE_LOGIN/.test(err.code)) return EXIT_CONFIG;
   return EXIT_FAILURE;
 }

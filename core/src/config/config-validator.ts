@@ -1,5 +1,5 @@
 import {
-  ajvErrorsToDetails, createAjv, deepFreeze, MeterhubError,
+  ajvErrorsToDetails, createAjv, deepFreeze, didYouMean, MeterhubError,
   type CompiledDriver, type ErrorDetail,
 } from '@meterhub/sdk';
 import { composeSchema, type SchemaContribution } from './compose-schema.js';
@@ -50,8 +50,9 @@ function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[
     else units.set(unitKey, i);
     const driver = drivers.find((d) => d.id === m.driver);
     (m.measurements ?? []).forEach((name, j) => {
-      if (driver && !driver.resolve(name)) {
-        problems.push({ path: `${path}/measurements/${j}`, message: `"${name}" is not a measurement of driver ${driver.id}`, hint: '`meterhub drivers --show ' + driver.id + '` lists them' });
+      if (driver && driver.resolveAll(name).length === 0) {
+        const hint = [didYouMean(name, driver.names), '`meterhub drivers --show ' + driver.id + '` lists them'].filter(Boolean).join('; ');
+        problems.push({ path: `${path}/measurements/${j}`, message: `"${name}" is not a measurement of driver ${driver.id}`, hint });
       }
     });
   });
@@ -68,14 +69,16 @@ function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[
 export function validateConfig(input: ValidationInput): ValidationResult {
   const config = structuredClone(input.raw);
   const driverIds = input.drivers.map((d) => d.id);
-  const ajv = createAjv();
+  // verbose: errors carry the offending value, for "did you mean" hints.
+  const ajv = createAjv({ verbose: true });
   const validateHost = ajv.compile(composeSchema(driverIds, input.plugins, true));
   const problems: ErrorDetail[] = validateHost(config) ? [] : ajvErrorsToDetails(validateHost.errors);
   if (problems.length === 0) problems.push(...referenceProblems(config as unknown as HostConfig, input.drivers));
   for (const p of problems) {
     if (/^\/plugins\/[^/]+$/.test(p.path) && p.message === 'is not a known property') {
+      const loaded = input.plugins.map((c) => c.id);
       p.message = 'is not a loaded plugin';
-      p.hint = `loaded: ${input.plugins.map((c) => c.id).join(', ') || 'none'}; install it into <dataDir>/node_modules or list it in pluginPackages`;
+      p.hint = [didYouMean(p.path.slice('/plugins/'.length), loaded), `loaded: ${loaded.join(', ') || 'none'}; install it into <dataDir>/node_modules or list it in pluginPackages`].filter(Boolean).join('; ');
     }
   }
   if (problems.length > 0) {
@@ -95,7 +98,7 @@ export function validateConfig(input: ValidationInput): ValidationResult {
 
   for (const m of hostConfig.meters) {
     const driver = input.drivers.find((d) => d.id === m.driver);
-    if (driver && m.measurements) m.measurements = [...new Set(m.measurements.map((n) => driver.resolve(n)!.measurement.id))];
+    if (driver && m.measurements) m.measurements = [...new Set(m.measurements.flatMap((n) => driver.resolveAll(n).map((r) => r.measurement.id)))];
   }
   return { config: deepFreeze(hostConfig), pluginProblems };
 }

@@ -1,4 +1,4 @@
-import { MeterhubError, normalizeName, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
+import { didYouMean, MeterhubError, normalizeName, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
 
 /**
  * The old Python logger's `setting.json`:
@@ -32,19 +32,34 @@ function findDriver(model: string, drivers: readonly CompiledDriver[]): Compiled
 export interface LegacyConversionOptions {
   /** Transport the old gateway spoke; the old logger used Modbus TCP. */
   transport?: 'modbus-tcp' | 'rtu-over-tcp';
+  /** The file's name as the user knows it, for messages (default `setting.json`). */
+  file?: string;
+}
+
+export interface LegacyConversion {
+  /** The equivalent meterhub.json object. */
+  config: Record<string, unknown>;
+  /** Parameters left out because no register of the meter's driver matches them, with suggestions. */
+  skipped: ErrorDetail[];
 }
 
 /**
  * Converts a setting.json into the equivalent meterhub.json object. Parameter
  * names are resolved through the drivers' legacy names and written as
- * vocabulary ids; every name that resolves nowhere is reported with its path.
+ * vocabulary ids; a per-phase name on a three-phase meter ("Voltage") takes
+ * every phase. What cannot be imported at all (no gateway address, a model
+ * without a driver, a bad unit id) throws with every path; parameters that
+ * match nothing are skipped and returned with the closest names, so one
+ * unknown name does not stop the whole import.
  */
 export function convertLegacySetting(
   legacy: LegacySetting,
   drivers: readonly CompiledDriver[],
   options: LegacyConversionOptions = {},
-): Record<string, unknown> {
+): LegacyConversion {
+  const file = options.file ?? 'setting.json';
   const problems: ErrorDetail[] = [];
+  const skipped: ErrorDetail[] = [];
   if (!legacy.Device_IP) problems.push({ path: '/Device_IP', message: 'is required' });
   const port = Number(legacy.Device_Port ?? 502);
   if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push({ path: '/Device_Port', message: 'must be a TCP port number' });
@@ -55,12 +70,17 @@ export function convertLegacySetting(
     if (!Number.isInteger(unitId) || unitId < 1 || unitId > 247) problems.push({ path: `${path}/id`, message: 'must be a Modbus unit id from 1 to 247' });
     const driver = m.model ? findDriver(m.model, drivers) : undefined;
     if (!driver) {
-      problems.push({ path: `${path}/model`, message: `no driver for model "${m.model ?? ''}"`, hint: `known: ${drivers.map((d) => d.id).join(', ')}` });
+      const known = drivers.map((d) => d.id);
+      const hint = [didYouMean(m.model ?? '', [...known, ...drivers.map((d) => d.definition.model)]), `known: ${known.join(', ')}`].filter(Boolean).join('; ');
+      problems.push({ path: `${path}/model`, message: `no driver for model "${m.model ?? ''}"`, hint });
     }
     const measurements = (m.paramlist ?? []).flatMap((name, j) => {
-      const reg = driver?.resolve(name);
-      if (driver && !reg) problems.push({ path: `${path}/paramlist/${j}`, message: `"${name}" is not a parameter of ${driver.id}` });
-      return reg ? [reg.measurement.id] : [];
+      const regs = driver?.resolveAll(name) ?? [];
+      if (driver && regs.length === 0) {
+        const hint = [didYouMean(name, driver.names), `\`meterhub drivers --show ${driver.id}\` lists them`].filter(Boolean).join('; ');
+        skipped.push({ path: `${path}/paramlist/${j}`, message: `"${name}" is not a parameter of ${driver.id}; left out`, hint });
+      }
+      return regs.map((r) => r.measurement.id);
     });
     let id = slug(m.name ?? '') || `meter-${unitId}`;
     while (usedIds.has(id)) id = `${id}-${unitId}`;
@@ -75,13 +95,14 @@ export function convertLegacySetting(
     };
   });
   if (problems.length > 0) {
-    throw new MeterhubError('METERHUB_ERR_LEGACY_SETTING', `setting.json: ${problems.length} problem(s)`, { details: problems });
+    throw new MeterhubError('METERHUB_ERR_LEGACY_SETTING', `${file}: ${problems.length} problem(s)`, { details: problems });
   }
   const troubleshoot = legacy.Troubleshoot === true || legacy.Troubleshoot === 1 || /^(true|1|yes)$/i.test(String(legacy.Troubleshoot ?? ''));
-  return {
+  const config = {
     ...(legacy.Logger_ID !== undefined ? { name: String(legacy.Logger_ID) } : {}),
     log: { level: troubleshoot ? 'debug' : 'info' },
     buses: [{ id: 'gateway', transport: options.transport ?? 'modbus-tcp', host: legacy.Device_IP, port }],
     meters,
   };
+  return { config, skipped };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import { queryConsumption, queryHistory, queryPages, type ConsumptionPeriod, type HistoryPage, type HistoryRequest, type HistoryResult, type PagesRequest } from './history-queries.js';
 import { IngestQueue, type IngestOutcome } from './ingest-queue.js';
 import { IngestSpool, type SpooledReading } from './ingest-spool.js';
+import { databaseOpenError } from './database-open-error.js';
 import { createKnex, storageTarget, type StorageTarget } from './knex-factory.js';
 import { MeasurementCodes } from './measurement-codes.js';
 import { MeterRepository } from './meter-repository.js';
@@ -99,7 +100,7 @@ export class StorageService {
       }
     } catch (err) {
       await knex.destroy();
-      throw new MeterhubError('METERHUB_ERR_INTERNAL', `cannot open the ${settings.target.engine} database: ${describeError(err)}`, { cause: err });
+      throw databaseOpenError(err, settings.target);
     }
     const store: ReadingStore = settings.target.engine === 'sqlite' ? new SqliteReadingStore(settings.target.filename!) : new PgReadingStore(knex);
     const codes = new MeasurementCodes(knex);

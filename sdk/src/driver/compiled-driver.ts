@@ -32,6 +32,15 @@ export interface CompiledDriver {
    * Power") or a datasheet name ("l1_voltage") to this driver's register.
    */
   resolve(name: string): CompiledRegister | undefined;
+  /**
+   * Like {@link resolve}, and a quantity without a phase ("Voltage", "current")
+   * on a meter that only has per-phase registers for it resolves to all of
+   * them (`voltageL1`, `voltageL2`, `voltageL3`): what the old logger's names
+   * meant on a three-phase meter. Empty when nothing matches.
+   */
+  resolveAll(name: string): readonly CompiledRegister[];
+  /** Every name {@link resolve} accepts (ids, labels, legacy names), for suggestions. */
+  readonly names: readonly string[];
 }
 
 /** Lower-case, letters and digits only: "Active Power", "active_power" and "activePower" meet. */
@@ -71,11 +80,32 @@ export function compileDriver(definition: DriverDefinition): CompiledDriver {
       if (!aliases.has(key)) aliases.set(key, r);
     }
   }
+  // Per-phase groups, keyed by the quantity's id and label ("voltage", "Voltage"):
+  // only where the meter has no whole-system register of that name.
+  const phaseGroups = new Map<string, CompiledRegister[]>();
+  for (const r of registers) {
+    const m = r.measurement;
+    if (!m.phase || !/^L[123]$/.test(m.phase) || m.tariff) continue;
+    const base = m.label.slice(0, m.label.length - m.phase.length).trim();
+    for (const key of new Set([normalizeName(m.quantity), normalizeName(base)])) {
+      if (aliases.has(key)) continue;
+      const group = phaseGroups.get(key) ?? [];
+      group.push(r);
+      phaseGroups.set(key, group);
+    }
+  }
+  const resolve = (name: string): CompiledRegister | undefined => byMeasurement.get(name) ?? aliases.get(normalizeName(name));
+  const names = [...new Set(registers.flatMap((r) => [r.measurement.id, ...(r.source.legacyNames ?? [])]))];
   return Object.freeze({
     definition,
     id: definition.id,
     registers: Object.freeze(registers),
     byMeasurement,
-    resolve: (name: string) => byMeasurement.get(name) ?? aliases.get(normalizeName(name)),
+    resolve,
+    resolveAll: (name: string) => {
+      const one = resolve(name);
+      return one ? [one] : phaseGroups.get(normalizeName(name)) ?? [];
+    },
+    names: Object.freeze(names),
   });
 }

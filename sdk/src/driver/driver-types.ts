@@ -112,6 +112,12 @@ export interface DriverDefinition {
   datasheets: string[];
   /** Rebadged models that speak the same register map. */
   whiteLabels?: Array<{ vendor: string; model: string }>;
+  /**
+   * Models with another register map that still answer this driver's probes
+   * (an SDM72D reads like an SDM630 on L1-L3 voltages): `meterhub scan` names
+   * them so a match is not taken for certain.
+   */
+  probeLookalikes?: Array<{ vendor: string; model: string; note?: string }>;
   defaults: DriverDefaults;
   limits: DriverLimits;
   timing: DriverTiming;

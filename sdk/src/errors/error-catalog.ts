@@ -36,6 +36,8 @@ export const ERROR_CATALOG = {
   METERHUB_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
   METERHUB_ERR_RATE_LIMITED: { status: 429, message: 'Too many attempts; try again later' },
   METERHUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
+  METERHUB_ERR_DATABASE_LOGIN: { status: 503, message: 'The database refused the login or does not exist' },
+  METERHUB_ERR_DATABASE_UNREACHABLE: { status: 503, message: 'The database server is not reachable' },
   METERHUB_ERR_SIMULATOR: { status: 500, message: 'The meter simulator could not start' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorDetail } from '../errors/error-catalog.js';
+import { didYouMean } from './suggest-names.js';
 
 // ajv-formats is CommonJS; under nodenext its callable sits on `.default`.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -26,7 +27,9 @@ export function loadSdkSchema(file: string): Record<string, unknown> {
 /**
  * Turns AJV errors into details with a JSON path and a plain message. A missing
  * property is reported at its own path (`/meters/0/driver`), not at its parent,
- * so the reader sees which field to add.
+ * so the reader sees which field to add. With an AJV made with `verbose: true`,
+ * a wrong enum value or an unknown property also gets the closest allowed
+ * names ("did you mean …").
  */
 export function ajvErrorsToDetails(errors: readonly ErrorObject[] | null | undefined, basePath = ''): ErrorDetail[] {
   // `if`/`then` failures only repeat the concrete errors they wrap.
@@ -38,10 +41,15 @@ export function ajvErrorsToDetails(errors: readonly ErrorObject[] | null | undef
       path = `${path}/${String(e.params['missingProperty'])}`;
       message = 'is required';
     } else if (e.keyword === 'additionalProperties') {
-      path = `${path}/${String(e.params['additionalProperty'])}`;
+      const name = String(e.params['additionalProperty']);
+      path = `${path}/${name}`;
       message = 'is not a known property';
+      const known = Object.keys((e.parentSchema?.['properties'] as Record<string, unknown> | undefined) ?? {});
+      hint = didYouMean(name, known);
     } else if (e.keyword === 'enum') {
-      hint = `allowed: ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      const allowed = e.params['allowedValues'] as unknown[];
+      const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+      hint = [guess, `allowed: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`].filter(Boolean).join('; ');
     }
     const detail: ErrorDetail = { path: path || '/', message };
     if (hint) detail.hint = hint;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MEASUREMENTS, MeterhubError } from '@meterhub/sdk';
+import { didYouMean, MEASUREMENTS, MeterhubError } from '@meterhub/sdk';
 import { hostFromCli, type GlobalOptions } from './run-host.js';
 
 function table(rows: string[][]): string {
@@ -26,15 +26,19 @@ export function registerDrivers(program: Command): void {
       await host.prepare();
       if (opts.show) {
         const driver = host.drivers.get(opts.show);
-        if (!driver) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', `no driver "${opts.show}"; loaded: ${host.drivers.list().map((d) => d.id).join(', ')}`);
+        if (!driver) {
+          const ids = host.drivers.list().map((d) => d.id);
+          throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', [`no driver "${opts.show}"`, didYouMean(opts.show, ids), `loaded: ${ids.join(', ')}`].filter(Boolean).join('; '));
+        }
         if (opts.json) {
           console.log(JSON.stringify(driver.definition, null, 2));
           return;
         }
         console.log(`${driver.definition.vendor} ${driver.definition.model} (${driver.id})\n`);
-        console.log(table([['measurement', 'unit', 'fc', 'address', 'doc reg', 'type'], ...driver.registers.map((r) => [
+        // Legacy names are what the old logger's setting.json `paramlist` used; they are accepted as they are.
+        console.log(table([['measurement', 'unit', 'fc', 'address', 'doc reg', 'type', 'legacy names'], ...driver.registers.map((r) => [
           r.measurement.id, r.measurement.unit || '-', r.function === 'input' ? '04' : '03', String(r.address),
-          String(r.source.docRegister ?? ''), r.encoding.type,
+          String(r.source.docRegister ?? ''), r.encoding.type, (r.source.legacyNames ?? []).join(', '),
         ])]));
         return;
       }

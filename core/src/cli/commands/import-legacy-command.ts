@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MeterhubError } from '@meterhub/sdk';
 import { readConfigFile } from '../../config/config-file.js';
@@ -36,7 +36,8 @@ export function registerImportLegacy(program: Command): void {
       // Drivers come from a host on defaults: the conversion needs their legacy names only.
       const host = hostFromCli({ ...cmd.optsWithGlobals<GlobalOptions>(), config: undefined }, { config: {} }, true);
       await host.prepare();
-      const converted = convertLegacySetting(source.raw as LegacySetting, host.drivers.list(), { transport: opts.transport });
+      const { config: converted, skipped } = convertLegacySetting(source.raw as LegacySetting, host.drivers.list(), { transport: opts.transport, file: basename(file) });
+      for (const s of skipped) console.error(`  ${s.path}  ${s.message}${s.hint ? `  (${s.hint})` : ''}`);
       if (opts.uplink) {
         converted['plugins'] = { ...(converted['plugins'] as Record<string, unknown> | undefined), uplink: { config: { url: opts.uplink, key: opts.key, ...(opts.caFile ? { caFile: resolve(opts.caFile) } : {}) } } };
       }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { MeterhubError } from '@meterhub/sdk';
+import { locateConfig, readConfigFile, resolveDataDir } from '../../config/config-file.js';
+import { exitCodeFor, formatError } from '../report-error.js';
 import { hostFromCli, type GlobalOptions } from './run-host.js';
 
 const run = promisify(execFile);
@@ -19,9 +21,11 @@ export function registerPlugins(program: Command): void {
   plugins.command('install <packages...>')
     .description('npm install into the data dir (names, tarballs or folders); the host loads them at its next start')
     .action(async (specs: string[], _opts: unknown, cmd: Command) => {
-      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
-      await host.prepare();
-      const dir = host.dataDir;
+      // The config may name a driver or plugin that this very install brings: read
+      // only where the data dir is, without validating the rest yet.
+      const cwd = process.cwd();
+      const source = readConfigFile(locateConfig(cmd.optsWithGlobals<GlobalOptions>().config, process.env, cwd), cwd);
+      const dir = resolveDataDir(source.raw, source.baseDir);
       mkdirSync(dir, { recursive: true });
       // A private manifest keeps npm from walking up to an enclosing project.
       if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'meterhub-data', private: true }, null, 2)}\n`);
@@ -33,7 +37,15 @@ export function registerPlugins(program: Command): void {
         throw new MeterhubError('METERHUB_ERR_PLUGIN_NOT_FOUND', `npm install failed: ${((err as { stderr?: string }).stderr ?? String(err)).trim().split('\n').slice(-3).join(' ')}`);
       }
       const after = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
-      await after.prepare();
+      try {
+        await after.prepare();
+      } catch (err) {
+        // Installed, but the configuration still has problems the packages did not solve.
+        console.error(formatError(err));
+        console.log(`installed into ${join(dir, 'node_modules')}; fix the configuration above, then restart the host`);
+        process.exitCode = exitCodeFor(err);
+        return;
+      }
       const status = after.status();
       for (const p of status.discoveryProblems) console.error(`not loadable: ${p.source}: ${p.code} ${p.message}`);
       console.log(`installed into ${join(dir, 'node_modules')}; restart the host to load them`);

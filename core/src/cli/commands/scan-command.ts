@@ -16,6 +16,14 @@ export interface ScanHit {
   driver: string | null;
   model: string | null;
   probes: Record<string, number>;
+  /**
+   * True when the answer does not settle the model: other drivers' probes hold
+   * just as well (`alternatives`), or the driver names models that answer the
+   * same way (`lookalikes`).
+   */
+  ambiguous: boolean;
+  alternatives: Array<{ driver: string; model: string }>;
+  lookalikes: Array<{ model: string; note?: string }>;
 }
 
 /**
@@ -40,17 +48,33 @@ async function probe(link: BusLink, unitId: number, plan: readonly ReadBlock[], 
   return values;
 }
 
-/** The driver whose probes all hold, preferring the one with the most probes (the most specific). */
-export function identify(drivers: readonly CompiledDriver[], readings: Map<string, Record<string, number>>): CompiledDriver | undefined {
+/**
+ * The driver whose probes all hold, preferring the one with the most probes
+ * (the most specific), and the drivers that match exactly as well: when there
+ * are any, the probes cannot tell the models apart.
+ */
+export function identify(drivers: readonly CompiledDriver[], readings: Map<string, Record<string, number>>): { driver: CompiledDriver | undefined; ties: CompiledDriver[] } {
   const matches = drivers.filter((d) => {
     const v = readings.get(d.id);
     return v && d.definition.probe.every((p) => v[p.measurement] !== undefined && v[p.measurement]! >= p.min && v[p.measurement]! <= p.max);
-  });
-  return matches.sort((a, b) => b.definition.probe.length - a.definition.probe.length)[0];
+  }).sort((a, b) => b.definition.probe.length - a.definition.probe.length);
+  const best = matches[0];
+  return { driver: best, ties: best ? matches.slice(1).filter((d) => d.definition.probe.length === best.definition.probe.length) : [] };
 }
 
+const modelOf = (d: CompiledDriver): string => `${d.definition.vendor} ${d.definition.model}`;
+
+let lastLine = 0;
+
+/** A bar on a terminal; elsewhere (logs, CI, a pipe) a plain line every 5 s and at the end. */
 function progress(done: number, total: number, unit: number, found: number): void {
-  if (!process.stderr.isTTY) return;
+  if (!process.stderr.isTTY) {
+    if (done === total || Date.now() - lastLine >= 5000) {
+      lastLine = Date.now();
+      process.stderr.write(`scan: ${done}/${total} unit id(s) tried, ${found} found${done < total ? `, now unit ${unit}` : ''}\n`);
+    }
+    return;
+  }
   const width = 30;
   const filled = Math.round((done / total) * width);
   process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} unit ${unit}, found ${found} `);
@@ -87,8 +111,14 @@ export function registerScan(program: Command): void {
             readings.set(d.id, values);
           }
           if (readings.size > 0) {
-            const d = identify(drivers, readings);
-            hits.push({ unitId, driver: d?.id ?? null, model: d ? `${d.definition.vendor} ${d.definition.model}` : null, probes: d ? readings.get(d.id)! : {} });
+            const { driver: d, ties } = identify(drivers, readings);
+            const lookalikes = (d?.definition.probeLookalikes ?? []).map((l) => ({ model: `${l.vendor} ${l.model}`, ...(l.note ? { note: l.note } : {}) }));
+            hits.push({
+              unitId, driver: d?.id ?? null, model: d ? modelOf(d) : null, probes: d ? readings.get(d.id)! : {},
+              ambiguous: ties.length > 0 || lookalikes.length > 0,
+              alternatives: ties.map((t) => ({ driver: t.id, model: modelOf(t) })),
+              lookalikes,
+            });
           }
           progress(++done, units.length, unitId, hits.length);
         }
@@ -104,6 +134,10 @@ export function registerScan(program: Command): void {
       for (const h of hits) {
         const probes = Object.entries(h.probes).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(' ');
         console.log(`unit ${String(h.unitId).padStart(3)}: ${h.model ? `${h.model} (driver ${h.driver})` : 'answers, but no driver recognises it'}  ${probes}`);
+        if (h.alternatives.length) {
+          console.log(`          ambiguous: drivers ${h.alternatives.map((a) => `${a.driver} (${a.model})`).join(', ')} match just as well; check the meter's label and pick one`);
+        }
+        for (const l of h.lookalikes) console.log(`          could also be a ${l.model}, which answers the same probes${l.note ? ` (${l.note})` : ''}`);
       }
       console.log(`${hits.length} device(s) found on ${units.length} unit id(s)`);
     });

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { validate } from 'dockerfile-utils';
+import { tempDataDir } from './helpers/temp-data-dir.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+describe('installing and deploying', function () {
+  this.timeout(600000);
+
+  it('the Dockerfile passes the linter with no diagnostic', () => {
+    const diagnostics = validate(readFileSync(join(repo, 'Dockerfile'), 'utf8'));
+    expect(diagnostics.map((d) => `${d.range.start.line + 1}: ${d.message}`)).to.deep.equal([]);
+  });
+
+  it('the systemd unit passes `systemd-analyze verify` without a warning', async () => {
+    const { stderr } = await run('systemd-analyze', ['verify', join(repo, 'examples/systemd/meterhub.service')]).catch((err: { stderr?: string; message: string }) => {
+      throw new Error(`systemd-analyze verify failed (Debian package systemd): ${err.stderr ?? err.message}`);
+    });
+    expect(stderr.trim()).to.equal('');
+  });
+
+  // The Dockerfile's build stage and a bare-metal install run packaging/install.sh;
+  // here it runs on a clean copy of the checkout, from npm's cache.
+  it('packaging/install.sh installs a clean copy that starts the demo and answers `meterhub status`', async () => {
+    const dir = tempDataDir();
+    try {
+      const copy = join(dir.root, 'meterhub');
+      const { stdout: tracked } = await run('git', ['ls-files', '-z'], { cwd: repo, maxBuffer: 1 << 26 });
+      for (const file of tracked.split('\0').filter(Boolean)) {
+        mkdirSync(dirname(join(copy, file)), { recursive: true });
+        cpSync(join(repo, file), join(copy, file));
+      }
+      const t0 = Date.now();
+      await run('bash', ['packaging/install.sh'], { cwd: copy, env: { ...process.env, METERHUB_NPM_PREFER_OFFLINE: '1' }, maxBuffer: 1 << 26 }).catch((err: { stdout?: string; stderr?: string }) => {
+        throw new Error(`install.sh failed:\n${(err.stdout ?? '').slice(-2000)}\n${(err.stderr ?? '').slice(-2000)}`);
+      });
+      const installSeconds = (Date.now() - t0) / 1000;
+      const { stdout: du } = await run('du', ['-sm', join(copy, 'node_modules')]);
+      const sizeMb = Number(du.split('\t')[0]);
+
+      const site = join(dir.root, 'site');
+      mkdirSync(site);
+      writeFileSync(join(site, 'meterhub.json'), JSON.stringify({ dataDir: './data', http: { port: 0 } }));
+      const cli = join(copy, 'core/dist/cli/main.js');
+      const t1 = Date.now();
+      const child = spawn(process.execPath, [cli, 'start', '--demo'], { cwd: site, env: { PATH: process.env['PATH'] } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const deadline = Date.now() + 60000;
+        while (!(out.includes('first reading from demo-sdm630') && out.includes('first reading from demo-sdm230')) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(out).to.include('first reading from demo-sdm630');
+        const firstReadingSeconds = (Date.now() - t1) / 1000;
+        const { stdout: status } = await run(process.execPath, [cli, 'status'], { cwd: site });
+        expect(status).to.match(/demo-sdm630\s+online/);
+        expect(status).to.match(/demo-sdm230\s+online/);
+        const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+        console.log(`      install from npm's cache ${installSeconds.toFixed(1)} s, first demo reading ${firstReadingSeconds.toFixed(1)} s after start, ` +
+          `node_modules without dev dependencies ${sizeMb} MB, host RSS with the demo ${rssMb.toFixed(0)} MB`);
+      } finally {
+        const exited = new Promise((r) => child.on('exit', r));
+        child.kill('SIGINT');
+        await exited;
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
