@@ -106,7 +106,7 @@ export class MeterRuntime {
       const block = queue.shift()!;
       requests++;
       try {
-        const data = await link.read(this.config.unitId, block.pdu, block.count, offline ? { retries: 0 } : {});
+        const data = await link.read(this.config.unitId, block, offline ? { retries: 0 } : {});
         decodeBlock(block, data, values);
       } catch (err) {
         if (err instanceof ModbusExceptionError && err.exceptionCode === EXCEPTION.ILLEGAL_DATA_ADDRESS && !offline) {

@@ -1,4 +1,4 @@
-import { bitsPerChar, rtuSilenceMs, wireTimeMs } from '../modbus/modbus-framing.js';
+import { bitsPerChar, rtuSilenceMs, wireTimeMs } from './wire-timing.js';
 
 /** Serial line characteristics to emulate. */
 export interface WireEmulation {
