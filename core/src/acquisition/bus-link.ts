@@ -7,6 +7,8 @@ import { LatencyStats } from './latency-stats.js';
 /** Timing of one bus, resolved from the bus config and its meters' drivers. */
 export interface BusTiming {
   responseTimeoutMs: number;
+  /** Timeout of a probe of an offline meter, at most responseTimeoutMs. */
+  probeTimeoutMs: number;
   interRequestDelayMs: number;
   unitSwitchDelayMs: number;
   afterConnectDelayMs: number;

@@ -21,7 +21,7 @@ export interface EndpointStats {
  */
 function serve(
   sim: MeterSimulator, line: WireLine, stats: EndpointStats, request: ModbusRequest, requestBytes: number,
-  send: (answer: SimulatorAnswer, corruptCrc: boolean) => void, drop: () => void,
+  send: (answer: SimulatorAnswer, corruptCrc: boolean) => void, drop: () => void, receivedAt?: number,
 ): void {
   stats.requests++;
   void line.run(requestBytes, async () => {
@@ -33,7 +33,7 @@ function serve(
     }
     if (reply.delayMs > 0) await sleep(reply.delayMs);
     return { bytes: answerBytes(reply.answer), send: () => send(reply.answer, reply.corruptCrc) };
-  });
+  }, receivedAt);
 }
 
 /** Feeds RTU request frames from a byte stream to the simulator, replying on the same stream. */
@@ -61,10 +61,10 @@ type Done<T> = (err: Error | null, value: T) => void;
  * callback (the library picks the style by arity), so that an absent or silent
  * unit can simply never call back: the server then sends nothing.
  */
-function serviceVector(sim: MeterSimulator, line: WireLine, stats: EndpointStats, drop: () => void): IServiceVector {
+function serviceVector(sim: MeterSimulator, line: WireLine, stats: EndpointStats, drop: () => void, receivedAt: () => number): IServiceVector {
   const request = <T>(req: ModbusRequest, bytes: number, done: Done<T>, value: (answer: SimulatorAnswer) => T) =>
     // The library reads the values array even on an error (values[i]): hand it an empty one.
-    serve(sim, line, stats, req, bytes, (answer) => ('exception' in answer ? done(modbusError(answer.exception), [] as T) : done(null, value(answer))), drop);
+    serve(sim, line, stats, req, bytes, (answer) => ('exception' in answer ? done(modbusError(answer.exception), [] as T) : done(null, value(answer))), drop, receivedAt());
   const words = (answer: SimulatorAnswer): number[] => {
     const data = 'registers' in answer ? answer.registers : Buffer.alloc(0);
     return Array.from({ length: data.length / 2 }, (_, i) => data.readUInt16BE(i * 2));
@@ -138,6 +138,8 @@ export class SimulatorTcpEndpoint {
   #raw: Server | undefined;
   readonly #sockets = new Set<Socket>();
   #port = 0;
+  /** When the last request bytes came in: ServerTCP hands requests to the vector a timer tick later. */
+  #receivedAt = 0;
 
   constructor(private readonly sim: MeterSimulator, private readonly opts: TcpEndpointOptions) {
     this.line = new WireLine(opts.wire);
@@ -168,7 +170,7 @@ export class SimulatorTcpEndpoint {
       this.#port = (server.address() as AddressInfo).port;
       return this.#port;
     }
-    const vector = serviceVector(this.sim, this.line, this.stats, () => this.dropConnections());
+    const vector = serviceVector(this.sim, this.line, this.stats, () => this.dropConnections(), () => this.#receivedAt);
     for (let attempt = 1; ; attempt++) {
       const port = this.opts.port || (await freePort(host));
       try {
@@ -180,7 +182,12 @@ export class SimulatorTcpEndpoint {
         if (this.opts.port || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       }
     }
-    (this.#modbus as unknown as { _server: Server })._server.on('connection', (socket: Socket) => this.#accept(socket));
+    (this.#modbus as unknown as { _server: Server })._server.on('connection', (socket: Socket) => {
+      this.#accept(socket);
+      socket.on('data', () => {
+        this.#receivedAt = performance.now();
+      });
+    });
     return this.#port;
   }
 
