@@ -10,7 +10,6 @@ export class SerialConnection extends LibraryConnection {
     const o = options;
     super({
       description: `rtu ${o.path} ${o.baud} ${o.dataBits}${o.parity[0]!.toUpperCase()}${o.stopBits}`,
-      rtu: true,
       hints: {
         timeout: 'check the unit id, baud rate and parity (SDM meters: 9600 8N1 by default), the A/B wiring and bus termination',
         garbage: 'check baud rate and parity, and that only one master talks on the bus',

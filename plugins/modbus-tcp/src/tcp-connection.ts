@@ -29,7 +29,6 @@ export class TcpConnection extends LibraryConnection {
     const { host, port } = options;
     super({
       description: `${framing === 'mbap' ? 'modbus-tcp' : 'rtu-over-tcp'} ${host}:${port}`,
-      rtu: framing === 'rtu',
       hints: HINTS[framing],
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       open: (client) => (framing === 'mbap' ? client.connectTCP(host!, { port: port! }) : client.connectTelnet(host!, { port: port! })),

@@ -21,20 +21,12 @@ export interface LibraryConnectionOptions {
   description: string;
   /** Opens one of the library's connection kinds on a fresh client (connectTCP, connectTelnet, connectRTUBuffered). */
   open(client: ModbusSerialClient): Promise<unknown>;
-  /** RTU framing (serial port, RTU over TCP): arms the late-reply guard. */
-  rtu: boolean;
   hints: ClientHints;
   connectTimeoutMs?: number;
   /** Turns an open failure into advice for the user. */
   connectError(err: NodeJS.ErrnoException): string;
   /** The message when the other side closes the connection under a request. */
   closedMessage: string;
-}
-
-/** The fields of the library's buffered RTU ports (RTUBufferedPort, TelnetPort) the late-reply guard touches. */
-interface BufferedRtuPort {
-  _buffer: Buffer;
-  write(data: Buffer): void;
 }
 
 type LibraryError = { name?: string; message?: string; modbusCode?: number; code?: string };
@@ -45,10 +37,8 @@ type LibraryError = { name?: string; message?: string; modbusCode?: number; code
  * the library does not give: a timeout on every request (the library has none
  * by default), errors classified into the catalog with advice (its timeout and
  * port errors are not `Error`s), a request in flight failed at once when the
- * connection drops (the library leaves it to its timer), and on RTU the receive
- * buffer emptied before each request, because the library hands a reply that
- * arrived after its request timed out to the next request (see
- * docs/architecture.md, "Modbus on modbus-serial").
+ * connection drops (the library leaves it to its timer), and a bounded close
+ * (see docs/architecture.md, "Modbus on modbus-serial").
  */
 export class LibraryConnection implements ModbusConnection {
   readonly description: string;
@@ -82,7 +72,6 @@ export class LibraryConnection implements ModbusConnection {
     } finally {
       clearTimeout(timer);
     }
-    if (this.options.rtu) guardLateReplies(client);
     this.#client = client;
   }
 
@@ -146,20 +135,4 @@ function discard(client: ModbusSerialClient): Promise<void> {
       resolve();
     });
   });
-}
-
-/**
- * The library's buffered RTU ports keep bytes received after a request timed
- * out and match the next request against them: a late reply of the same shape
- * becomes the next answer. Emptying the buffer just before each request
- * confines a late reply to the request it belonged to.
- */
-function guardLateReplies(client: ModbusSerialClient): void {
-  const port = (client as unknown as { _port?: BufferedRtuPort })._port;
-  if (!port || !Buffer.isBuffer(port._buffer)) return;
-  const write = port.write.bind(port);
-  port.write = (data: Buffer) => {
-    port._buffer = Buffer.alloc(0);
-    write(data);
-  };
 }
