@@ -111,8 +111,9 @@ function startServerTcp(vector: IServiceVector, host: string, port: number): Pro
       server.close(() => undefined);
       reject(err ?? new Error('listen failed'));
     });
-    // A client that resets its connection must not bring the simulator down.
+    // A client that resets its connection must not bring the simulator down (unhandled, `error` would throw).
     server.on('socketError', () => undefined);
+    server.on('error', () => undefined);
   });
 }
 
