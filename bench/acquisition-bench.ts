@@ -145,11 +145,14 @@ export async function acquisitionBench(ctx: BenchContext): Promise<void> {
     report(ctx, `${label}: speed-up over one request per measurement`, `${speedup.toFixed(2)}x`, `per-measurement snapshot ${single.medianMs.toFixed(0)} ms`,
       `${((speedup / theoretical) * 100).toFixed(0)}% of the ${theoretical.toFixed(2)}x the request counts allow (target ${headline ? '>= 7.5x' : '>= 85%'})`, speedTarget);
   }
-  const eights = await alternating(ctx.smoke ? 1 : 3, (impl) => sustainedPeriod(builtinDriver('sdm630'), 8, ctx.smoke ? 6 : 14, impl), (f) => f.periodMs);
-  const eight = eights.library;
+  // The smoke run skips the hand-written baseline of the 8-meter bus: it would double the longest part of the run.
+  const eights = ctx.smoke ? undefined : await alternating(3, (impl) => sustainedPeriod(builtinDriver('sdm630'), 8, 14, impl), (f) => f.periodMs);
+  const eight = eights?.library ?? await sustainedPeriod(builtinDriver('sdm630'), 8, 6);
   const bound = 8 * eight.perMeterLowerBoundMs;
   report(ctx, '8 x SDM630 on one 9600-baud bus: shortest sustainable poll period', `${(eight.periodMs / 1000).toFixed(2)} s`,
     `wire-time lower bound ${(bound / 1000).toFixed(2)} s`, `${(eight.periodMs / bound).toFixed(3)}x the bound (target <= 1.05x)`, eight.periodMs <= 1.05 * bound);
-  report(ctx, '8 x SDM630, hand-written framing (before modbus-serial)', `${(eights.legacy.periodMs / 1000).toFixed(2)} s`,
-    `on modbus-serial ${(eight.periodMs / 1000).toFixed(2)} s`, `${(eights.legacy.periodMs / bound).toFixed(3)}x the bound; modbus-serial / hand-written ${(eight.periodMs / eights.legacy.periodMs).toFixed(3)}`, true);
+  if (eights) {
+    report(ctx, '8 x SDM630, hand-written framing (before modbus-serial)', `${(eights.legacy.periodMs / 1000).toFixed(2)} s`,
+      `on modbus-serial ${(eight.periodMs / 1000).toFixed(2)} s`, `${(eights.legacy.periodMs / bound).toFixed(3)}x the bound; modbus-serial / hand-written ${(eight.periodMs / eights.legacy.periodMs).toFixed(3)}`, true);
+  }
 }
