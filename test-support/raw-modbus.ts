@@ -1,5 +1,42 @@
 import { connect } from 'node:net';
-import { mbapFrame, rtuCrcValid, rtuFrame, rtuFrameLength } from '@meterhub/sdk';
+import { FC, rtuCrcValid, rtuFrame } from '@meterhub/sdk';
+
+/** PDU of a read request (function 03 or 04). */
+export function readRequestPdu(functionCode: number, address: number, count: number): Buffer {
+  const pdu = Buffer.alloc(5);
+  pdu[0] = functionCode;
+  pdu.writeUInt16BE(address, 1);
+  pdu.writeUInt16BE(count, 3);
+  return pdu;
+}
+
+/** PDU of a write-multiple-registers request (function 16). */
+export function writeRequestPdu(address: number, data: Buffer): Buffer {
+  const pdu = Buffer.alloc(6 + data.length);
+  pdu[0] = FC.WRITE_MULTIPLE;
+  pdu.writeUInt16BE(address, 1);
+  pdu.writeUInt16BE(data.length / 2, 3);
+  pdu[5] = data.length;
+  data.copy(pdu, 6);
+  return pdu;
+}
+
+/** A Modbus TCP frame: MBAP header (transaction id, protocol 0, length, unit id) and the PDU. */
+function mbapFrame(transactionId: number, unitId: number, pdu: Buffer): Buffer {
+  const frame = Buffer.alloc(7 + pdu.length);
+  frame.writeUInt16BE(transactionId, 0);
+  frame.writeUInt16BE(0, 2);
+  frame.writeUInt16BE(pdu.length + 1, 4);
+  frame[6] = unitId;
+  pdu.copy(frame, 7);
+  return frame;
+}
+
+/** Length of an RTU reply to a read from its first bytes, or undefined while unknown. */
+function rtuReplyLength(d: Buffer): number | undefined {
+  if (d.length < 3) return undefined;
+  return d[1]! & 0x80 ? 5 : 5 + d[2]!;
+}
 
 /**
  * Sends one request and returns the raw reply bytes, or `undefined` when nothing
@@ -47,8 +84,8 @@ export async function tcpPdu(port: number, unitId: number, pdu: Buffer, timeoutM
 /** RTU-over-TCP request → full RTU reply frame and whether its CRC is valid. */
 export async function rtuOverTcp(port: number, unitId: number, pdu: Buffer, timeoutMs?: number) {
   const rtuComplete = (d: Buffer) => {
-    const n = rtuFrameLength(d, 'response');
-    return n !== undefined && n > 0 && d.length >= n;
+    const n = rtuReplyLength(d);
+    return n !== undefined && d.length >= n;
   };
   const reply = await rawExchange(port, rtuFrame(unitId, pdu), timeoutMs, rtuComplete);
   if (!Buffer.isBuffer(reply)) return { reply, crcValid: false };

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describeError, type CompiledDriver, type Reading } from '@meterhub/sdk';
 import type { BusConfig, MeterConfig } from '../config/host-config.js';
+import { BUS_SCHEMA } from '../config/host-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { BusLink, type BusLinkStatus, type BusTiming } from './bus-link.js';
 import { BusWorker } from './bus-worker.js';
@@ -32,8 +33,10 @@ export interface AcquisitionOptions {
 export function resolveTiming(bus: BusConfig, drivers: readonly CompiledDriver[]): BusTiming {
   const hint = (key: 'responseTimeoutMs' | 'interRequestDelayMs' | 'unitSwitchDelayMs', fallback: number) =>
     bus[key] ?? (drivers.length ? Math.max(...drivers.map((d) => d.definition.timing[key])) : fallback);
+  const responseTimeoutMs = hint('responseTimeoutMs', 1000);
   return {
-    responseTimeoutMs: hint('responseTimeoutMs', 1000),
+    responseTimeoutMs,
+    probeTimeoutMs: Math.min(bus.probeTimeoutMs ?? BUS_SCHEMA.properties.probeTimeoutMs.default, responseTimeoutMs),
     interRequestDelayMs: hint('interRequestDelayMs', 50),
     unitSwitchDelayMs: hint('unitSwitchDelayMs', 0),
     afterConnectDelayMs: bus.afterConnectDelayMs ?? 0,

@@ -1,16 +1,25 @@
 import {
-  describeError, isMeterhubError, MeterhubError, parseResponsePdu,
-  type ModbusConnection,
+  describeError, isMeterhubError, MeterhubError,
+  type ModbusConnection, type RegisterFunction,
 } from '@meterhub/sdk';
 import { LatencyStats, type LatencyHistogram } from './latency-stats.js';
 
 /** Timing of one bus, resolved from the bus config and its meters' drivers. */
 export interface BusTiming {
   responseTimeoutMs: number;
+  /** Timeout of a probe of an offline meter, at most responseTimeoutMs. */
+  probeTimeoutMs: number;
   interRequestDelayMs: number;
   unitSwitchDelayMs: number;
   afterConnectDelayMs: number;
   retries: number;
+}
+
+/** What one request reads. */
+export interface RegisterBlock {
+  function: RegisterFunction;
+  address: number;
+  count: number;
 }
 
 export type ErrorKind = 'timeout' | 'crc' | 'exception' | 'frame' | 'connection';
@@ -103,17 +112,17 @@ export class BusLink {
   }
 
   /**
-   * Reads through the bus: returns the register bytes of a read response.
+   * Reads `block` from `unitId` through the bus: returns the register bytes.
    * Timeouts and CRC errors are retried `retries` times (or `options.retries`);
    * exceptions and connection errors are not.
    */
-  read(unitId: number, pdu: Buffer, count: number, options: { retries?: number; timeoutMs?: number } = {}): Promise<Buffer> {
-    const job = this.#queue.then(() => this.#read(unitId, pdu, count, options));
+  read(unitId: number, block: RegisterBlock, options: { retries?: number; timeoutMs?: number } = {}): Promise<Buffer> {
+    const job = this.#queue.then(() => this.#read(unitId, block, options));
     this.#queue = job.catch(() => undefined);
     return job;
   }
 
-  async #read(unitId: number, pdu: Buffer, count: number, options: { retries?: number; timeoutMs?: number }): Promise<Buffer> {
+  async #read(unitId: number, block: RegisterBlock, options: { retries?: number; timeoutMs?: number }): Promise<Buffer> {
     const retries = options.retries ?? this.timing.retries;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -123,13 +132,15 @@ export class BusLink {
         const t0 = performance.now();
         let response: Buffer;
         try {
-          response = await this.connection.transact({ unitId, pdu, timeoutMs: options.timeoutMs ?? this.timing.responseTimeoutMs });
+          response = await this.connection.read({
+            unitId, function: block.function, address: block.address, count: block.count, timeoutMs: options.timeoutMs ?? this.timing.responseTimeoutMs,
+          });
         } finally {
           this.#lastEnd = performance.now();
           this.#lastUnit = unitId;
         }
         this.latency.add(this.#lastEnd - t0);
-        return parseResponsePdu(pdu[0]!, count, response);
+        return response;
       } catch (err) {
         const kind = errorKind(err);
         this.errors[kind]++;

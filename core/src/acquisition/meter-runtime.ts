@@ -48,8 +48,12 @@ export class MeterRuntime {
   #plans = new Map<string, ReadBlock[]>();
   /** Next due time per group (epoch ms), on a fixed grid so the schedule never drifts. */
   due: Record<PollGroup, number>;
-  /** While offline: when the next probe is allowed. */
+  /** While offline: from when a probe may run in the bus's slack. */
+  probeFrom = 0;
+  /** While offline: when a probe runs even without slack (one back-off period after the last one). */
   retryAt = 0;
+  /** Bus time the last successful cycle took, for the overrun warning's figures. */
+  lastCycleMs = 0;
   readonly status: MeterStatus;
 
   constructor(readonly config: Readonly<MeterConfig>, readonly driver: CompiledDriver, now: number, readonly perRegister = false) {
@@ -85,6 +89,12 @@ export class MeterRuntime {
     return plan;
   }
 
+  /** A probe of an offline meter: one read of the first register due, short enough for the probe timeout. */
+  #probePlan(groups: readonly PollGroup[]): ReadBlock[] {
+    const first = this.plan(groups)[0]?.registers[0];
+    return first ? planReads(this.driver, [first], { gaps: this.driver.definition.limits.gaps, knowledge: this.knowledge }) : [];
+  }
+
   #forget(): void {
     this.#plans.clear();
     this.status.requestsPerFullCycle = this.plan(['instant', 'counter']).length;
@@ -93,20 +103,21 @@ export class MeterRuntime {
   }
 
   /**
-   * Runs one poll cycle over `groups`. While the meter is offline only the first
-   * request is tried, without retries: a dead meter costs at most one timeout.
+   * Runs one poll cycle over `groups`. While the meter is offline only its
+   * first register is read, without retries and with the bus's shorter probe
+   * timeout: a dead meter costs at most one probe timeout.
    * A refused merged read is learned from and its registers re-read at once.
    */
   async poll(link: BusLink, groups: readonly PollGroup[]): Promise<CycleResult> {
     const values: Record<string, number> = {};
     const offline = this.status.state === 'offline';
-    let queue = offline ? this.plan(groups).slice(0, 1) : [...this.plan(groups)];
+    let queue = offline ? this.#probePlan(groups) : [...this.plan(groups)];
     let requests = 0;
     while (queue.length > 0) {
       const block = queue.shift()!;
       requests++;
       try {
-        const data = await link.read(this.config.unitId, block.pdu, block.count, offline ? { retries: 0 } : {});
+        const data = await link.read(this.config.unitId, block, offline ? { retries: 0, timeoutMs: link.timing.probeTimeoutMs } : {});
         decodeBlock(block, data, values);
       } catch (err) {
         if (err instanceof ModbusExceptionError && err.exceptionCode === EXCEPTION.ILLEGAL_DATA_ADDRESS && !offline) {
@@ -155,7 +166,9 @@ export class MeterRuntime {
       this.status.failedCycles++;
       this.status.consecutiveFailures++;
       this.status.lastError = { message: describeError(result.error), at: new Date().toISOString() };
-      if (this.status.consecutiveFailures >= offlineAfter || errorKind(result.error) === 'connection') this.status.state = 'offline';
+      // A meter that never answered is not given a second full timeout (with retries) before it counts as offline.
+      const neverAnswered = this.status.lastSuccess === null;
+      if (neverAnswered || this.status.consecutiveFailures >= offlineAfter || errorKind(result.error) === 'connection') this.status.state = 'offline';
     }
     return before !== this.status.state;
   }

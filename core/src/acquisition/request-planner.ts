@@ -1,5 +1,5 @@
 import {
-  FC, readRequestPdu, registerCount,
+  registerCount,
   type CompiledDriver, type CompiledRegister, type GapBehaviour, type RegisterFunction,
 } from '@meterhub/sdk';
 
@@ -9,8 +9,6 @@ export interface ReadBlock {
   address: number;
   count: number;
   registers: readonly CompiledRegister[];
-  /** Request PDU, built once at planning. */
-  pdu: Buffer;
 }
 
 /**
@@ -64,13 +62,7 @@ function documented(driver: CompiledDriver): Record<RegisterFunction, Uint8Array
 }
 
 function makeBlock(fn: RegisterFunction, start: number, end: number, registers: CompiledRegister[]): ReadBlock {
-  return {
-    function: fn,
-    address: start,
-    count: end - start,
-    registers,
-    pdu: readRequestPdu(fn === 'input' ? FC.READ_INPUT : FC.READ_HOLDING, start, end - start),
-  };
+  return { function: fn, address: start, count: end - start, registers };
 }
 
 /**

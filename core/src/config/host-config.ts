@@ -12,6 +12,8 @@ export interface BusConfig extends TransportOptions {
   unitSwitchDelayMs?: number;
   afterConnectDelayMs: number;
   retries: number;
+  /** Timeout of a probe of an offline meter; the schema gives the default. */
+  probeTimeoutMs?: number;
 }
 
 /** A meter as configured; the SDK's MeterRecord without where it came from. */

@@ -18,6 +18,10 @@ const timingProps = {
   unitSwitchDelayMs: { type: 'integer', minimum: 0, maximum: 10000, description: 'Extra pause before addressing another unit id.' },
   afterConnectDelayMs: { type: 'integer', minimum: 0, maximum: 10000, default: 0, description: 'Pause after (re)connecting, for gateways that need to settle.' },
   retries: { type: 'integer', minimum: 0, maximum: 5, default: 1 },
+  probeTimeoutMs: {
+    type: 'integer', minimum: 10, maximum: 60000, default: 200,
+    description: 'Timeout of a probe of an offline meter (capped at responseTimeoutMs). Probes run only when the bus has that much slack before the next poll is due.',
+  },
 };
 
 export const BUS_SCHEMA = {

@@ -1,8 +1,4 @@
-import { connect, type Socket } from 'node:net';
-import {
-  MbapClient, MeterhubError, RtuClient,
-  type ClientHints, type ModbusConnection, type ModbusTransaction, type TransportOptions,
-} from '@meterhub/sdk';
+import { LibraryConnection, type ClientHints, type TransportOptions } from '@meterhub/sdk';
 
 export type TcpFraming = 'mbap' | 'rtu';
 
@@ -23,71 +19,21 @@ const HINTS: Record<TcpFraming, ClientHints> = {
 };
 
 /**
- * One TCP connection to a Modbus TCP device or gateway (`mbap`), or to a
- * transparent serial-to-TCP converter carrying raw RTU frames (`rtu`).
+ * One TCP connection to a Modbus TCP device or gateway (`mbap`: the library's
+ * `connectTCP`), or to a transparent serial-to-TCP converter carrying raw RTU
+ * frames (`rtu`: `connectTelnet`, which is RTU over a plain socket; the
+ * library's `connectTcpRTUBuffered` speaks MBAP and is not it).
  */
-export class TcpConnection implements ModbusConnection {
-  readonly description: string;
-  #socket: Socket | undefined;
-  #connected = false;
-  readonly #client: MbapClient | RtuClient;
-
-  constructor(private readonly options: TransportOptions, private readonly framing: TcpFraming) {
-    this.description = `${framing === 'mbap' ? 'modbus-tcp' : 'rtu-over-tcp'} ${options.host}:${options.port}`;
-    const write = (frame: Buffer) => this.#socket?.write(frame);
-    this.#client = framing === 'mbap' ? new MbapClient(write, HINTS.mbap) : new RtuClient(write, HINTS.rtu);
-  }
-
-  get connected(): boolean {
-    return this.#connected;
-  }
-
-  connect(): Promise<void> {
-    const { host, port } = this.options;
-    const timeoutMs = this.options.connectTimeoutMs ?? 3000;
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: host!, port: port! });
-      const fail = (message: string) => {
-        socket.destroy();
-        reject(new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `${this.description}: ${message}`));
-      };
-      const timer = setTimeout(() => fail(`no connection within ${timeoutMs} ms; check the address and that the gateway is powered`), timeoutMs);
-      socket.once('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        fail(err.code === 'ECONNREFUSED' ? 'connection refused; check the port (Modbus TCP is usually 502)' : err.message);
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 10_000);
-        this.#socket = socket;
-        this.#connected = true;
-        this.#client.reset();
-        socket.on('data', (chunk: Buffer) => this.#client.push(chunk));
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          this.#connected = false;
-          this.#client.failPending(new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `${this.description}: the connection was closed by the other side`));
-        });
-        resolve();
-      });
+export class TcpConnection extends LibraryConnection {
+  constructor(options: TransportOptions, framing: TcpFraming) {
+    const { host, port } = options;
+    super({
+      description: `${framing === 'mbap' ? 'modbus-tcp' : 'rtu-over-tcp'} ${host}:${port}`,
+      hints: HINTS[framing],
+      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      open: (client) => (framing === 'mbap' ? client.connectTCP(host!, { port: port! }) : client.connectTelnet(host!, { port: port! })),
+      connectError: (err) => (err.code === 'ECONNREFUSED' ? `connection refused; check the port (Modbus TCP is usually 502)` : err.message),
+      closedMessage: 'the connection was closed by the other side',
     });
-  }
-
-  transact(t: ModbusTransaction): Promise<Buffer> {
-    if (!this.#connected) return Promise.reject(new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `${this.description}: not connected`));
-    return this.#client.transact(t);
-  }
-
-  async close(): Promise<void> {
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#connected = false;
-    if (socket && !socket.destroyed) {
-      const closed = new Promise((r) => socket.once('close', r));
-      socket.destroy();
-      await closed;
-    }
   }
 }

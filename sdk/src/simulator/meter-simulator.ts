@@ -1,9 +1,7 @@
 import { decodeRegisters } from '../codec/register-codec.js';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { GapBehaviour } from '../driver/driver-types.js';
-import {
-  EXCEPTION, exceptionPdu, FC, parseRequestPdu, readResponsePdu, type ModbusRequest,
-} from '../modbus/modbus-pdu.js';
+import { EXCEPTION, FC } from '../transport/modbus-codes.js';
 import { MeterModel } from './meter-model.js';
 import { RegisterImage } from './register-image.js';
 
@@ -65,40 +63,42 @@ export class SimulatedUnit {
     return values;
   }
 
-  /** Answers one request PDU, ignoring faults (they are applied by the simulator). */
-  answer(request: ModbusRequest, now = Date.now()): Buffer {
+  /** Answers one request, ignoring faults (they are applied by the simulator). */
+  answer(request: ModbusRequest, now = Date.now()): SimulatorAnswer {
     const fc = request.functionCode;
     if (fc === FC.READ_INPUT || fc === FC.READ_HOLDING) {
       const values = this.snapshot(now);
       const result = this.image.read(fc === FC.READ_INPUT ? 'input' : 'holding', request.address, request.count, (id) => values.get(id) ?? 0);
-      return 'data' in result ? readResponsePdu(fc, result.data) : exceptionPdu(fc, result.exception);
+      return 'data' in result ? { registers: result.data } : { exception: result.exception };
     }
     if (fc === FC.WRITE_MULTIPLE) {
-      const data = request.data ?? Buffer.alloc(0);
-      if (data.length !== request.count * 2) return exceptionPdu(fc, EXCEPTION.ILLEGAL_DATA_VALUE);
+      const words = request.values ?? [];
+      if (words.length !== request.count) return { exception: EXCEPTION.ILLEGAL_DATA_VALUE };
+      const data = Buffer.alloc(words.length * 2);
+      words.forEach((w, i) => data.writeUInt16BE(w & 0xffff, i * 2));
       const ex = this.image.write(request.address, data, decodeRegisters);
-      if (ex !== undefined) return exceptionPdu(fc, ex);
-      const pdu = Buffer.alloc(5);
-      pdu[0] = fc;
-      pdu.writeUInt16BE(request.address, 1);
-      pdu.writeUInt16BE(request.count, 3);
-      return pdu;
+      return ex === undefined ? { written: true } : { exception: ex };
     }
-    if (fc === FC.DIAGNOSTICS && request.address === 0) {
-      // Sub-function 0 "return query data": echo the request.
-      const pdu = Buffer.alloc(3 + (request.data?.length ?? 0));
-      pdu[0] = fc;
-      pdu.writeUInt16BE(0, 1);
-      request.data?.copy(pdu, 3);
-      return pdu;
-    }
-    return exceptionPdu(fc, EXCEPTION.ILLEGAL_FUNCTION);
+    return { exception: EXCEPTION.ILLEGAL_FUNCTION };
   }
 }
 
+/** A request as a server sees it once its framing is removed. */
+export interface ModbusRequest {
+  unitId: number;
+  functionCode: number;
+  address: number;
+  count: number;
+  /** Register values of a write. */
+  values?: number[];
+}
+
+/** A unit's answer: register bytes of a read, the acknowledgement of a write, or an exception code. */
+export type SimulatorAnswer = { registers: Buffer } | { written: true } | { exception: number };
+
 /** What an endpoint should do with a request. */
 export type SimulatorReply =
-  | { kind: 'reply'; pdu: Buffer; delayMs: number; corruptCrc: boolean }
+  | { kind: 'reply'; answer: SimulatorAnswer; delayMs: number; corruptCrc: boolean }
   | { kind: 'silent' }
   | { kind: 'drop' };
 
@@ -126,27 +126,15 @@ export class MeterSimulator {
     return u;
   }
 
-  /** Decides the answer to one request PDU addressed to `unitId`. */
-  handle(unitId: number, pdu: Buffer): SimulatorReply {
-    const unit = this.units.get(unitId);
+  /** Decides the answer to one request; a unit id nobody serves stays silent, as on a real bus. */
+  handle(request: ModbusRequest): SimulatorReply {
+    const unit = this.units.get(request.unitId);
     if (!unit) return { kind: 'silent' };
     unit.requests++;
     const f = unit.faults;
     if (f.silent) return { kind: 'silent' };
     if (f.dropConnection) return { kind: 'drop' };
-    const fc = pdu[0] ?? 0;
-    let reply: Buffer;
-    if (f.exception !== undefined) {
-      reply = exceptionPdu(fc, f.exception);
-    } else {
-      let request: ModbusRequest | undefined;
-      try {
-        request = parseRequestPdu(unitId, pdu);
-      } catch {
-        return { kind: 'silent' };
-      }
-      reply = request ? unit.answer(request) : exceptionPdu(fc, EXCEPTION.ILLEGAL_FUNCTION);
-    }
-    return { kind: 'reply', pdu: reply, delayMs: f.delayMs ?? 0, corruptCrc: f.corruptCrc ?? false };
+    const answer = f.exception !== undefined ? { exception: f.exception } : unit.answer(request);
+    return { kind: 'reply', answer, delayMs: f.delayMs ?? 0, corruptCrc: f.corruptCrc ?? false };
   }
 }

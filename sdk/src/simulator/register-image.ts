@@ -1,7 +1,7 @@
 import { encodeRegisters, registerCount, type RegisterEncoding } from '../codec/register-codec.js';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { ConfigRegisterDefinition, GapBehaviour, RegisterFunction } from '../driver/driver-types.js';
-import { EXCEPTION } from '../modbus/modbus-pdu.js';
+import { EXCEPTION } from '../transport/modbus-codes.js';
 
 /** One value in the meter's address space: a measurement or a configuration register. */
 interface Slot {

@@ -1,9 +1,9 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { ServerTCP, type IServiceVector } from 'modbus-serial';
 import { MeterhubError } from '../errors/error-catalog.js';
-import { mbapFrame, rtuFrame, splitMbap } from '../modbus/modbus-framing.js';
-import { RtuStreamParser } from '../modbus/rtu-stream-parser.js';
-import type { MeterSimulator, SimulatorReply } from './meter-simulator.js';
+import { FC } from '../transport/modbus-codes.js';
+import type { MeterSimulator, ModbusRequest, SimulatorAnswer } from './meter-simulator.js';
+import { answerBytes, answerPdu, rtuFrame, RtuRequestReader } from './rtu-server-framing.js';
 import { WireLine, type WireEmulation } from './wire-line.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -15,39 +15,105 @@ export interface EndpointStats {
   connections: number;
 }
 
-/** Sends a decided reply after its fault delay; returns what the line needs to time it. */
-async function outgoing(reply: SimulatorReply, frame: (pdu: Buffer, corrupt: boolean) => Buffer, write: (b: Buffer) => void, drop: () => void) {
-  if (reply.kind === 'silent') return undefined;
-  if (reply.kind === 'drop') {
-    drop();
-    return undefined;
-  }
-  if (reply.delayMs > 0) await sleep(reply.delayMs);
-  const bytes = frame(reply.pdu, reply.corruptCrc);
-  return { bytes: reply.pdu.length + 3, send: () => write(bytes) };
+/**
+ * Runs one request through the line: the simulator decides, faults delay or
+ * silence it, and `send` gets the answer when its bytes would have left the wire.
+ */
+function serve(
+  sim: MeterSimulator, line: WireLine, stats: EndpointStats, request: ModbusRequest, requestBytes: number,
+  send: (answer: SimulatorAnswer, corruptCrc: boolean) => void, drop: () => void, receivedAt?: number,
+): void {
+  stats.requests++;
+  void line.run(requestBytes, async () => {
+    const reply = sim.handle(request);
+    if (reply.kind === 'silent') return undefined;
+    if (reply.kind === 'drop') {
+      drop();
+      return undefined;
+    }
+    if (reply.delayMs > 0) await sleep(reply.delayMs);
+    return { bytes: answerBytes(reply.answer), send: () => send(reply.answer, reply.corruptCrc) };
+  }, receivedAt);
 }
 
-function rtuReplyFrame(unitId: number) {
-  return (pdu: Buffer, corrupt: boolean): Buffer => {
-    const f = rtuFrame(unitId, pdu);
-    if (corrupt) f[f.length - 1]! ^= 0xff;
-    return f;
+/** Feeds RTU request frames from a byte stream to the simulator, replying on the same stream. */
+function rtuSession(sim: MeterSimulator, line: WireLine, stats: EndpointStats, write: (b: Buffer) => void, drop: () => void): RtuRequestReader {
+  return new RtuRequestReader({
+    request(request, bytes) {
+      serve(sim, line, stats, request, bytes, (answer, corrupt) => {
+        const frame = rtuFrame(request.unitId, answerPdu(request, answer));
+        if (corrupt) frame[frame.length - 1]! ^= 0xff;
+        write(frame);
+      }, drop);
+    },
+    crcError() {
+      stats.crcErrors++;
+    },
+  });
+}
+
+const modbusError = (code: number) => Object.assign(new Error(`exception ${code}`), { modbusErrorCode: code });
+
+type Done<T> = (err: Error | null, value: T) => void;
+
+/**
+ * The vector `modbus-serial`'s ServerTCP calls. Every function takes a node
+ * callback (the library picks the style by arity), so that an absent or silent
+ * unit can simply never call back: the server then sends nothing.
+ */
+function serviceVector(sim: MeterSimulator, line: WireLine, stats: EndpointStats, drop: () => void, receivedAt: () => number): IServiceVector {
+  const request = <T>(req: ModbusRequest, bytes: number, done: Done<T>, value: (answer: SimulatorAnswer) => T) =>
+    // The library reads the values array even on an error (values[i]): hand it an empty one.
+    serve(sim, line, stats, req, bytes, (answer) => ('exception' in answer ? done(modbusError(answer.exception), [] as T) : done(null, value(answer))), drop, receivedAt());
+  const words = (answer: SimulatorAnswer): number[] => {
+    const data = 'registers' in answer ? answer.registers : Buffer.alloc(0);
+    return Array.from({ length: data.length / 2 }, (_, i) => data.readUInt16BE(i * 2));
   };
+  const read = (functionCode: number) => (address: number, count: number, unitId: number, done: Done<number[]>) =>
+    request({ unitId, functionCode, address, count }, 8, done, words);
+  const readOne = (functionCode: number) => (address: number, unitId: number, done: Done<number>) =>
+    request({ unitId, functionCode, address, count: 1 }, 8, done, (a) => words(a)[0] ?? 0);
+  const bits = (functionCode: number) => (address: number, unitId: number, done: Done<boolean>) =>
+    request({ unitId, functionCode, address, count: 1 }, 8, done, () => false);
+  return {
+    getMultipleInputRegisters: read(FC.READ_INPUT),
+    getMultipleHoldingRegisters: read(FC.READ_HOLDING),
+    getInputRegister: readOne(FC.READ_INPUT),
+    getHoldingRegister: readOne(FC.READ_HOLDING),
+    getCoil: bits(0x01),
+    getDiscreteInput: bits(0x02),
+    setRegisterArray: (address: number, values: number[], unitId: number, done: (err: Error | null) => void) =>
+      request({ unitId, functionCode: FC.WRITE_MULTIPLE, address, count: values.length, values }, 9 + values.length * 2, done, () => null),
+    setRegister: (address: number, value: number, unitId: number, done: (err: Error | null) => void) =>
+      request({ unitId, functionCode: FC.WRITE_SINGLE, address, count: 1, values: [value] }, 8, done, () => null),
+    setCoil: (address: number, _value: boolean, unitId: number, done: (err: Error | null) => void) =>
+      request({ unitId, functionCode: 0x05, address, count: 1 }, 8, done, () => null),
+  } as IServiceVector;
 }
 
-/** Feeds RTU frames from a byte stream to the simulator, replying on the same stream. */
-function rtuSession(sim: MeterSimulator, line: WireLine, stats: EndpointStats, write: (b: Buffer) => void, drop: () => void): RtuStreamParser {
-  return new RtuStreamParser('request', {
-    frame(frame) {
-      stats.requests++;
-      const unitId = frame[0]!;
-      const pdu = frame.subarray(1, frame.length - 2);
-      void line.run(frame.length, () => outgoing(sim.handle(unitId, pdu), rtuReplyFrame(unitId), write, drop));
-    },
-    discard(_bytes, reason) {
-      // A real meter ignores a frame with a bad CRC; it never answers it.
-      if (reason === 'crc') stats.crcErrors++;
-    },
+/** A port that was free a moment ago: ServerTCP treats port 0 as "the default, 502". */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function startServerTcp(vector: IServiceVector, host: string, port: number): Promise<ServerTCP> {
+  return new Promise((resolve, reject) => {
+    const server = new ServerTCP(vector, { host, port });
+    server.once('initialized', () => resolve(server));
+    server.once('serverError', (err: Error | null) => {
+      server.close(() => undefined);
+      reject(err ?? new Error('listen failed'));
+    });
+    // A client that resets its connection must not bring the simulator down (unhandled, `error` would throw).
+    server.on('socketError', () => undefined);
+    server.on('error', () => undefined);
   });
 }
 
@@ -61,19 +127,23 @@ export interface TcpEndpointOptions {
 }
 
 /**
- * Serves the simulator over TCP, as a Modbus TCP meter or gateway (`mbap`) or
- * as a transparent RTU-over-TCP converter (`rtu`). All connections share one
- * line, like the single RS485 bus behind a real gateway.
+ * Serves the simulator over TCP, as a Modbus TCP meter or gateway (`mbap`, on
+ * `modbus-serial`'s ServerTCP) or as a transparent RTU-over-TCP converter
+ * (`rtu`). All connections share one line, like the single RS485 bus behind a
+ * real gateway. The `dropConnection` fault closes every open connection.
  */
 export class SimulatorTcpEndpoint {
   readonly stats: EndpointStats = { requests: 0, crcErrors: 0, connections: 0 };
   readonly line: WireLine;
-  readonly #server: Server;
+  #modbus: ServerTCP | undefined;
+  #raw: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  #port = 0;
+  /** When the last request bytes came in: ServerTCP hands requests to the vector a timer tick later. */
+  #receivedAt = 0;
 
   constructor(private readonly sim: MeterSimulator, private readonly opts: TcpEndpointOptions) {
     this.line = new WireLine(opts.wire);
-    this.#server = createServer((socket) => this.#accept(socket));
   }
 
   #accept(socket: Socket): void {
@@ -82,39 +152,48 @@ export class SimulatorTcpEndpoint {
     socket.setNoDelay(true);
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    const write = (b: Buffer) => {
-      if (!socket.destroyed) socket.write(b);
-    };
-    const drop = () => socket.destroy();
-    if (this.opts.framing === 'rtu') {
-      const parser = rtuSession(this.sim, this.line, this.stats, write, drop);
-      socket.on('data', (chunk: Buffer) => parser.push(chunk));
-      socket.on('close', () => parser.reset());
-      return;
-    }
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      const { messages, rest, garbage } = splitMbap(pending.length ? Buffer.concat([pending, chunk]) : chunk);
-      // Not Modbus TCP (an RTU frame, say): a real device ignores it.
-      pending = garbage ? Buffer.alloc(0) : rest;
-      for (const m of messages) {
-        this.stats.requests++;
-        const frame = (pdu: Buffer) => mbapFrame(m.transactionId, m.unitId, pdu);
-        void this.line.run(m.pdu.length + 3, () => outgoing(this.sim.handle(m.unitId, m.pdu), frame, write, drop));
-      }
-    });
   }
 
   async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+    const host = this.opts.host ?? '127.0.0.1';
+    if (this.opts.framing === 'rtu') {
+      const server = createServer((socket) => {
+        this.#accept(socket);
+        const reader = rtuSession(this.sim, this.line, this.stats, (b) => !socket.destroyed && socket.write(b), () => socket.destroy());
+        socket.on('data', (chunk: Buffer) => reader.push(chunk));
+        socket.on('close', () => reader.reset());
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.port ?? 0, host, () => resolve());
+      });
+      this.#raw = server;
+      this.#port = (server.address() as AddressInfo).port;
+      return this.#port;
+    }
+    const vector = serviceVector(this.sim, this.line, this.stats, () => this.dropConnections(), () => this.#receivedAt);
+    for (let attempt = 1; ; attempt++) {
+      const port = this.opts.port || (await freePort(host));
+      try {
+        this.#modbus = await startServerTcp(vector, host, port);
+        this.#port = port;
+        break;
+      } catch (err) {
+        // Another process took the free port in between: pick another.
+        if (this.opts.port || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+    (this.#modbus as unknown as { _server: Server })._server.on('connection', (socket: Socket) => {
+      this.#accept(socket);
+      socket.on('data', () => {
+        this.#receivedAt = performance.now();
+      });
     });
-    return this.port;
+    return this.#port;
   }
 
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return this.#port;
   }
 
   /** Drops every open connection (a gateway reboot), leaving the server listening. */
@@ -124,7 +203,10 @@ export class SimulatorTcpEndpoint {
 
   async close(): Promise<void> {
     this.dropConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const modbus = this.#modbus;
+    const raw = this.#raw;
+    if (modbus) await new Promise<void>((resolve) => modbus.close(() => resolve()));
+    if (raw) await new Promise<void>((resolve) => raw.close(() => resolve()));
   }
 }
 
@@ -153,7 +235,7 @@ export class SimulatorSerialEndpoint {
   readonly stats: EndpointStats = { requests: 0, crcErrors: 0, connections: 0 };
   readonly line: WireLine;
   #port: SerialPortLike | undefined;
-  #parser: RtuStreamParser | undefined;
+  #reader: RtuRequestReader | undefined;
 
   constructor(private readonly sim: MeterSimulator, private readonly opts: SerialEndpointOptions) {
     this.line = new WireLine(opts.wire);
@@ -175,12 +257,12 @@ export class SimulatorSerialEndpoint {
     });
     const port = this.#port!;
     this.stats.connections = 1;
-    this.#parser = rtuSession(this.sim, this.line, this.stats, (b) => port.isOpen && port.write(b), () => undefined);
-    port.on('data', (chunk) => this.#parser!.push(chunk));
+    this.#reader = rtuSession(this.sim, this.line, this.stats, (b) => port.isOpen && port.write(b), () => undefined);
+    port.on('data', (chunk) => this.#reader!.push(chunk));
   }
 
   async close(): Promise<void> {
-    this.#parser?.reset();
+    this.#reader?.reset();
     const port = this.#port;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }

@@ -1,4 +1,4 @@
-import { bitsPerChar, rtuSilenceMs, wireTimeMs } from '../modbus/modbus-framing.js';
+import { bitsPerChar, rtuSilenceMs, wireTimeMs } from './wire-timing.js';
 
 /** Serial line characteristics to emulate. */
 export interface WireEmulation {
@@ -43,12 +43,15 @@ export class WireLine {
    * Runs one exchange when the line is free. `compute` returns the reply (its
    * RTU size in bytes and how to send it) or undefined for silence; with
    * emulation the reply is sent only when its last byte would have left the
-   * wire, and the line stays busy until then.
+   * wire, and the line stays busy until then. `receivedAt` (performance.now()
+   * time) is when the request's bytes came in, for a server that hands the
+   * request over later than that.
    */
-  run(requestBytes: number, compute: () => Promise<OutgoingReply | undefined>): Promise<void> {
+  run(requestBytes: number, compute: () => Promise<OutgoingReply | undefined>, receivedAt?: number): Promise<void> {
     const job = this.#tail.then(async () => {
       const e = this.emulation;
-      const arrived = performance.now();
+      // When the request's last byte came in, or when the line freed up if it was busy then.
+      const arrived = receivedAt === undefined ? performance.now() : Math.max(receivedAt, this.#lastReplyEnd);
       // 1 ms of slack for timer jitter between two processes.
       if (e?.minSilenceMs && this.#lastReplyEnd > 0 && arrived - this.#lastReplyEnd < e.minSilenceMs - 1) {
         this.violations++;

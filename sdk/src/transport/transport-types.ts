@@ -1,8 +1,9 @@
 /**
  * The contract between the host's bus scheduler and a transport plugin. A
- * transport moves request PDUs to a unit id and back; the scheduler adds
- * everything else (one request at a time per bus, pacing, retries, reconnects).
+ * transport reads registers from a unit id; the scheduler adds everything
+ * else (one request at a time per bus, pacing, retries, reconnects).
  */
+import type { RegisterFunction } from '../driver/driver-types.js';
 
 /** Settings of one bus, as validated from the config's `buses[]`. */
 export interface TransportOptions {
@@ -18,17 +19,19 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
 }
 
-export interface ModbusTransaction {
+/** One read request (function 03 for `holding`, 04 for `input`). */
+export interface ModbusRead {
   unitId: number;
-  /** Request PDU: function code and data. */
-  pdu: Buffer;
+  function: RegisterFunction;
+  address: number;
+  count: number;
   /** Always set: a request without a timeout can stall a bus forever. */
   timeoutMs: number;
 }
 
 /**
  * One physical connection (a TCP socket or a serial port) shared by every meter
- * on a bus. The scheduler never calls `transact` again before the previous call
+ * on a bus. The scheduler never calls `read` again before the previous call
  * settled.
  */
 export interface ModbusConnection {
@@ -39,11 +42,12 @@ export interface ModbusConnection {
   connect(): Promise<void>;
   close(): Promise<void>;
   /**
-   * Sends one request and resolves with the response PDU (an exception reply
-   * too: the scheduler interprets it). Rejects with METERHUB_ERR_MODBUS_TIMEOUT,
-   * _CRC, _FRAME or _CONNECTION, whose messages suggest what to check.
+   * Reads `count` registers and resolves with their bytes as sent on the wire
+   * (2 per register, big-endian). Rejects with ModbusExceptionError for an
+   * exception reply, otherwise METERHUB_ERR_MODBUS_TIMEOUT, _CRC, _FRAME or
+   * _CONNECTION, whose messages suggest what to check.
    */
-  transact(transaction: ModbusTransaction): Promise<Buffer>;
+  read(request: ModbusRead): Promise<Buffer>;
 }
 
 /** Builds a connection for a bus. Registered by transport plugins under a kind such as `modbus-tcp`. */

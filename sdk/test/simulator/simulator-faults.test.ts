@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { FC, MeterSimulator, readRequestPdu, SimulatorTcpEndpoint } from '../../src/index.js';
+import { FC, MeterSimulator, SimulatorTcpEndpoint } from '../../src/index.js';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
-import { rtuOverTcp, tcpPdu } from '../../../test-support/raw-modbus.js';
+import { readRequestPdu, rtuOverTcp, tcpPdu } from '../../../test-support/raw-modbus.js';
 
 const voltageRead = readRequestPdu(FC.READ_INPUT, 0, 2);
 

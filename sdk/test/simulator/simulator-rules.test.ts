@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import {
-  compileDriver, encodeRegisters, FC, MeterSimulator, readRequestPdu, SimulatorTcpEndpoint, writeRequestPdu,
+  compileDriver, encodeRegisters, FC, MeterSimulator, SimulatorTcpEndpoint,
 } from '../../src/index.js';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
-import { tcpPdu } from '../../../test-support/raw-modbus.js';
+import { readRequestPdu, tcpPdu, writeRequestPdu } from '../../../test-support/raw-modbus.js';
 
 const read = (address: number, count: number, fc: number = FC.READ_INPUT) => readRequestPdu(fc, address, count);
 const isException = (pdu: unknown, code: number) =>
@@ -108,8 +108,8 @@ describe('simulator: meter behaviour rules', () => {
     expect(isException(await tcpPdu(ep.port, 1, writeRequestPdu(0, encodeRegisters(1, { type: 'float32' }))), 2)).to.equal(true);
   });
 
-  it('echoes diagnostics sub-function 0', async () => {
-    const echo = (await tcpPdu(ep.port, 1, Buffer.from([0x08, 0x00, 0x00, 0xaa, 0x55]))) as Buffer;
-    expect(echo.toString('hex')).to.equal('080000aa55');
+  it('answers a function it does not serve (diagnostics, single write) with exception 01', async () => {
+    expect(((await tcpPdu(ep.port, 1, Buffer.from([0x08, 0x00, 0x00, 0xaa, 0x55]))) as Buffer).toString('hex')).to.equal('8801');
+    expect(isException(await tcpPdu(ep.port, 1, Buffer.from([0x06, 0x00, 0x02, 0x00, 0x0f])), 1)).to.equal(true);
   });
 });

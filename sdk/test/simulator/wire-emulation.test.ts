@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { FC, MeterSimulator, readRequestPdu, rtuSilenceMs, SimulatorTcpEndpoint, wireTimeMs } from '../../src/index.js';
+import { FC, MeterSimulator, rtuSilenceMs, SimulatorTcpEndpoint, wireTimeMs } from '../../src/index.js';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
-import { tcpPdu } from '../../../test-support/raw-modbus.js';
+import { readRequestPdu, tcpPdu } from '../../../test-support/raw-modbus.js';
 
 // Only lower bounds are asserted: emulation may add scheduling jitter, never remove wire time.
 describe('simulator: wire-speed emulation', function () {

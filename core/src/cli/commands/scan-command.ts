@@ -35,7 +35,7 @@ async function probe(link: BusLink, unitId: number, plan: readonly ReadBlock[], 
   let answered = false;
   for (const block of plan) {
     try {
-      decodeBlock(block, await link.read(unitId, block.pdu, block.count, { retries: 0, timeoutMs }), values);
+      decodeBlock(block, await link.read(unitId, block, { retries: 0, timeoutMs }), values);
       answered = true;
     } catch (err) {
       if (err instanceof ModbusExceptionError) {
