@@ -28,7 +28,7 @@ export function AdminUsersPage() {
   return html`<main id="main">
     <h1>Users</h1>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    <div class="scroll"><table>
+    <div class="scroll" tabindex="0" role="region" aria-label="Users table"><table>
       <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Actions</th></tr></thead>
       <tbody>${(users ?? []).map((u) => html`<tr data-user=${u.username}>
         <td>${u.username}</td><td>${u.role}</td>
@@ -74,7 +74,7 @@ export function AdminKeysPage() {
       <pre><code>${created.key}</code></pre>
       <button type="button" class="small" onClick=${() => setCreated(null)}>Done</button>
     </section>`}
-    <div class="scroll"><table>
+    <div class="scroll" tabindex="0" role="region" aria-label="API keys table"><table>
       <thead><tr><th scope="col">Name</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
       <tbody>${(keys ?? []).map((k) => html`<tr>
         <td>${k.name}${k.prefix ? html` <code>${k.prefix}…</code>` : ''}</td><td>${k.scopes.join(', ')}</td>

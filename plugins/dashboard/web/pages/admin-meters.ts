@@ -70,7 +70,7 @@ export function AdminMetersPage() {
   return html`<main id="main">
     <h1>Meters</h1>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    <div class="scroll"><table>
+    <div class="scroll" tabindex="0" role="region" aria-label="Meters table"><table>
       <thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Driver</th><th scope="col">Bus / unit</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
       <tbody>${store.meters.map((m) => html`<${Row} key=${m.id} meter=${m} onChange=${changed} />`)}</tbody>
     </table></div>

@@ -33,15 +33,15 @@ export function StatusPage() {
       </dl>
     </section>
     <section aria-labelledby="buses-h"><h2 id="buses-h">Buses</h2>
-      <div class="scroll"><table><thead><tr><th scope="col">Bus</th><th scope="col">State</th><th scope="col">Connected</th></tr></thead>
+      <div class="scroll" tabindex="0" role="region" aria-label="Buses table"><table><thead><tr><th scope="col">Bus</th><th scope="col">State</th><th scope="col">Connected</th></tr></thead>
       <tbody>${health.buses.map((b) => html`<tr><td>${b.id}</td><td>${badge(b.state)}</td><td>${b.connected ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>
     </section>
     <section aria-labelledby="meters-h"><h2 id="meters-h">Meters</h2>
-      <div class="scroll"><table><thead><tr><th scope="col">Meter</th><th scope="col">State</th><th scope="col">Last seen</th></tr></thead>
+      <div class="scroll" tabindex="0" role="region" aria-label="Meters table"><table><thead><tr><th scope="col">Meter</th><th scope="col">State</th><th scope="col">Last seen</th></tr></thead>
       <tbody>${health.meters.map((m) => html`<tr><td><a href=${`#/meter/${encodeURIComponent(m.id)}`}>${m.id}</a></td><td>${badge(m.state)}</td><td>${ago(m.lastSeen ? Date.parse(m.lastSeen) : null)}</td></tr>`)}</tbody></table></div>
     </section>
     <section aria-labelledby="plugins-h"><h2 id="plugins-h">Plugins</h2>
-      <div class="scroll"><table><thead><tr><th scope="col">Plugin</th><th scope="col">State</th></tr></thead>
+      <div class="scroll" tabindex="0" role="region" aria-label="Plugins table"><table><thead><tr><th scope="col">Plugin</th><th scope="col">State</th></tr></thead>
       <tbody>${health.plugins.map((p) => html`<tr><td>${p.id}</td><td>${badge(p.state)}</td></tr>`)}</tbody></table></div>
     </section>
   </main>`;

@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { ADMIN, RestRig, VIEWER } from '../../rest/test/rest-rig.js';
+import { closeBrowser, newPage, screenshot, signIn } from './browser.js';
+
+const DAY = 86400_000;
+/** A whole UTC day three days back, filled with one power reading every 5 minutes. */
+const dayStart = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+const STEP = 5 * 60_000;
+
+describe('dashboard in a real browser (Debian chromium)', function () {
+  this.timeout(30000);
+  let rig: RestRig;
+  let token: string;
+  const pages: Array<{ close(): Promise<void> }> = [];
+  const open = async (opts: { phone?: boolean } = {}) => {
+    const p = await newPage(opts);
+    pages.push(p.context);
+    return p.page;
+  };
+
+  before(async () => {
+    rig = await RestRig.start('sqlite');
+    token = (await rig.login()).access;
+    const readings = Array.from({ length: DAY / STEP }, (_, i) => ({ timestamp: dayStart + i * STEP, values: { power: 1000 + i } }));
+    const stored = await rig.request('POST', '/api/meters/house/power/', { token, body: readings });
+    expect(stored.status, JSON.stringify(stored.body)).to.equal(201);
+    await rig.waitFor('first live reading', () => rig.host.storage!.latest('house', 'power') !== undefined);
+  });
+  afterEach(async () => {
+    for (const c of pages.splice(0)) await c.close();
+    rig.sim.unit(1).faults = {};
+  });
+  after(async () => {
+    await closeBrowser();
+    await rig.stop();
+  });
+
+  it('signs in: a wrong password shows the error, the right one the overview', async () => {
+    const page = await open();
+    await page.goto(`${rig.base}/`);
+    await screenshot(page, 'sign-in');
+    await page.fill('#username', ADMIN.username);
+    await page.fill('#password', 'not-the-password');
+    await page.click('button[type=submit]');
+    await page.locator('#login-error').waitFor();
+    expect(await page.locator('#login-error').textContent()).to.equal('Wrong username or password.');
+    await page.fill('#password', ADMIN.password);
+    await page.click('button[type=submit]');
+    await page.locator('[data-meter=house]').waitFor();
+    // Tokens never in localStorage; the refresh token only in this tab's sessionStorage.
+    const storage = await page.evaluate(() => ({ local: Object.keys(localStorage), session: Object.keys(sessionStorage) }));
+    expect(storage.local).to.deep.equal([]);
+    expect(storage.session).to.include('meterhub.refresh');
+    // A reload keeps the session through the refresh token.
+    await page.reload();
+    await page.locator('[data-meter=house]').waitFor();
+  });
+
+  it('shows a live value change on the overview within 2 s of the change at the meter', async () => {
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await page.locator('[data-meter=house][data-state=online]').waitFor();
+    const started = Date.now();
+    rig.sim.unit(1).pin('power', 4321.5);
+    await page.locator('[data-meter=house] [data-testid=power][data-value="4321.5"]').waitFor({ timeout: 2000 });
+    expect(Date.now() - started).to.be.below(2000);
+    await page.locator('[data-meter=house] .spark[data-points]').waitFor();
+    await screenshot(page, 'overview');
+    rig.sim.unit(1).unpin('power');
+  });
+
+  it('shows a meter going offline within 3 s, and online again', async () => {
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await page.locator('[data-meter=house][data-state=online]').waitFor();
+    rig.sim.unit(1).faults = { silent: true };
+    await page.locator('[data-meter=house][data-state=offline]').waitFor({ timeout: 3000 });
+    rig.sim.unit(1).faults = {};
+    await page.locator('[data-meter=house][data-state=online]').waitFor({ timeout: 15000 });
+  });
+
+  async function showStoredDay(page: Page): Promise<void> {
+    const q = new URLSearchParams({ range: 'custom', from: new Date(dayStart).toISOString(), to: new Date(dayStart + DAY).toISOString(), m: 'power' });
+    await page.goto(`${rig.base}/#/meter/house?${q}`);
+    await page.locator('[data-testid=history-chart][data-points]').waitFor();
+  }
+
+  it('draws the stored day of history: one point per reading, as the API answers', async () => {
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await showStoredDay(page);
+    const api = await rig.request('GET', `/api/meters/house/power/history/?from=${dayStart}&to=${dayStart + DAY}&measurements=power&points=1000`, { token });
+    expect(api.body.count).to.equal(DAY / STEP);
+    expect(await page.locator('[data-testid=history-chart]').getAttribute('data-points')).to.equal(String(DAY / STEP));
+    // uPlot drew them: its data holds the same number of x values.
+    expect(await page.locator('[data-testid=bucket]').textContent()).to.match(/^\s*288 points, resolution \w+, one point per 5/);
+    await page.locator('[data-measurement=voltageL1]').waitFor();
+    await page.locator('[data-testid=consumption]').waitFor();
+    await screenshot(page, 'meter');
+  });
+
+  it('downloads the shown range as CSV that matches the API', async () => {
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await showStoredDay(page);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).to.match(/^meterhub-house-power-.*\.csv$/);
+    const rows = parse(readFileSync((await file.path())!, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    const api = await rig.request('GET', `/api/meters/house/power/history/?from=${dayStart}&to=${dayStart + DAY}&measurements=power&resolution=raw&points=1000`, { token });
+    expect(rows.length).to.equal(api.body.results.length);
+    const column = Object.keys(rows[0]!).find((k) => k.startsWith('power'))!;
+    expect(rows.map((r) => Number(r[column]))).to.deep.equal(api.body.results.map((p: { values: { power: number } }) => p.values.power));
+    expect(rows.map((r) => Date.parse(r[Object.keys(r)[0]!]!))).to.deep.equal(api.body.results.map((p: { timestamp: string }) => Date.parse(p.timestamp)));
+  });
+
+  it('lets an admin add a meter that then goes online', async () => {
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await page.goto(`${rig.base}/#/admin/meters`);
+    await page.getByLabel('Id', { exact: true }).fill('flat');
+    await page.getByLabel('Name', { exact: true }).fill('Flat');
+    await page.getByLabel('Driver').fill('sdm230');
+    await page.getByLabel(/^Bus/).selectOption('sim');
+    await page.getByLabel('Unit id').fill('2');
+    await page.getByRole('button', { name: 'Add meter' }).click();
+    await page.locator('tr[data-meter=flat]').waitFor();
+    await screenshot(page, 'admin-meters');
+    await page.goto(`${rig.base}/#/`);
+    await page.locator('[data-meter=flat][data-state=online]').waitFor({ timeout: 10000 });
+    await page.locator('[data-meter=flat] [data-testid=power][data-value="640.5"]').waitFor();
+  });
+
+  it('shows a viewer no admin pages', async () => {
+    const page = await open();
+    await signIn(page, rig.base, VIEWER);
+    expect(await page.locator('header nav a').allTextContents()).to.deep.equal(['Overview', 'Status']);
+    await page.goto(`${rig.base}/#/admin/users`);
+    await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+  });
+
+  it('fits a 390×844 phone without horizontal scrolling, and axe finds no serious or critical violation, on every page', async () => {
+    const routes: Array<[string, string]> = [
+      ['overview', '#/'], ['meter', '#/meter/house?range=hour'], ['status', '#/status'],
+      ['admin-meters', '#/admin/meters'], ['admin-users', '#/admin/users'], ['admin-keys', '#/admin/keys'],
+    ];
+    const page = await open({ phone: true });
+    await signIn(page, rig.base, ADMIN);
+    const problems: string[] = [];
+    for (const [name, route] of routes) {
+      await page.goto(`${rig.base}/${route}`);
+      await page.locator('main:not([aria-busy]) h1').waitFor();
+      if (name === 'meter') await page.locator('[data-testid=history-chart][data-points]').waitFor();
+      if (name === 'status') await page.getByRole('heading', { name: 'Buses' }).waitFor();
+      const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      if (scroll > client) problems.push(`${name}: scrollWidth ${scroll} > ${client}`);
+      const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+      for (const v of axe.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
+        problems.push(`${name}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      }
+      await screenshot(page, `${name}-phone`);
+    }
+    expect(problems).to.deep.equal([]);
+  }).timeout(60000);
+});
