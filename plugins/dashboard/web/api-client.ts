@@ -84,6 +84,9 @@ export async function signIn(username: string, password: string): Promise<void> 
 }
 
 let refreshing: Promise<boolean> | null = null;
+/** True when this tab holds a refresh token from an earlier sign-in. */
+export const hasStoredSession = (): boolean => sessionStorage.getItem(REFRESH_KEY) !== null;
+
 /** Trades the stored refresh token for a new access token; false when there is none or it was revoked. */
 export function refreshAccess(): Promise<boolean> {
   refreshing ??= (async () => {
@@ -115,6 +118,8 @@ export async function setupState(): Promise<{ needsFirstAdmin: boolean; command:
 
 /** A request with the access token; one refresh and retry on 401. */
 export async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  // A request started while the session is being restored waits for the token instead of earning a 401.
+  if (refreshing) await refreshing;
   const send = () => fetch(path, {
     method,
     headers: { ...(access ? { authorization: `Bearer ${access}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -199,7 +204,8 @@ export const api = {
 export function connectLive(handlers: {
   reading(r: LiveReading): void; state(s: LiveState): void; snapshot(s: LiveSnapshot): void; connection(up: boolean): void;
 }): { close(): void } {
-  const socket: Socket = io('/meters', { auth: (cb) => cb({ token: access ?? '' }), transports: ['websocket'] });
+  // The handshake may start while the session is still being restored: the token is handed over once known.
+  const socket: Socket = io('/meters', { auth: (cb) => void (refreshing ?? Promise.resolve()).then(() => cb({ token: access ?? '' })), transports: ['websocket'] });
   socket.on('connect', () => {
     handlers.connection(true);
     socket.emit('subscribe', { meters: '*' }, () => undefined);

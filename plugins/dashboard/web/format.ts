@@ -51,6 +51,10 @@ export function duration(ms: number): string {
   return `${Math.round(ms)} ms`;
 }
 
+const ORDER = new Map([...MEASUREMENTS.keys()].map((id, i) => [id, i]));
+/** The vocabulary's own order: voltage, current, power … energy. */
+const rank = (id: string) => ORDER.get(id) ?? Infinity;
+
 /** Phase groups for a meter page: system values first, then L1, L2, L3, line to line, neutral. */
 export function groupByPhase(values: Record<string, number>): Array<{ phase: string; ids: string[] }> {
   const order = ['', 'L1', 'L2', 'L3', 'L1-L2', 'L2-L3', 'L3-L1', 'N'];
@@ -59,7 +63,7 @@ export function groupByPhase(values: Record<string, number>): Array<{ phase: str
     const phase = MEASUREMENTS.get(id)?.phase ?? '';
     groups.set(phase, [...(groups.get(phase) ?? []), id]);
   }
-  return order.filter((p) => groups.has(p)).map((phase) => ({ phase, ids: groups.get(phase)!.sort() }));
+  return order.filter((p) => groups.has(p)).map((phase) => ({ phase, ids: groups.get(phase)!.sort((a, b) => rank(a) - rank(b)) }));
 }
 
 export function label(id: string): string {

@@ -82,7 +82,8 @@ class LiveStore {
         this.#emit();
       },
     });
-    await this.reload();
+    // A revoked session fails here; the page then shows the sign-in form and stop() closes the stream.
+    await this.reload().catch(() => undefined);
   }
 
   /** Reads the meter list again (after an admin change, or at start). */

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { html } from './html.js';
-import { refreshAccess, session, signOut } from './api-client.js';
+import { hasStoredSession, refreshAccess, session, signOut } from './api-client.js';
 import { liveStore } from './live-store.js';
 import { useRoute, type Route } from './router.js';
 import { LoginPage } from './pages/login.js';
@@ -12,6 +12,11 @@ import { MeterPage } from './pages/meter.js';
 import { StatusPage } from './pages/status.js';
 import { AdminMetersPage } from './pages/admin-meters.js';
 import { AdminUsersPage, AdminKeysPage } from './pages/admin-accounts.js';
+
+// Restoring a session (a reload, a new visit in the same tab) starts before the first render, and the
+// live stream's handshake runs beside the token refresh rather than after it.
+const boot: Promise<unknown> = hasStoredSession() ? refreshAccess() : Promise.resolve(false);
+if (hasStoredSession()) void liveStore.start();
 
 function useSession(): boolean {
   const [signedIn, setSignedIn] = useState(session.signedIn);
@@ -52,15 +57,12 @@ function Page({ route }: { route: Route }) {
 function App() {
   const signedIn = useSession();
   const route = useRoute();
-  const [restoring, setRestoring] = useState(!session.signedIn);
-  useEffect(() => {
-    // A reload keeps the session through the refresh token in sessionStorage.
-    if (!session.signedIn) void refreshAccess().finally(() => setRestoring(false));
-  }, []);
+  const [restoring, setRestoring] = useState(true);
+  useEffect(() => { void boot.finally(() => setRestoring(false)); }, []);
   useEffect(() => {
     if (signedIn) void liveStore.start();
-    else liveStore.stop();
-  }, [signedIn]);
+    else if (!restoring) liveStore.stop();
+  }, [signedIn, restoring]);
   if (restoring && !signedIn) return html`<main id="main" aria-busy="true"><p>Loading…</p></main>`;
   if (!signedIn) return html`<${LoginPage} />`;
   return html`<${Nav} route=${route} /><${Page} route=${route} />`;

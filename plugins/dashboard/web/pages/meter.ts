@@ -37,7 +37,7 @@ function LiveValues({ values }: { values: Record<string, number> }) {
   if (!groups.length) return html`<p>No values yet.</p>`;
   return html`<div class="phases">${groups.map((g) => html`<section class="phase" aria-label=${g.phase || 'System'}>
     <h3>${g.phase || 'System'}</h3>
-    <dl>${g.ids.map((id) => html`<div><dt>${label(id).replace(` ${g.phase}`, '')}</dt><dd data-measurement=${id}>${measurementValue(id, values[id])}</dd></div>`)}</dl>
+    <dl>${g.ids.map((id) => html`<div><dt>${g.phase ? label(id).replace(` ${g.phase}`, '') : label(id)}</dt><dd data-measurement=${id}>${measurementValue(id, values[id])}</dd></div>`)}</dl>
   </section>`)}</div>`;
 }
 
@@ -136,7 +136,7 @@ export function MeterPage({ id, query }: { id: string; query: URLSearchParams })
   if (!meter) return html`<main id="main"><h1>No meter "${id}"</h1><p><a href="#/">Back to the overview</a></p></main>`;
   return html`<main id="main" data-meter=${id} data-state=${live.state}>
     <h1>${meter.name || meter.id}</h1>
-    <p><${StateBadge} state=${live.state} lastSeen=${live.lastSeen} /> <span class="muted">${meter.driver}${meter.bus ? ` on ${meter.bus}, unit ${meter.unitId}` : ''}</span></p>
+    <p><${StateBadge} state=${live.state} lastSeen=${live.lastSeen} /> <span class="muted"> · ${meter.driver}${meter.bus ? ` on ${meter.bus}, unit ${meter.unitId}` : ''}</span></p>
     <section aria-labelledby="live-h"><h2 id="live-h">Live values</h2><${LiveValues} values=${values} /></section>
     ${measurements.length > 0 && html`<${History} meter=${meter} query=${query} measurements=${measurements} />`}
     <${ConsumptionBars} meterId=${id} />
