@@ -25,19 +25,20 @@ export async function closeBrowser(): Promise<void> {
 }
 
 /** A fresh context (axe needs one, and it isolates sessionStorage), at a phone or desktop size. */
-export async function newPage(opts: { phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function newPage(opts: { phone?: boolean; dark?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await (await browser()).newContext({
     viewport: opts.phone ? { width: 390, height: 844 } : { width: 1280, height: 900 },
     ...(opts.phone ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}),
+    colorScheme: opts.dark ? 'dark' : 'light',
     acceptDownloads: true,
   });
   return { context, page: await context.newPage() };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path, fullPage, animations: 'disabled' });
   return path;
 }
 

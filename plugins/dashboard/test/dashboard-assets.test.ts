@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { RestRig } from '../../rest/test/rest-rig.js';
 
@@ -69,6 +73,14 @@ describe('dashboard: assets at /', function () {
     } finally {
       await fresh.stop();
     }
+  });
+
+  it('the browser code type-checks (strict, DOM types): esbuild only strips the types', async function () {
+    this.timeout(60000);
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const project = fileURLToPath(new URL('../web/tsconfig.json', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [tsc, '-p', project]).catch((e: { stdout: string }) => ({ stdout: `FAILED\n${e.stdout}` }));
+    expect(stdout).to.equal('');
   });
 
   it('is off with plugins.dashboard.enabled: false', async () => {

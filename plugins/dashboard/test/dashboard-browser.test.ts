@@ -16,7 +16,7 @@ describe('dashboard in a real browser (Debian chromium)', function () {
   let rig: RestRig;
   let token: string;
   const pages: Array<{ close(): Promise<void> }> = [];
-  const open = async (opts: { phone?: boolean } = {}) => {
+  const open = async (opts: { phone?: boolean; dark?: boolean } = {}) => {
     const p = await newPage(opts);
     pages.push(p.context);
     return p.page;
@@ -165,6 +165,42 @@ describe('dashboard in a real browser (Debian chromium)', function () {
       }
       await screenshot(page, `${name}-phone`);
     }
+    // Dark mode follows the system: its colours pass the same contrast checks.
+    const dark = await open({ dark: true });
+    await signIn(dark, rig.base, ADMIN);
+    for (const [name, route] of routes.slice(0, 2)) {
+      await dark.goto(`${rig.base}/${route}`);
+      await dark.locator('main:not([aria-busy]) h1').waitFor();
+      if (name === 'meter') await dark.locator('[data-testid=history-chart][data-points]').waitFor();
+      const axe = await new AxeBuilder({ page: dark }).withTags(['wcag2a', 'wcag2aa']).analyze();
+      for (const v of axe.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
+        problems.push(`${name} (dark): ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      }
+      await screenshot(dark, `${name}-dark`);
+      if (name === 'meter') {
+        await dark.locator('#history-h').scrollIntoViewIfNeeded();
+        await dark.evaluate(() => document.getElementById('history-h')!.scrollIntoView());
+        await screenshot(dark, 'meter-history-dark', false);
+      }
+    }
+    const desktop = await open();
+    await signIn(desktop, rig.base, ADMIN);
+    await desktop.locator('[data-meter=flat] .spark[data-points]').waitFor();
+    await screenshot(desktop, 'overview-desktop', false);
     expect(problems).to.deep.equal([]);
   }).timeout(60000);
+
+  it('tells the first visitor of a host without accounts how to create the first admin', async () => {
+    const fresh = await RestRig.start('sqlite');
+    try {
+      for (const u of await fresh.host.accounts!.users.list()) await fresh.host.accounts!.users.delete(u.id);
+      const page = await open();
+      await page.goto(`${fresh.base}/`);
+      await page.locator('[data-testid=first-admin]').waitFor();
+      expect(await page.locator('[data-testid=first-admin] code').textContent()).to.equal('meterhub user add NAME --role admin');
+      await screenshot(page, 'first-admin');
+    } finally {
+      await fresh.stop();
+    }
+  });
 });

@@ -5,8 +5,9 @@ export function Sparkline({ points, label }: { points: Array<[number, number]>; 
   const w = 240;
   const hgt = 40;
   if (points.length < 2) return html`<svg class="spark" viewBox="0 0 ${w} ${hgt}" role="img" aria-label=${`${label}: not enough data yet`}></svg>`;
-  const t0 = Date.now() - 3600_000;
-  const t1 = Date.now();
+  // The last hour, or less while the meter has less: a new meter's line spans the card too.
+  const t1 = Math.max(Date.now(), points[points.length - 1]![0]);
+  const t0 = Math.max(t1 - 3600_000, points[0]![0]);
   let lo = Infinity;
   let hi = -Infinity;
   for (const [, v] of points) {
