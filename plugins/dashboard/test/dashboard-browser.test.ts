@@ -73,6 +73,27 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     rig.sim.unit(1).unpin('power');
   });
 
+  it('follows the meters again after the live connection drops and comes back', async () => {
+    const upgrades: Array<import('node:stream').Duplex> = [];
+    const track = (_req: unknown, socket: import('node:stream').Duplex) => upgrades.push(socket);
+    rig.host.http.server.on('upgrade', track);
+    try {
+      const page = await open();
+      await signIn(page, rig.base, ADMIN);
+      await page.locator('[data-testid=live]', { hasText: 'live' }).waitFor();
+      expect(upgrades.length).to.be.greaterThan(0);
+      for (const socket of upgrades.splice(0)) socket.destroy();
+      await page.locator('[data-testid=live]', { hasText: 'reconnecting' }).waitFor();
+      await page.locator('[data-testid=live]', { hasText: /^live$/ }).waitFor({ timeout: 10000 });
+      // Readings flow only if the page subscribed again on the new connection.
+      rig.sim.unit(1).pin('power', 1234.5);
+      await page.locator('[data-meter=house] [data-testid=power][data-value="1234.5"]').waitFor({ timeout: 3000 });
+    } finally {
+      rig.host.http.server.off('upgrade', track);
+      rig.sim.unit(1).unpin('power');
+    }
+  });
+
   it('shows a meter going offline within 3 s, and online again', async () => {
     const page = await open();
     await signIn(page, rig.base, ADMIN);
