@@ -32,6 +32,8 @@ export async function newPage(opts: { phone?: boolean; dark?: boolean } = {}): P
     colorScheme: opts.dark ? 'dark' : 'light',
     acceptDownloads: true,
   });
+  // Shorter than mocha's timeout, so a failure names the element that never came.
+  context.setDefaultTimeout(10000);
   return { context, page: await context.newPage() };
 }
 

@@ -140,12 +140,12 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     expect(rows.map((r) => Date.parse(r[Object.keys(r)[0]!]!))).to.deep.equal(api.body.results.map((p: { timestamp: string }) => Date.parse(p.timestamp)));
   });
 
-  it('lets an admin add a meter that then goes online', async () => {
+  it('lets an admin add a meter that then goes online, edit it, disable and enable it', async () => {
     const page = await open();
     await signIn(page, rig.base, ADMIN);
     await page.goto(`${rig.base}/#/admin/meters`);
     await page.getByLabel('Id', { exact: true }).fill('flat');
-    await page.getByLabel('Name', { exact: true }).fill('Flat');
+    await page.getByLabel('Name', { exact: true }).fill('New meter');
     await page.getByLabel('Driver').fill('sdm230');
     await page.getByLabel(/^Bus/).selectOption('sim');
     await page.getByLabel('Unit id').fill('2');
@@ -155,6 +155,41 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     await page.goto(`${rig.base}/#/`);
     await page.locator('[data-meter=flat][data-state=online]').waitFor({ timeout: 10000 });
     await page.locator('[data-meter=flat] [data-testid=power][data-value="640.5"]').waitFor();
+
+    await page.goto(`${rig.base}/#/admin/meters`);
+    await page.locator('tr[data-meter=flat]').getByRole('button', { name: 'Edit' }).click();
+    await page.locator('form[data-edit=flat]').getByLabel('Name').fill('Flat');
+    await page.locator('form[data-edit=flat]').getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr[data-meter=flat] td:nth-child(2)', { hasText: /^Flat$/ }).waitFor();
+    expect((await rig.request('GET', '/api/meters/flat/', { token })).body.name).to.equal('Flat');
+    await page.locator('tr[data-meter=flat]').getByRole('button', { name: 'Disable' }).click();
+    await page.locator('tr[data-meter=flat] .badge-disabled').waitFor();
+    await page.locator('tr[data-meter=flat]').getByRole('button', { name: 'Enable' }).click();
+    await page.locator('tr[data-meter=flat] .badge-disabled').waitFor({ state: 'detached' });
+    expect((await rig.request('GET', '/api/meters/flat/', { token })).body.enabled).to.not.equal(false);
+  });
+
+  it('lets an admin add a user and create an API key that is shown once and works', async () => {
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await page.goto(`${rig.base}/#/admin/users`);
+    await page.getByLabel('Username').fill('grace');
+    await page.getByLabel('Password').fill('a-long-password-2');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.locator('tr[data-user=grace]').waitFor();
+    expect((await rig.request('POST', '/api/token/', { body: { username: 'grace', password: 'a-long-password-2' } })).status).to.equal(200);
+
+    await page.goto(`${rig.base}/#/admin/keys`);
+    await page.getByLabel('Name').fill('grafana');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.locator('[data-testid=new-key] code').textContent())!;
+    expect(key).to.match(/^mh_/);
+    expect((await rig.request('GET', '/api/meters/', { key })).status).to.equal(200);
+    await screenshot(page, 'admin-keys');
+    await page.reload();
+    await page.locator('main h1', { hasText: 'API keys' }).waitFor();
+    await page.locator('td', { hasText: 'grafana' }).first().waitFor();
+    expect(await page.content()).not.to.include(key);
   });
 
   it('shows a viewer no admin pages', async () => {

@@ -86,7 +86,7 @@ export function AdminKeysPage() {
       <h2 id="add-key-h">Create a key</h2>
       <label>Name <input name="name" required /></label>
       <fieldset><legend>Scopes</legend>
-        ${['read', 'ingest', 'meters:write'].map((s) => html`<label class="check"><input type="checkbox" name="scopes" value=${s} checked=${s === 'read'} /> ${s}</label>`)}
+        ${['read', 'ingest', 'meters:write'].map((s) => html`<label class="check"><input type="checkbox" name="scopes" value=${s} defaultChecked=${s === 'read'} /> ${s}</label>`)}
       </fieldset>
       <button type="submit">Create key</button>
     </form>

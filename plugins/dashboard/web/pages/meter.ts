@@ -99,13 +99,13 @@ function History({ meter, query, measurements }: { meter: Meter; query: URLSearc
         ${measurements.map((id) => html`<option value=${id}>${label(id)}</option>`)}
       </select></label>
     </div>
-    ${range.name === 'custom' && html`<form class="toolbar" onSubmit=${(e: Event) => {
+    ${range.name === 'custom' && html`<form class="toolbar" key=${`${range.from.getTime()}-${range.to.getTime()}`} onSubmit=${(e: Event) => {
       e.preventDefault();
       const f = new FormData(e.target as HTMLFormElement);
       set({ range: 'custom', from: new Date(String(f.get('from'))).toISOString(), to: new Date(String(f.get('to'))).toISOString() });
     }}>
-      <label>From <input type="datetime-local" name="from" value=${toLocalInput(range.from)} required /></label>
-      <label>To <input type="datetime-local" name="to" value=${toLocalInput(range.to)} required /></label>
+      <label>From <input type="datetime-local" name="from" defaultValue=${toLocalInput(range.from)} required /></label>
+      <label>To <input type="datetime-local" name="to" defaultValue=${toLocalInput(range.to)} required /></label>
       <button type="submit">Show</button>
     </form>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
