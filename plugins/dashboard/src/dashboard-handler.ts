@@ -3,20 +3,24 @@ import { pickEncoding, type Asset } from './asset-store.js';
 
 /**
  * The page may load only its own scripts and styles and talk only to this host
- * (REST over fetch, the live stream over WebSocket); uPlot and Preact set
- * styles through the CSSOM, which `style-src 'self'` allows.
+ * (REST over fetch, the live stream over a WebSocket to the same host, named
+ * explicitly since older browsers do not count ws: as 'self'). uPlot and Preact
+ * set styles through the CSSOM, which `style-src 'self'` allows.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self' ws: wss:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+function contentSecurityPolicy(host: string | undefined): string {
+  const sameHost = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    `connect-src 'self'${sameHost}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
 
 export interface SetupProbe {
   /** True while no user account exists: the sign-in page then says how to create the first admin. */
@@ -58,7 +62,7 @@ export function dashboardHandler(assets: ReadonlyMap<string, Asset>, setup: Setu
     // index.html names the hashed files of the current build, so it is revalidated every time.
     res.setHeader('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (!asset.immutable) {
-      res.setHeader('content-security-policy', CSP);
+      res.setHeader('content-security-policy', contentSecurityPolicy(req.headers.host));
       res.setHeader('referrer-policy', 'no-referrer');
       res.setHeader('x-frame-options', 'DENY');
     }

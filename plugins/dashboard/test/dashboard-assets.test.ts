@@ -20,7 +20,9 @@ describe('dashboard: assets at /', function () {
     expect(page.status).to.equal(200);
     expect(page.headers.get('content-type')).to.match(/^text\/html/);
     expect(page.headers.get('cache-control')).to.equal('no-cache');
-    expect(page.headers.get('content-security-policy')).to.include("script-src 'self'");
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).to.include("script-src 'self'");
+    expect(csp).to.include(`connect-src 'self' ws://127.0.0.1:${rig.host.http.port} wss://127.0.0.1:${rig.host.http.port}`);
     const html = await page.text();
     const script = /src="(\/assets\/app-[A-Z0-9]+\.js)"/.exec(html)?.[1];
     const style = /href="(\/assets\/app-[A-Z0-9]+\.css)"/.exec(html)?.[1];
