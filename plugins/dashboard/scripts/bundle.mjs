@@ -3,7 +3,7 @@
 // compresses per request), plus index.html and manifest.json.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -11,7 +11,9 @@ import { MEASUREMENTS } from '@meterhub/sdk';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const out = join(root, 'dist', 'web');
+const final = join(root, 'dist', 'web');
+// Built beside the served folder and swapped in at the end, so a host starting meanwhile reads a whole build.
+const out = join(root, 'dist', 'web.next');
 const started = Date.now();
 
 // The SDK's vocabulary as JSON, so the page labels values with the host's own units and phases.
@@ -78,5 +80,7 @@ const compress = (file, key) => {
 compress(join(out, 'index.html'), 'index.html');
 for (const name of [script, style]) compress(join(out, 'assets', name), name);
 writeFileSync(join(out, 'manifest.json'), JSON.stringify({ script, style, files }, null, 2));
+rmSync(final, { recursive: true, force: true });
+renameSync(out, final);
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`dashboard: ${script} ${kb(files[script].br)} br, ${style} ${kb(files[style].br)} br (${Date.now() - started} ms)`);
