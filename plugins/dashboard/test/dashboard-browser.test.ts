@@ -246,7 +246,7 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     expect(problems).to.deep.equal([]);
   }).timeout(60000);
 
-  it('tells the first visitor of a host without accounts how to create the first admin', async () => {
+  it('tells the first visitor of a host without accounts how to create the first admin (sign-in page checked by axe too)', async () => {
     const fresh = await RestRig.start('sqlite');
     try {
       for (const u of await fresh.host.accounts!.users.list()) await fresh.host.accounts!.users.delete(u.id);
@@ -254,6 +254,8 @@ describe('dashboard in a real browser (Debian chromium)', function () {
       await page.goto(`${fresh.base}/`);
       await page.locator('[data-testid=first-admin]').waitFor();
       expect(await page.locator('[data-testid=first-admin] code').textContent()).to.equal('meterhub user add NAME --role admin');
+      const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+      expect(axe.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
       await screenshot(page, 'first-admin');
     } finally {
       await fresh.stop();
