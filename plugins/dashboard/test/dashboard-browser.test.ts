@@ -241,7 +241,7 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     }
     const desktop = await open();
     await signIn(desktop, rig.base, ADMIN);
-    await desktop.locator('[data-meter=flat] .spark[data-points]').waitFor();
+    await desktop.locator('[data-meter=house] .spark[data-points]').waitFor();
     await screenshot(desktop, 'overview-desktop', false);
     expect(problems).to.deep.equal([]);
   }).timeout(60000);

@@ -11,23 +11,24 @@ const SPAN: Record<Period, (d: Date) => Date> = {
 };
 const LABEL: Record<Period, string> = { day: 'last 14 days', week: 'last 12 weeks', month: 'last 12 months' };
 
-/** Import energy per local day, week or month, as bars with the total (a table underneath for screen readers). */
+/** Import energy per local day, week or month, as bars with the totals of import and export (a table underneath for screen readers). */
 export function ConsumptionBars({ meterId }: { meterId: string }) {
   const [period, setPeriod] = useState<Period>('day');
-  const [rows, setRows] = useState<Array<{ start: string; value: number }> | null>(null);
+  const [rows, setRows] = useState<Array<{ start: string; value: number; exported: number }> | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
     setRows(null);
     const now = new Date();
-    api.consumption(meterId, { period, tz: timeZone, from: SPAN[period](now), to: now, measurements: ['importEnergy'] }).then(
-      (c) => alive && setRows(c.results.map((r) => ({ start: r.start, value: r.values['importEnergy'] ?? 0 }))),
+    api.consumption(meterId, { period, tz: timeZone, from: SPAN[period](now), to: now, measurements: ['importEnergy', 'exportEnergy'] }).then(
+      (c) => alive && setRows(c.results.map((r) => ({ start: r.start, value: r.values['importEnergy'] ?? 0, exported: r.values['exportEnergy'] ?? 0 }))),
       (e: Error) => alive && setError(e.message),
     );
     return () => { alive = false; };
   }, [meterId, period]);
   const max = Math.max(1e-9, ...(rows ?? []).map((r) => r.value));
   const total = (rows ?? []).reduce((s, r) => s + r.value, 0);
+  const exported = (rows ?? []).reduce((s, r) => s + r.exported, 0);
   const name = (start: string) => period === 'month' ? new Date(start).toLocaleDateString(undefined, { month: 'short', year: 'numeric' }) : formatDate(new Date(start));
   return html`<section aria-labelledby="consumption-h">
     <h2 id="consumption-h">Consumption</h2>
@@ -35,7 +36,7 @@ export function ConsumptionBars({ meterId }: { meterId: string }) {
       ${(['day', 'week', 'month'] as const).map((p) => html`<button type="button" aria-pressed=${p === period} onClick=${() => setPeriod(p)}>per ${p}</button>`)}
     </div>
     ${error && html`<p class="error">${error}</p>`}
-    ${rows && html`<p>Total import, ${LABEL[period]}: <strong data-testid="consumption-total">${measurementValue('importEnergy', total)}</strong></p>
+    ${rows && html`<p>Total import, ${LABEL[period]}: <strong data-testid="consumption-total">${measurementValue('importEnergy', total)}</strong>; export: <strong>${measurementValue('exportEnergy', exported)}</strong></p>
       <table class="bars" data-testid="consumption">
         <caption class="sr-only">Import energy per ${period}</caption>
         <thead class="sr-only"><tr><th scope="col">${period}</th><th scope="col">Import</th></tr></thead>
