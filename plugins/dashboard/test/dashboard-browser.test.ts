@@ -124,7 +124,7 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     await screenshot(page, 'meter');
   });
 
-  it('downloads the shown range as CSV that matches the API', async () => {
+  it('downloads the shown range as CSV that matches the API, and only the zoomed part after a zoom', async () => {
     const page = await open();
     await signIn(page, rig.base, ADMIN);
     await showStoredDay(page);
@@ -138,6 +138,21 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     const column = Object.keys(rows[0]!).find((k) => k.startsWith('power'))!;
     expect(rows.map((r) => Number(r[column]))).to.deep.equal(api.body.results.map((p: { values: { power: number } }) => p.values.power));
     expect(rows.map((r) => Date.parse(r[Object.keys(r)[0]!]!))).to.deep.equal(api.body.results.map((p: { timestamp: string }) => Date.parse(p.timestamp)));
+
+    // Dragging across the chart zooms in; the download then takes the zoomed part only.
+    const over = (await page.locator('[data-testid=history-chart] .u-over').boundingBox())!;
+    await page.mouse.move(over.x + over.width * 0.25, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.5, over.y + over.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.locator('[data-testid=bucket]', { hasText: 'zoomed to' }).waitFor();
+    const zoomedDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const part = parse(readFileSync((await (await zoomedDownload).path())!, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    const times = part.map((r) => Date.parse(r[Object.keys(r)[0]!]!));
+    expect(part.length).to.be.within(60, 84, 'about a quarter of the day');
+    expect(times[0]).to.be.within(dayStart + 0.2 * DAY, dayStart + 0.3 * DAY);
+    expect(part.map((r) => Number(r[column]))).to.deep.equal(rows.slice(rows.findIndex((r) => Date.parse(r[Object.keys(r)[0]!]!) === times[0]), rows.findIndex((r) => Date.parse(r[Object.keys(r)[0]!]!) === times[0]) + part.length).map((r) => Number(r[column])));
   });
 
   it('lets an admin add a meter that then goes online, edit it, disable and enable it', async () => {

@@ -14,7 +14,7 @@ function css(name: string, fallback: string): string {
  * button zooms out). `data-points` and `data-render-ms` say what was drawn and
  * how long it took, for tests and the benchmark.
  */
-export function HistoryChart({ series, label, unit, onZoom }: { series: Series; label: string; unit: string; onZoom?: (zoomed: boolean) => void }) {
+export function HistoryChart({ series, label, unit, onZoom }: { series: Series; label: string; unit: string; onZoom?: (zoomed: { from: number; to: number } | null) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   useEffect(() => {
@@ -41,7 +41,8 @@ export function HistoryChart({ series, label, unit, onZoom }: { series: Series; 
           if (key !== 'x' || !onZoom) return;
           const min = u.scales.x!.min ?? 0;
           const max = u.scales.x!.max ?? 0;
-          onZoom(min > data[0][0]! || max < data[0][data[0].length - 1]!);
+          const whole = min <= data[0][0]! && max >= data[0][data[0].length - 1]!;
+          onZoom(whole ? null : { from: Math.round(min * 1000), to: Math.round(max * 1000) });
         }],
       },
     };

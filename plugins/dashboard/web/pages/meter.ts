@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api, type Meter } from '../api-client.js';
-import { duration, groupByPhase, label, MEASUREMENTS, measurementValue, timeZone } from '../format.js';
+import { duration, formatDateTime, groupByPhase, label, MEASUREMENTS, measurementValue, timeZone } from '../format.js';
 import { HistoryChart, type Series } from '../components/history-chart.js';
 import { ConsumptionBars } from '../components/consumption-bars.js';
 import { StateBadge } from '../components/state-badge.js';
@@ -45,15 +45,16 @@ function History({ meter, query, measurements }: { meter: Meter; query: URLSearc
   const range = rangeOf(query);
   const measurement = query.get('m') && measurements.includes(query.get('m')!) ? query.get('m')! : measurements.includes('power') ? 'power' : measurements[0];
   const family = MEASUREMENTS.get(measurement ?? '')?.family ?? 'power';
-  const [answer, setAnswer] = useState<{ series: Series; resolution: string; bucketMs: number; truncated: boolean } | null>(null);
+  const [answer, setAnswer] = useState<{ series: Series; resolution: string; bucketMs: number; truncated: boolean; from: Date; to: Date } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [zoomed, setZoomed] = useState(false);
+  const [zoomed, setZoomed] = useState<{ from: number; to: number } | null>(null);
   const key = `${range.name}|${range.from.getTime()}|${range.to.getTime()}|${measurement}`;
   const rangeKey = range.name === 'custom' ? key : `${range.name}|${measurement}`;
   useEffect(() => {
     if (!measurement) return;
     let alive = true;
     setError(null);
+    setZoomed(null);
     api.history(meter.id, family, { from: range.from, to: range.to, measurements: [measurement], points: 1000 }).then((h) => {
       if (!alive) return;
       const ts = h.results.map((p) => Date.parse(p.timestamp));
@@ -63,6 +64,8 @@ function History({ meter, query, measurements }: { meter: Meter; query: URLSearc
         resolution: h.resolution,
         bucketMs: gaps[Math.floor(gaps.length / 2)] ?? 0,
         truncated: h.truncated || h.next !== null,
+        from: range.from,
+        to: range.to,
       });
     }, (e: Error) => alive && setError(e.message));
     return () => { alive = false; };
@@ -70,10 +73,12 @@ function History({ meter, query, measurements }: { meter: Meter; query: URLSearc
 
   const set = (patch: Record<string, string>) => replaceQuery({ ...Object.fromEntries(query), ...patch });
   const [busy, setBusy] = useState<string | null>(null);
+  // The range on screen: the zoomed part of the chart, else the range the chart was loaded for.
+  const shown = zoomed ? { from: new Date(zoomed.from), to: new Date(zoomed.to + 1) } : answer ? { from: answer.from, to: answer.to } : range;
   const download = async (format: 'csv' | 'xlsx') => {
     setBusy(format);
     try {
-      const { blob, filename } = await api.exportFile({ meters: [meter.id], format, family, from: range.from, to: range.to, measurements: measurement ? [measurement] : undefined, resolution: exportResolution(range.from, range.to), tz: timeZone } as Parameters<typeof api.exportFile>[0]);
+      const { blob, filename } = await api.exportFile({ meters: [meter.id], format, family, from: shown.from, to: shown.to, measurements: measurement ? [measurement] : undefined, resolution: exportResolution(shown.from, shown.to), tz: timeZone } as Parameters<typeof api.exportFile>[0]);
       const a = document.createElement('a');
       a.href = URL.createObjectURL(blob);
       a.download = filename;
@@ -110,7 +115,7 @@ function History({ meter, query, measurements }: { meter: Meter; query: URLSearc
     </form>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${answer && html`<p class="muted" data-testid="bucket">
-      ${answer.series.ts.length} points, resolution ${answer.resolution}${answer.bucketMs ? `, one point per ${duration(answer.bucketMs)}` : ''}${answer.truncated ? ' (truncated)' : ''}${zoomed ? ' · zoomed: drag to zoom further' : ' · drag across the chart to zoom'}
+      ${answer.series.ts.length} points, resolution ${answer.resolution}${answer.bucketMs ? `, one point per ${duration(answer.bucketMs)}` : ''}${answer.truncated ? ' (truncated)' : ''}${zoomed ? ` · zoomed to ${formatDateTime(zoomed.from)} – ${formatDateTime(zoomed.to)}; downloads take this part` : ' · drag across the chart to zoom'}
     </p>
     <${HistoryChart} series=${answer.series} label=${label(measurement!)} unit=${m?.unit ?? ''} onZoom=${setZoomed} />`}
     <div class="toolbar">
