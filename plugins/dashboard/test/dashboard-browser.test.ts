@@ -207,12 +207,17 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     expect(await page.content()).not.to.include(key);
   });
 
-  it('shows a viewer no admin pages', async () => {
+  it('shows a viewer no admin pages, and the status page', async () => {
     const page = await open();
     await signIn(page, rig.base, VIEWER);
     expect(await page.locator('header nav a').allTextContents()).to.deep.equal(['Overview', 'Status']);
     await page.goto(`${rig.base}/#/admin/users`);
     await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    // The status page is for everyone: buses, meters and plugins from /health/.
+    await page.goto(`${rig.base}/#/status`);
+    await page.getByRole('region', { name: 'Buses table' }).getByRole('cell', { name: 'sim', exact: true }).waitFor();
+    await page.getByRole('region', { name: 'Meters table' }).getByRole('link', { name: 'house' }).waitFor();
+    await page.getByRole('region', { name: 'Plugins table' }).getByRole('cell', { name: 'dashboard', exact: true }).waitFor();
   });
 
   it('fits a 390×844 phone without horizontal scrolling, and axe finds no serious or critical violation, on every page', async () => {

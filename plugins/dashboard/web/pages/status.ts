@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api, type Health } from '../api-client.js';
 import { ago, duration, num } from '../format.js';
+import { useLive } from '../components/use-live.js';
 
 /**
  * The host's state from `/health/`, the one status answer the API gives today:
@@ -10,6 +11,9 @@ import { ago, duration, num } from '../format.js';
  * in any API answer yet (docs/dashboard.md).
  */
 export function StatusPage() {
+  // The meter list (authenticated) adds each meter's last error to what /health/ says.
+  const store = useLive();
+  const lastError = (id: string) => store.meters.find((m) => m.id === id)?.status.error ?? '';
   const [health, setHealth] = useState<Health | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -37,8 +41,8 @@ export function StatusPage() {
       <tbody>${health.buses.map((b) => html`<tr><td>${b.id}</td><td>${badge(b.state)}</td><td>${b.connected ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>
     </section>
     <section aria-labelledby="meters-h"><h2 id="meters-h">Meters</h2>
-      <div class="scroll" tabindex="0" role="region" aria-label="Meters table"><table><thead><tr><th scope="col">Meter</th><th scope="col">State</th><th scope="col">Last seen</th></tr></thead>
-      <tbody>${health.meters.map((m) => html`<tr><td><a href=${`#/meter/${encodeURIComponent(m.id)}`}>${m.id}</a></td><td>${badge(m.state)}</td><td>${ago(m.lastSeen ? Date.parse(m.lastSeen) : null)}</td></tr>`)}</tbody></table></div>
+      <div class="scroll" tabindex="0" role="region" aria-label="Meters table"><table><thead><tr><th scope="col">Meter</th><th scope="col">State</th><th scope="col">Last seen</th><th scope="col">Last error</th></tr></thead>
+      <tbody>${health.meters.map((m) => html`<tr><td><a href=${`#/meter/${encodeURIComponent(m.id)}`}>${m.id}</a></td><td>${badge(m.state)}</td><td>${ago(m.lastSeen ? Date.parse(m.lastSeen) : null)}</td><td>${lastError(m.id)}</td></tr>`)}</tbody></table></div>
     </section>
     <section aria-labelledby="plugins-h"><h2 id="plugins-h">Plugins</h2>
       <div class="scroll" tabindex="0" role="region" aria-label="Plugins table"><table><thead><tr><th scope="col">Plugin</th><th scope="col">State</th></tr></thead>
