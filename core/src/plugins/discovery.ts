@@ -24,6 +24,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-uplink',
   '@meterhub/plugin-modbus-server',
   '@meterhub/plugin-prometheus',
+  '@meterhub/plugin-dashboard',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */
