@@ -22,6 +22,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-socketio',
   '@meterhub/plugin-export',
   '@meterhub/plugin-uplink',
+  '@meterhub/plugin-mqtt',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */
