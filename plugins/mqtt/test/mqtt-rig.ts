@@ -120,9 +120,13 @@ export class PrivateBroker {
       if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}`);
       return new Promise<boolean>((r) => {
         const c = mqtt.connect(`mqtt://127.0.0.1:${this.port}`, { reconnectPeriod: 0, connectTimeout: 500 });
-        c.once('connect', () => c.end(true, () => r(true)));
-        c.once('error', () => c.end(true, () => r(false)));
-        c.once('close', () => r(false));
+        const done = (up: boolean) => {
+          r(up);
+          c.end(true);
+        };
+        c.once('connect', () => done(true));
+        c.once('error', () => done(false));
+        c.once('close', () => done(false));
       });
     }, 10000);
   }
