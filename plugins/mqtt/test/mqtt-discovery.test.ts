@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import mqtt from 'mqtt';
 import type { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 import { clearRetained, Recorder, SHARED_PORT, startHost, testRoot } from './mqtt-rig.js';
@@ -43,7 +44,7 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
   let dir: ReturnType<typeof tempDataDir>;
   let host: Host;
   let rec: Recorder;
-  const configs = () => new Map(rec.messages.filter((m) => m.topic.startsWith(`${t.discovery}/`) && m.payload).map((m) => [m.topic, JSON.parse(m.payload) as Record<string, unknown>]));
+  const configs = () => new Map(rec.messages.filter((m) => m.topic.startsWith(`${t.discovery}/`) && m.topic.endsWith('/config') && m.payload).map((m) => [m.topic, JSON.parse(m.payload) as Record<string, unknown>]));
 
   before(async () => {
     dir = tempDataDir();
@@ -125,6 +126,19 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
     expect(reactive).to.include({ device_class: 'reactive_energy', unit_of_measurement: 'kvarh', state_class: 'total_increasing' });
     // No name given: the device is named after the meter id.
     expect(reactive['device']).to.deep.equal({ identifiers: [`${ns}_garage_ev`], name: 'garage.ev', manufacturer: 'Eastron', model: 'SDM630-Modbus V2', via_device: ns });
+  });
+
+  it('answers Home Assistant\'s birth message with the newest state again (states are not retained)', async () => {
+    const ts = Date.now();
+    host.bus.publish({ meterId: 'house', ts, values: { power: 640, importEnergy: 5 } });
+    const stateOf = () => rec.on(`${t.prefix}/house/state`).filter((m) => (JSON.parse(m.payload) as { ts: number }).ts === ts);
+    await rec.waitFor('the state', () => stateOf().length === 1);
+    const ha = await mqtt.connectAsync(`mqtt://127.0.0.1:${SHARED_PORT}`, { clientId: `mhtest-ha-${t.root}` });
+    await ha.publishAsync(`${t.discovery}/status`, 'offline', { qos: 1 });
+    await ha.publishAsync(`${t.discovery}/status`, 'online', { qos: 1 });
+    await ha.endAsync();
+    await rec.waitFor('the same state again', () => stateOf().length === 2);
+    expect(stateOf()[1]!.payload).to.equal(stateOf()[0]!.payload);
   });
 
   it('every sensor config follows the documented MQTT sensor schema', () => {

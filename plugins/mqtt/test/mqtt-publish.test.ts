@@ -84,7 +84,7 @@ describe('mqtt plugin against the local Mosquitto', function () {
     expect(rec.on(`${t.prefix}/house/importEnergy`).map((m) => Number(m.payload))).to.not.include(0);
   });
 
-  it('re-announces discovery, availability and state when Home Assistant sends its birth message', async () => {
+  it('re-announces discovery and availability when Home Assistant sends its birth message', async () => {
     const configTopic = `${t.discovery}/sensor/${t.prefix.replace(/\//g, '_')}_house_importEnergy/config`;
     const configsBefore = rec.on(configTopic).length;
     const availabilityBefore = rec.on(`${t.prefix}/house/availability`).length;

@@ -80,6 +80,8 @@ describe('mqtt plugin: failures', function () {
       expect(pluginReport(host).message).to.match(/MQTT broker mqtt:\/\/127\.0\.0\.1:\d+/);
       const duringOutage = seq;
       await until('readings during the outage', () => seq >= duringOutage + 15);
+      // Storage does not wait for the broker.
+      await until('storage keeping up during the outage', () => (host.storage!.latest('house', 'power')?.values['power'] ?? 0) >= duringOutage + 15);
       await broker.start();
       await until('the plugin healthy again', () => pluginReport(host).state === 'running');
       await rec.waitFor('states after the restart', () => received().some((p) => p > duringOutage + 15));

@@ -108,12 +108,13 @@ export async function freePort(): Promise<number> {
 export class PrivateBroker {
   #child: ChildProcess | undefined;
 
-  constructor(readonly port: number, private readonly dir: string) {}
+  /** `listeners`: more mosquitto.conf lines (listeners of their own); the first listener is plain and anonymous. */
+  constructor(readonly port: number, private readonly dir: string, private readonly listeners = '') {}
 
   async start(): Promise<void> {
     requireTool('mosquitto', 'mosquitto');
     const conf = join(this.dir, `mosquitto-${this.port}.conf`);
-    writeFileSync(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    writeFileSync(conf, `per_listener_settings true\npersistence false\nlistener ${this.port} 127.0.0.1\nallow_anonymous true\n${this.listeners}`);
     const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
     this.#child = child;
     await until(`mosquitto on port ${this.port}`, async () => {
@@ -139,4 +140,19 @@ export class PrivateBroker {
     await exited;
     this.#child = undefined;
   }
+}
+
+/** A private CA and a certificate for 127.0.0.1 signed by it, made with openssl for this test run. */
+export function makeCertificates(dir: string): { caFile: string; keyFile: string; certFile: string } {
+  requireTool('openssl', 'openssl');
+  const p = (f: string) => join(dir, f);
+  const ssl = (...args: string[]) => {
+    const run = spawnSync('openssl', args, { stdio: 'ignore' });
+    if (run.status !== 0) throw new Error(`openssl ${args[0]} failed`);
+  };
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=meterhub mqtt test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(p('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
+  ssl('x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('ext.cnf'));
+  return { caFile: p('ca.pem'), keyFile: p('server.key'), certFile: p('server.pem') };
 }
