@@ -33,10 +33,10 @@ export interface HostFeedHandlers {
  */
 const REGISTRY_POLL_MS = 2000;
 
+/** `unknown` (not polled yet) says nothing; any state but `online` (offline, or a stale pushed meter) makes it unavailable. */
 function availabilityOf(state: MeterStateEvent['state']): Availability | undefined {
-  if (state === 'online') return 'online';
-  if (state === 'offline') return 'offline';
-  return undefined;
+  if (state === 'unknown') return undefined;
+  return state === 'online' ? 'online' : 'offline';
 }
 
 function infoOf(host: HostApi, record: MeterRecord): MeterInfo {
