@@ -4,7 +4,7 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
-import { freePort, makeCertificates, PrivateBroker, Recorder, requireTool, startHost, testRoot, until } from './mqtt-rig.js';
+import { freePort, makeCertificates, PrivateBroker, Recorder, requireTool, retainedWithMosquittoSub, startHost, testRoot, until } from './mqtt-rig.js';
 
 describe('mqtt plugin: WebSocket, TLS with a private CA, broker credentials', function () {
   this.timeout(60000);
@@ -59,12 +59,16 @@ describe('mqtt plugin: WebSocket, TLS with a private CA, broker credentials', fu
   }
   const report = (host: Host) => host.plugins.reports().find((p) => p.id === 'mqtt')!;
 
-  it('publishes over ws://', async () => {
+  it('publishes over ws://, retaining states when asked to', async () => {
     const prefix = `${t.root}/ws`;
-    await withPlugin({ url: `ws://127.0.0.1:${wsPort}`, topicPrefix: prefix }, async (host) => {
+    await withPlugin({ url: `ws://127.0.0.1:${wsPort}`, topicPrefix: prefix, retain: true, publish: 'both' }, async (host) => {
       await rec.waitFor('the host online', () => rec.on(`${prefix}/status`).some((m) => m.payload === 'online'));
       host.bus.publish({ meterId: 'house', ts: Date.now(), values: { power: 17 } });
       await rec.waitFor('a state', () => rec.on(`${prefix}/house/state`).some((m) => m.payload.includes('"power":17')));
+      await rec.waitFor('the value', () => rec.on(`${prefix}/house/power`).some((m) => m.payload === '17'));
+      const retained = retainedWithMosquittoSub(broker.port, prefix);
+      expect(JSON.parse(retained.get(`${prefix}/house/state`)!)).to.have.nested.property('values.power', 17);
+      expect(retained.get(`${prefix}/house/power`)).to.equal('17');
     });
   });
 
