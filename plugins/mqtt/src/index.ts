@@ -31,7 +31,8 @@ export default definePlugin<MqttConfig>((host) => ({
     const send = (topic: string, payload: string, retain: boolean) => link.publish(topic, payload, retain);
     const connected = () => link.connected;
     const publisher = new StatePublisher({
-      topics, mode: config.publish, retain: config.retain, minIntervalMs: config.minIntervalS * 1000, send, connected, onError,
+      topics, mode: config.publish, retain: config.retain, send, connected, onError,
+      minIntervalMs: (meterId) => (config.meterMinIntervalS[meterId] ?? config.minIntervalS) * 1000,
     });
     const announcer = new DiscoveryAnnouncer({
       ctx: { topics, stateSource: config.publish === 'values' ? 'values' : 'json', qos: config.qos, hostName: settings.name, version: settings.version },

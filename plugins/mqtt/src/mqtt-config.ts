@@ -10,6 +10,7 @@ export interface MqttConfig {
   retain: boolean;
   publish: 'json' | 'values' | 'both';
   minIntervalS: number;
+  meterMinIntervalS: Record<string, number>;
   homeAssistant: { enabled: boolean; discoveryPrefix: string };
   reconnect: { initialMs: number; maxMs: number };
 }
@@ -40,6 +41,10 @@ export const MQTT_CONFIG_SCHEMA = {
     minIntervalS: {
       type: 'number', minimum: 0, maximum: 86400, default: 0,
       description: 'Publish each meter at most this often (seconds); readings in between are merged, newest values win. 0: every reading.',
+    },
+    meterMinIntervalS: {
+      type: 'object', default: {}, additionalProperties: { type: 'number', minimum: 0, maximum: 86400 },
+      description: 'Meter id -> its own minimum interval (seconds), where it differs from minIntervalS.',
     },
     homeAssistant: {
       type: 'object', additionalProperties: false, default: {},

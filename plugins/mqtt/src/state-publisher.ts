@@ -8,7 +8,8 @@ export interface StatePublisherOptions {
   topics: Topics;
   mode: 'json' | 'values' | 'both';
   retain: boolean;
-  minIntervalMs: number;
+  /** The shortest time between two states of a meter. */
+  minIntervalMs(meterId: string): number;
   send: Send;
   connected(): boolean;
   onError(err: unknown): void;
@@ -122,7 +123,7 @@ export class StatePublisher {
         continue;
       }
       if (entry.inFlight || entry.timer) continue;
-      const wait = entry.lastSentAt + this.options.minIntervalMs - now;
+      const wait = entry.lastSentAt + this.options.minIntervalMs(meterId) - now;
       if (wait > 0) {
         entry.timer = setTimeout(() => {
           entry.timer = undefined;

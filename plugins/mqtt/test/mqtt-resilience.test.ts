@@ -20,7 +20,7 @@ function pushedHostConfig(dataDir: string, mqttConfig: Record<string, unknown>):
   return {
     name: 'home', dataDir, http: { port: 0 },
     buses: [{ id: 'rs485', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }],
-    meters: [{ id: 'house', driver: 'sdm230', bus: 'rs485', unitId: 1, enabled: false }],
+    meters: [{ id: 'house', driver: 'sdm230', bus: 'rs485', unitId: 1, enabled: false }, { id: 'shed', driver: 'sdm230', bus: 'rs485', unitId: 2, enabled: false }],
     plugins: { mqtt: { required: true, config: mqttConfig } },
   };
 }
@@ -105,12 +105,12 @@ describe('mqtt plugin: failures', function () {
     }
   });
 
-  it('publishes a meter at most every minIntervalS; the newest values win', async () => {
+  it('publishes a meter at most every minIntervalS (or its own interval); the newest values win', async () => {
     const t = testRoot();
     const dir = tempDataDir();
     const rec = await Recorder.start(SHARED_PORT, `${t.root}/#`);
     const host = await startHost(pushedHostConfig(dir.dataDir, {
-      url: `mqtt://127.0.0.1:${SHARED_PORT}`, topicPrefix: t.prefix, publish: 'values', minIntervalS: 0.5, homeAssistant: { enabled: false },
+      url: `mqtt://127.0.0.1:${SHARED_PORT}`, topicPrefix: t.prefix, publish: 'values', minIntervalS: 0.5, meterMinIntervalS: { shed: 0 }, homeAssistant: { enabled: false },
     }), dir.root);
     try {
       await until('connected', () => pluginReport(host).details?.['connected'] === true);
@@ -120,6 +120,7 @@ describe('mqtt plugin: failures', function () {
         const timer = setInterval(() => {
           seq++;
           host.bus.publish({ meterId: 'house', ts: Date.now(), values: { power: seq } });
+          host.bus.publish({ meterId: 'shed', ts: Date.now(), values: { power: seq } });
           if (Date.now() - started >= 1500) {
             clearInterval(timer);
             resolve();
@@ -131,6 +132,9 @@ describe('mqtt plugin: failures', function () {
       const messages = rec.on(`${t.prefix}/house/power`);
       expect(messages.length).to.be.at.most(Math.ceil(elapsed / 500) + 1);
       expect(Number(messages.at(-1)!.payload)).to.equal(seq);
+      // Its own interval 0: no throttle (readings merge only while its previous state awaits the broker's ack).
+      await rec.waitFor('the shed\'s newest value', () => rec.on(`${t.prefix}/shed/power`).some((m) => Number(m.payload) === seq));
+      expect(rec.on(`${t.prefix}/shed/power`).length).to.be.greaterThan(3 * (Math.ceil(elapsed / 500) + 1));
       // Discovery off: nothing under the discovery prefix.
       expect(rec.messages.filter((m) => m.topic.startsWith(`${t.discovery}/`))).to.deep.equal([]);
     } finally {
