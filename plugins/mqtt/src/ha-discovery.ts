@@ -59,8 +59,9 @@ export function hostDiscovery(ctx: DiscoveryContext): DiscoveryMessage {
 function sensorDiscovery(ctx: DiscoveryContext, meter: MeterInfo, m: MeterMeasurement): DiscoveryMessage {
   const deviceId = meterDeviceId(ctx, meter.id);
   const uniqueId = `${deviceId}_${m.id}`;
+  // `is_defined` makes a state without this measurement keep the entity's value instead of setting it to "".
   const source = ctx.stateSource === 'json'
-    ? { state_topic: ctx.topics.state(meter.id), value_template: `{{ value_json['values']['${m.id}'] }}` }
+    ? { state_topic: ctx.topics.state(meter.id), value_template: `{{ value_json['values']['${m.id}'] | is_defined }}` }
     : { state_topic: ctx.topics.value(meter.id, m.id) };
   return {
     topic: ctx.topics.discoveryConfig('sensor', uniqueId),

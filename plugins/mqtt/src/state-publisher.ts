@@ -38,7 +38,7 @@ export class StatePublisher {
   readonly #pending = new Set<string>();
   #flushScheduled = false;
   published = 0;
-  /** Counter values dropped because they were lower than the last one (a reset to Home Assistant). */
+  /** Counter values dropped because they were zero or lower than the last one (a reset to Home Assistant). */
   droppedCounterValues = 0;
 
   constructor(private readonly options: StatePublisherOptions) {}
@@ -60,8 +60,8 @@ export class StatePublisher {
       const v = values[id]!;
       if (!Number.isFinite(v)) continue;
       const old = entry.values[id];
-      // total_increasing counters: a smaller value reads as a meter reset and is counted twice in statistics.
-      if (old !== undefined && v < old && getMeasurement(id)?.kind === 'counter') {
+      // total_increasing counters: zero or a smaller value reads as a meter reset and is counted twice in statistics.
+      if ((v <= 0 || (old !== undefined && v < old)) && getMeasurement(id)?.kind === 'counter') {
         this.droppedCounterValues++;
         continue;
       }

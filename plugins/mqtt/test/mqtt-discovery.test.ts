@@ -82,7 +82,8 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
       unique_id: `${ns}_house_importEnergy`,
       default_entity_id: `sensor.${snakeNs}_house_import_energy`,
       state_topic: `${t.prefix}/house/state`,
-      value_template: "{{ value_json['values']['importEnergy'] }}",
+      // is_defined: a state without the value keeps the entity's value (core PR #65534) instead of a non-numeric "".
+      value_template: "{{ value_json['values']['importEnergy'] | is_defined }}",
       device_class: 'energy',
       unit_of_measurement: 'kWh',
       state_class: 'total_increasing',

@@ -103,8 +103,13 @@ describe('mqtt plugin against the local Mosquitto', function () {
     const shedConfigs = [`${t.discovery}/sensor/${ns}_shed_power/config`, `${t.discovery}/sensor/${ns}_shed_importEnergy/config`];
     await rec.waitFor('the new meter\'s discovery', () => shedConfigs.every((c) => rec.on(c).length > 0));
     // A pushed meter has no polling state: its first reading makes it available.
-    host.bus.publish({ meterId: 'shed', ts: Date.now(), values: { power: 42, importEnergy: 7 } });
+    host.bus.publish({ meterId: 'shed', ts: Date.now(), values: { power: 42, importEnergy: 0 } });
     await rec.waitFor('the shed\'s availability', () => rec.on(`${t.prefix}/shed/availability`).some((m) => m.payload === 'online'));
+    await rec.waitFor('the shed\'s state', () => rec.on(`${t.prefix}/shed/state`).length === 1);
+    // A counter at 0 is left out (to Home Assistant it would be a reset), until it moves.
+    expect(JSON.parse(rec.on(`${t.prefix}/shed/state`)[0]!.payload).values).to.deep.equal({ power: 42 });
+    host.bus.publish({ meterId: 'shed', ts: Date.now() + 1, values: { power: 43, importEnergy: 7 } });
+    await rec.waitFor('the shed\'s counter', () => rec.on(`${t.prefix}/shed/importEnergy`).map((m) => m.payload).join() === '7');
     expect([...retainedWithMosquittoSub(SHARED_PORT, t.root).keys()].filter((k) => k.includes('shed'))).to.include.members([...shedConfigs, `${t.prefix}/shed/availability`]);
 
     await host.meters!.remove('shed');
