@@ -11,11 +11,12 @@ describe('mqtt plugin against the local Mosquitto', function () {
   const t = testRoot();
   let dir: ReturnType<typeof tempDataDir>;
   let endpoint: SimulatorTcpEndpoint;
+  let sim: MeterSimulator;
   let host: Host;
   let rec: Recorder;
 
   before(async () => {
-    const sim = new MeterSimulator();
+    sim = new MeterSimulator();
     sim.addUnit(1, builtinDriver('sdm230'));
     endpoint = new SimulatorTcpEndpoint(sim, { framing: 'mbap' });
     const port = await endpoint.listen();
@@ -24,7 +25,11 @@ describe('mqtt plugin against the local Mosquitto', function () {
     host = await startHost({
       name: 'home', dataDir: dir.dataDir, http: { port: 0 },
       buses: [{ id: 'rs485', transport: 'modbus-tcp', host: '127.0.0.1', port, interRequestDelayMs: 2, unitSwitchDelayMs: 0, responseTimeoutMs: 300 }],
-      meters: [{ id: 'house', name: 'House', driver: 'sdm230', bus: 'rs485', unitId: 1, intervals: { instantMs: 250, counterMs: 250 } }],
+      meters: [
+        { id: 'house', name: 'House', driver: 'sdm230', bus: 'rs485', unitId: 1, intervals: { instantMs: 250, counterMs: 250 } },
+        // Not polled: its readings are pushed by the test.
+        { id: 'garage', driver: 'sdm230', bus: 'rs485', unitId: 3, enabled: false, measurements: ['power', 'importEnergy'] },
+      ],
       plugins: { mqtt: { required: true, config: { url: `mqtt://127.0.0.1:${SHARED_PORT}`, topicPrefix: t.prefix, publish: 'both', homeAssistant: { discoveryPrefix: t.discovery } } } },
     }, dir.root);
   });
@@ -70,18 +75,27 @@ describe('mqtt plugin against the local Mosquitto', function () {
     expect(retained.get(`${t.prefix}/house/availability`)).to.equal('online');
     expect(retained.has(`${t.prefix}/house/state`)).to.equal(false);
     expect(retained.has(`${t.prefix}/house/voltageL1`)).to.equal(false);
-    const configs = [...retained.keys()].filter((k) => k.startsWith(`${t.discovery}/sensor/`));
+    const configs = [...retained.keys()].filter((k) => k.startsWith(`${t.discovery}/sensor/`) && k.includes('_house_'));
     expect(configs).to.have.length(builtinDriver('sdm230').byMeasurement.size);
     expect(retained.has(`${t.discovery}/binary_sensor/${t.prefix.replace(/\//g, '_')}_status/config`)).to.equal(true);
   });
 
-  it('sends a decreasing energy counter never (Home Assistant would count a reset)', async () => {
-    const before = states().at(-1)!.values['importEnergy']!;
-    host.bus.publish({ meterId: 'house', ts: Date.now() + 60_000, values: { importEnergy: 0, power: 123.5 } });
-    await rec.waitFor('the pushed reading', () => states().some((s) => s.values['power'] === 123.5));
-    const pushed = states().find((s) => s.values['power'] === 123.5)!;
-    expect(pushed.values['importEnergy']).to.equal(before);
-    expect(rec.on(`${t.prefix}/house/importEnergy`).map((m) => Number(m.payload))).to.not.include(0);
+  it('never publishes an energy counter as 0 or lower than before (Home Assistant would count a reset)', async () => {
+    const pushed = (power: number, importEnergy: number) => host.bus.publish({ meterId: 'garage', ts: Date.now(), values: { power, importEnergy } });
+    const garage = () => rec.on(`${t.prefix}/garage/state`).map((m) => (JSON.parse(m.payload) as { values: Record<string, number> }).values);
+    pushed(10, 0);
+    await rec.waitFor('the first state', () => garage().length === 1);
+    expect(garage()[0]).to.deep.equal({ power: 10 });
+    pushed(11, 7);
+    await rec.waitFor('the counter', () => garage().length === 2);
+    pushed(12, 3);
+    await rec.waitFor('a lower counter', () => garage().length === 3);
+    pushed(13, 0);
+    await rec.waitFor('a zero counter', () => garage().length === 4);
+    pushed(14, 8);
+    await rec.waitFor('a higher counter', () => garage().length === 5);
+    expect(garage()).to.deep.equal([{ power: 10 }, { power: 11, importEnergy: 7 }, { power: 12, importEnergy: 7 }, { power: 13, importEnergy: 7 }, { power: 14, importEnergy: 8 }]);
+    expect(rec.on(`${t.prefix}/garage/importEnergy`).map((m) => m.payload)).to.deep.equal(['7', '8']);
   });
 
   it('re-announces discovery and availability when Home Assistant sends its birth message', async () => {
@@ -95,6 +109,14 @@ describe('mqtt plugin against the local Mosquitto', function () {
     await rec.waitFor('the availability again', () => rec.on(`${t.prefix}/house/availability`).length > availabilityBefore);
     // A message other than "online" (Home Assistant's last will) triggers nothing.
     expect(rec.on(configTopic).at(-1)!.payload).to.equal(rec.on(configTopic)[0]!.payload);
+  });
+
+  it('follows the meter\'s polling state on its retained availability topic', async () => {
+    sim.unit(1).faults = { silent: true };
+    await rec.waitFor('the meter offline', () => rec.on(`${t.prefix}/house/availability`).at(-1)?.payload === 'offline');
+    expect(retainedWithMosquittoSub(SHARED_PORT, t.root).get(`${t.prefix}/house/availability`)).to.equal('offline');
+    sim.unit(1).faults = {};
+    await rec.waitFor('the meter back online', () => rec.on(`${t.prefix}/house/availability`).at(-1)?.payload === 'online');
   });
 
   it('removes a deleted meter\'s discovery entries and retained topics with empty retained payloads', async () => {
