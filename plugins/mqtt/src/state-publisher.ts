@@ -15,6 +15,8 @@ export interface StatePublisherOptions {
   onError(err: unknown): void;
 }
 
+const CLOCK_STEP_MS = 5 * 60_000;
+
 /** The newest values of one meter and what is left to publish. */
 interface MeterEntry {
   ts: number;
@@ -53,8 +55,9 @@ export class StatePublisher {
       entry = { ts, values: {}, dirty: new Set(), lastSentAt: 0, inFlight: false };
       this.#meters.set(meterId, entry);
     }
-    // A reading older than what was published (a forwarded backlog) must not take the state back in time.
-    if (ts < entry.ts) return;
+    // A reading older than the newest (a late forwarded one) must not take the state back in time; one
+    // much older means the clock was set back, and waiting for it to catch up would silence the meter.
+    if (ts < entry.ts && entry.ts - ts < CLOCK_STEP_MS) return;
     entry.ts = ts;
     for (const id in values) {
       const v = values[id]!;

@@ -98,6 +98,20 @@ describe('mqtt plugin against the local Mosquitto', function () {
     expect(rec.on(`${t.prefix}/garage/importEnergy`).map((m) => m.payload)).to.deep.equal(['7', '8']);
   });
 
+  it('ignores a reading older than the newest, unless the clock was set back by minutes', async () => {
+    const at = (ts: number, power: number) => host.bus.publish({ meterId: 'garage', ts, values: { power } });
+    const powers = () => rec.on(`${t.prefix}/garage/state`).map((m) => (JSON.parse(m.payload) as { values: { power: number } }).values.power);
+    const now = Date.now() + 1000;
+    at(now, 20);
+    await rec.waitFor('the newest', () => powers().includes(20));
+    at(now - 2000, 21);
+    at(now + 1, 22);
+    await rec.waitFor('the next', () => powers().includes(22));
+    at(now - 10 * 60_000, 23);
+    await rec.waitFor('the state after the clock step', () => powers().includes(23));
+    expect(powers()).to.not.include(21);
+  });
+
   it('re-announces discovery and availability when Home Assistant sends its birth message', async () => {
     const configTopic = `${t.discovery}/sensor/${t.prefix.replace(/\//g, '_')}_house_importEnergy/config`;
     const configsBefore = rec.on(configTopic).length;
