@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Host } from '../../../core/src/host.js';
@@ -101,6 +102,34 @@ describe('mqtt plugin: failures', function () {
       await host.stop();
       await rec.close();
       await broker.stop();
+      dir.cleanup();
+    }
+  });
+
+  it('reconnects with a doubling back-off while the broker refuses', async () => {
+    // A "broker" that accepts TCP and hangs up at once: each connection is one attempt of the plugin.
+    const attempts: number[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      attempts.push(Date.now());
+      socket.destroy();
+    });
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dir = tempDataDir();
+    const host = await startHost(pushedHostConfig(dir.dataDir, {
+      url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, topicPrefix: testRoot().prefix, reconnect: { initialMs: 50, maxMs: 800 },
+    }), dir.root);
+    try {
+      await until('six attempts', () => attempts.length >= 6, 20000);
+      expect(pluginReport(host).state).to.equal('degraded');
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+      // 50, 100, 200, 400, 800 ms: each gap at least its back-off (timers never fire early).
+      [50, 100, 200, 400, 800].forEach((min, i) => expect(gaps[i]!, `gap ${i + 1} of ${gaps.join(', ')}`).to.be.at.least(min - 5));
+    } finally {
+      await host.stop();
+      server.close();
+      for (const s of sockets) s.destroy();
       dir.cleanup();
     }
   });
