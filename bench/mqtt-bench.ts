@@ -151,7 +151,7 @@ export async function mqttBench(ctx: BenchContext): Promise<void> {
         added <= 1.5 * bare.cpuPercent && lost(plugin) === 0);
     } finally {
       sub.stop();
-      clearRetained(1883, root);
+      await clearRetained(1883, root);
     }
   }
 }

@@ -54,7 +54,7 @@ describe('mqtt plugin: configuration and docs', function () {
     } finally {
       await h.close();
       await rec.close();
-      clearRetained(SHARED_PORT, t.root);
+      await clearRetained(SHARED_PORT, t.root);
     }
   });
 

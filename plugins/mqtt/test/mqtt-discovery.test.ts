@@ -65,7 +65,7 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
   after(async () => {
     await host?.stop();
     await rec?.close();
-    clearRetained(SHARED_PORT, t.root);
+    await clearRetained(SHARED_PORT, t.root);
     dir?.cleanup();
   });
 

@@ -38,7 +38,7 @@ describe('mqtt plugin against the local Mosquitto', function () {
     await host?.stop();
     await rec?.close();
     await endpoint?.close();
-    clearRetained(SHARED_PORT, t.root);
+    await clearRetained(SHARED_PORT, t.root);
     dir?.cleanup();
   });
 

@@ -53,7 +53,7 @@ describe('mqtt plugin: failures', function () {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await rec.close();
-      clearRetained(SHARED_PORT, t.root);
+      await clearRetained(SHARED_PORT, t.root);
       dir.cleanup();
     }
   });
@@ -169,7 +169,7 @@ describe('mqtt plugin: failures', function () {
     } finally {
       await host.stop();
       await rec.close();
-      clearRetained(SHARED_PORT, t.root);
+      await clearRetained(SHARED_PORT, t.root);
       dir.cleanup();
     }
   });

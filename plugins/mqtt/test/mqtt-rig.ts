@@ -45,9 +45,24 @@ export function retainedWithMosquittoSub(port: number, root: string): Map<string
   return map;
 }
 
-/** Removes every retained message under `root/#`, so no test leaves anything on the shared broker. */
-export function clearRetained(port: number, root: string): void {
-  spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', `${root}/#`, '--retained-only', '--remove-retained', '-W', '1'], { stdio: 'ignore' });
+/**
+ * Removes every retained message under `root/#`, so no test or benchmark leaves anything on the shared
+ * broker: collects the retained topics (the broker sends them right after the subscription) until none
+ * came for 300 ms, then empties each one.
+ */
+export async function clearRetained(port: number, root: string): Promise<void> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `mhtest-clean-${randomBytes(4).toString('hex')}` });
+  const topics = new Set<string>();
+  let last = Date.now();
+  client.on('message', (topic, payload, packet) => {
+    if (packet.retain && payload.length) topics.add(topic);
+    last = Date.now();
+  });
+  await client.subscribeAsync(`${root}/#`, { qos: 0 });
+  while (Date.now() - last < 300) await new Promise((r) => setTimeout(r, 50));
+  await client.unsubscribeAsync(`${root}/#`);
+  await Promise.all([...topics].map((topic) => client.publishAsync(topic, '', { qos: 1, retain: true })));
+  await client.endAsync();
 }
 
 /** An independent subscriber (a second mqtt client) that records everything under a root. */
