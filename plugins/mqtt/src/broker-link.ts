@@ -13,7 +13,7 @@ export interface BrokerLinkOptions {
   reconnect: { initialMs: number; maxMs: number };
   onUp(): void;
   onDown(reason: string): void;
-  onMessage(topic: string, payload: Buffer): void;
+  onMessage(topic: string, payload: Buffer, retain: boolean): void;
 }
 
 /** The broker URL without user info, for logs and status (credentials never leave the config). */
@@ -73,7 +73,7 @@ export class BrokerLink {
       this.client.options.reconnectPeriod = this.#backoffMs;
       if (!this.client.disconnecting) options.onDown(reason);
     });
-    this.client.on('message', (topic, payload) => options.onMessage(topic, payload));
+    this.client.on('message', (topic, payload, packet) => options.onMessage(topic, payload, packet.retain));
   }
 
   get connected(): boolean {
@@ -89,6 +89,10 @@ export class BrokerLink {
   /** Subscriptions are renewed by the client after every reconnect. */
   subscribe(topic: string): void {
     this.client.subscribe(topic, { qos: this.options.qos });
+  }
+
+  unsubscribe(topic: string): void {
+    this.client.unsubscribe(topic);
   }
 
   /** Marks the host offline (retained), then disconnects cleanly; gives up waiting after `timeoutMs`. */

@@ -24,8 +24,19 @@ export class DiscoveryAnnouncer {
 
   constructor(private readonly options: AnnouncerOptions) {}
 
+  /** True once the registry's meter list arrived: before, nothing is known to be stale. */
+  loaded = false;
+
+  /** Every discovery topic announced now. */
+  announcedTopics(): Set<string> {
+    const topics = new Set<string>();
+    for (const { configs } of this.#meters.values()) for (const topic of configs.keys()) topics.add(topic);
+    return topics;
+  }
+
   /** Takes the registry's meter list: announces new or changed meters, removes deleted ones. */
   setMeters(meters: readonly MeterInfo[]): { removed: string[] } {
+    this.loaded = true;
     const ids = new Set(meters.map((m) => m.id));
     const removed = [...this.#meters.keys()].filter((id) => !ids.has(id));
     for (const id of removed) {

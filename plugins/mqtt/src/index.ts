@@ -1,8 +1,10 @@
 import { definePlugin } from '@meterhub/sdk';
 import { BrokerLink } from './broker-link.js';
 import { DiscoveryAnnouncer } from './discovery-announcer.js';
+import { hostDeviceId } from './ha-discovery.js';
 import { followHost, type Availability } from './host-feed.js';
 import { MQTT_CONFIG_SCHEMA, type MqttConfig } from './mqtt-config.js';
+import { StaleConfigSweep } from './stale-config-sweep.js';
 import { StatePublisher } from './state-publisher.js';
 import { Topics } from './topics.js';
 
@@ -34,10 +36,20 @@ export default definePlugin<MqttConfig>((host) => ({
       topics, mode: config.publish, retain: config.retain, send, connected, onError,
       minIntervalMs: (meterId) => (config.meterMinIntervalS[meterId] ?? config.minIntervalS) * 1000,
     });
-    const announcer = new DiscoveryAnnouncer({
-      ctx: { topics, stateSource: config.publish === 'values' ? 'values' : 'json', qos: config.qos, hostName: settings.name, version: settings.version },
-      discovery: config.homeAssistant.enabled, send, connected, onError,
+    const ctx = { topics, stateSource: config.publish === 'values' ? 'values' as const : 'json' as const, qos: config.qos, hostName: settings.name, version: settings.version };
+    const announcer = new DiscoveryAnnouncer({ ctx, discovery: config.homeAssistant.enabled, send, connected, onError });
+    const sweep = new StaleConfigSweep({
+      filter: `${topics.discoveryPrefix}/sensor/+/config`,
+      subscribe: (f) => link.subscribe(f),
+      unsubscribe: (f) => link.unsubscribe(f),
+      hostDeviceId: hostDeviceId(ctx),
+      current: () => announcer.announcedTopics(),
+      clear: (topic) => void send(topic, '', true).catch(onError),
     });
+    // Needs the broker and the registry's meter list, whichever comes last.
+    const sweepWhenReady = () => {
+      if (config.homeAssistant.enabled && link.connected && announcer.loaded) sweep.start();
+    };
     const sendAvailability = (meterId: string, a: Availability) => {
       link.publish(topics.availability(meterId), a, true).catch(onError);
     };
@@ -61,11 +73,13 @@ export default definePlugin<MqttConfig>((host) => ({
         if (config.homeAssistant.enabled) link.subscribe(topics.haStatus);
         announceEverything();
         publisher.resume();
+        sweepWhenReady();
       },
       onDown(reason) {
         host.setDegraded(`MQTT broker ${link.origin}: ${reason}; keeping the newest state of each meter`);
       },
-      onMessage(topic, payload) {
+      onMessage(topic, payload, retain) {
+        if (sweep.offer(topic, payload, retain)) return;
         // Home Assistant (re)started: it forgets non-retained states, so send everything again.
         if (topic === topics.haStatus && payload.toString() === 'online') {
           announceEverything();
@@ -87,14 +101,16 @@ export default definePlugin<MqttConfig>((host) => ({
           availability.delete(id);
           publisher.remove(id);
         }
+        sweepWhenReady();
       },
     });
     host.onStop(stopFeed);
     host.onStop(() => publisher.stop());
+    host.onStop(() => sweep.stop());
 
     const report = () => host.setStatusDetails({
       enabled: true, broker: link.origin, connected: link.connected, published: publisher.published,
-      queuedMeters: publisher.queued, droppedCounterValues: publisher.droppedCounterValues,
+      queuedMeters: publisher.queued, droppedCounterValues: publisher.droppedCounterValues, staleConfigsRemoved: sweep.removed,
       ...(link.lastError ?? lastError ? { lastError: link.lastError ?? lastError } : {}),
     });
     const timer = setInterval(report, 1000).unref();

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import mqtt from 'mqtt';
 import type { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
-import { clearRetained, Recorder, SHARED_PORT, startHost, testRoot } from './mqtt-rig.js';
+import { clearRetained, Recorder, retainedWithMosquittoSub, SHARED_PORT, startHost, testRoot } from './mqtt-rig.js';
 
 /*
  * Expected payloads are written from Home Assistant's documentation of MQTT
@@ -43,13 +43,14 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
   const snakeNs = ns.replace(/[^a-zA-Z0-9]+/g, '_').toLowerCase();
   let dir: ReturnType<typeof tempDataDir>;
   let host: Host;
+  let hostConfig: Record<string, unknown>;
   let rec: Recorder;
   const configs = () => new Map(rec.messages.filter((m) => m.topic.startsWith(`${t.discovery}/`) && m.topic.endsWith('/config') && m.payload).map((m) => [m.topic, JSON.parse(m.payload) as Record<string, unknown>]));
 
   before(async () => {
     dir = tempDataDir();
     rec = await Recorder.start(SHARED_PORT, `${t.root}/#`);
-    host = await startHost({
+    hostConfig = {
       name: 'home', dataDir: dir.dataDir, http: { port: 0 },
       buses: [{ id: 'rs485', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }],
       meters: [
@@ -58,7 +59,8 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
         { id: 'garage.ev', driver: 'sdm630', bus: 'rs485', unitId: 2, enabled: false, measurements: ['power', 'importEnergy', 'importReactiveEnergy', 'Phase 1 line to neutral volts'] },
       ],
       plugins: { mqtt: { required: true, config: { url: `mqtt://127.0.0.1:${SHARED_PORT}`, topicPrefix: t.prefix, homeAssistant: { discoveryPrefix: t.discovery } } } },
-    }, dir.root);
+    };
+    host = await startHost(hostConfig, dir.root);
     await rec.waitFor('discovery of both meters', () => configs().size >= 24 + 4 + 1);
   });
 
@@ -165,5 +167,26 @@ describe('mqtt plugin: Home Assistant discovery payloads', function () {
       expect(uniqueIds.has(p['unique_id'] as string), 'unique ids are unique').to.equal(false);
       uniqueIds.add(p['unique_id'] as string);
     }
+  });
+
+  it('removes at start the configs of meters that went away while it was stopped, and no one else\'s', async () => {
+    await host.stop();
+    const stale = `${t.discovery}/sensor/${ns}_gone_power/config`;
+    const foreign = `${t.discovery}/sensor/elsewhere_gone_power/config`;
+    const config = (via: string) => JSON.stringify({ name: 'Active power', unique_id: 'x', state_topic: 'x', device: { identifiers: ['x'], via_device: via } });
+    const other = await mqtt.connectAsync(`mqtt://127.0.0.1:${SHARED_PORT}`, { clientId: `mhtest-other-${t.root}` });
+    await other.publishAsync(stale, config(ns), { qos: 1, retain: true });
+    await other.publishAsync(foreign, config('elsewhere'), { qos: 1, retain: true });
+    await other.endAsync();
+    const houseConfig = `${t.discovery}/sensor/${ns}_house_power/config`;
+    const announced = rec.on(houseConfig).length;
+    host = await startHost(hostConfig, dir.root);
+    await rec.waitFor('the stale config emptied', () => rec.on(stale).at(-1)?.payload === '');
+    await rec.waitFor('the meters announced again', () => rec.on(houseConfig).length > announced);
+    const retained = retainedWithMosquittoSub(SHARED_PORT, t.root);
+    expect(retained.has(stale)).to.equal(false);
+    expect(retained.get(foreign)).to.equal(config('elsewhere'));
+    expect(retained.has(houseConfig)).to.equal(true);
+    expect(rec.on(foreign).map((m) => m.payload)).to.deep.equal([config('elsewhere')]);
   });
 });
