@@ -71,9 +71,10 @@ export default definePlugin<MqttConfig>((host) => ({
         host.setHealthy(`connected to ${link.origin}`);
         host.log.info({ broker: link.origin }, `publishing to MQTT broker ${link.origin}`);
         if (config.homeAssistant.enabled) link.subscribe(topics.haStatus);
+        // Subscribed before announcing, the sweep sees the configs left from before, not the ones sent now.
+        sweepWhenReady();
         announceEverything();
         publisher.resume();
-        sweepWhenReady();
       },
       onDown(reason) {
         host.setDegraded(`MQTT broker ${link.origin}: ${reason}; keeping the newest state of each meter`);
