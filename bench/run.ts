@@ -14,6 +14,7 @@ import { uplinkBench } from './uplink-bench.js';
 import { modbusServerBench } from './modbus-server-bench.js';
 import { prometheusBench } from './prometheus-bench.js';
 import { dashboardBench } from './dashboard-bench.js';
+import { mqttBench } from './mqtt-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -36,5 +37,7 @@ console.log('\n== prometheus: /metrics over loopback, host in this process');
 if (!only || only === 'prometheus') await prometheusBench(ctx);
 console.log('\n== dashboard: headless Chromium, host with a simulated SDM630 on loopback');
 if (!only || only === 'dashboard') await dashboardBench(ctx);
+console.log('\n== mqtt: host in this process, local Mosquitto, subscriber in its own process');
+if (!only || only === 'mqtt') await mqttBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

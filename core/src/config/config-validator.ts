@@ -93,7 +93,7 @@ export function validateConfig(input: ValidationInput): ValidationResult {
     const entry = hostConfig.plugins[p.id] ?? (hostConfig.plugins[p.id] = { enabled: true, required: false, config: {} });
     if (!p.schema) continue;
     const validatePlugin = ajv.compile(p.schema);
-    if (!validatePlugin(entry.config)) pluginProblems.set(p.id, ajvErrorsToDetails(validatePlugin.errors, `/plugins/${p.id}/config`));
+    if (!validatePlugin(entry.config)) pluginProblems.set(p.id, withEnvHints(ajvErrorsToDetails(validatePlugin.errors, `/plugins/${p.id}/config`), input.envSources));
   }
 
   for (const m of hostConfig.meters) {

@@ -34,6 +34,7 @@ const OVERRIDES: readonly Override[] = [
   { env: 'JWT_REFRESH_TOKEN_LIFETIME', path: ['auth', 'refreshTokenLifetimeMinutes'], parse: asInteger },
   { env: 'DATABASE_URL', path: ['storage', 'url'], parse: asString },
   { env: 'REDIS_URL', path: ['redis', 'url'], parse: asString },
+  { env: 'MQTT_URL', path: ['plugins', 'mqtt', 'config', 'url'], parse: asString },
   { env: 'DB_HOST', path: ['storage', 'connection', 'host'], parse: asString },
   { env: 'DB_PORT', path: ['storage', 'connection', 'port'], parse: asInteger },
   { env: 'DB_NAME', path: ['storage', 'connection', 'database'], parse: asString },

@@ -25,6 +25,7 @@ export const BUILTIN_PACKAGES: readonly string[] = [
   '@meterhub/plugin-modbus-server',
   '@meterhub/plugin-prometheus',
   '@meterhub/plugin-dashboard',
+  '@meterhub/plugin-mqtt',
 ];
 
 /** A package that was found but refused (bad manifest, API range, not found). */
