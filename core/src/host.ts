@@ -152,7 +152,8 @@ export class Host {
     this.pluginConfigProblems = result.pluginProblems;
     if (this.options.applyConfigLogLevel ?? this.options.logger === undefined) this.log.level = this.config.log.level;
     this.http.configure({
-      port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts, debug: this.config.debug,
+      port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts,
+      corsAllowedOrigins: this.config.http.corsAllowedOrigins, debug: this.config.debug,
     });
     const drivers = this.drivers.list().map((d) => d.id);
     this.log.info({ drivers, count: drivers.length }, `loaded ${drivers.length} driver(s): ${drivers.join(', ')}`);

@@ -113,9 +113,17 @@ export class UserRepository {
     this.#forget(id);
   }
 
+  /** Refuses to leave the installation without an admin: nobody could manage users and keys any more. */
+  async #keepAnAdmin(m: UserModel, action: string): Promise<void> {
+    if (m.role !== 'admin') return;
+    const admins = await this.#model.query().where({ role: 'admin' }).resultSize();
+    if (admins <= 1) throw new MeterhubError('METERHUB_ERR_CONFLICT', `"${m.username}" is the last admin and cannot be ${action}; make another user admin first`);
+  }
+
   async update(id: number, patch: { role?: Role }): Promise<User> {
     const m = await this.#model.query().findById(id);
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
+    if (patch.role && patch.role !== 'admin') await this.#keepAnAdmin(m, 'demoted');
     this.#forget(id);
     return toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
   }
@@ -127,6 +135,8 @@ export class UserRepository {
   }
 
   async delete(id: number): Promise<boolean> {
+    const m = await this.#model.query().findById(id);
+    if (m) await this.#keepAnAdmin(m, 'deleted');
     this.#forget(id);
     return (await this.#model.query().deleteById(id)) > 0;
   }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { credentialsFromRequest, describeError, isMeterhubError, MeterhubError, requireReadAccess, type HostApi, type Principal } from '@meterhub/sdk';
+import { credentialsFromRequest, describeError, MeterhubError, requireReadAccess, sendHttpError, type HostApi, type Principal } from '@meterhub/sdk';
 import { fileName, runExport } from './export-engine.js';
 import { CONTENT_TYPES } from './table-sink.js';
 import { parseExportRequest, type RangeLimits } from './export-request.js';
@@ -18,12 +18,10 @@ export interface ExportCounters {
   rows: number;
 }
 
-function sendError(res: ServerResponse, err: unknown): void {
-  const coded = isMeterhubError(err) ? err : new MeterhubError('METERHUB_ERR_INTERNAL', 'Internal error');
-  res.statusCode = coded.status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  if (coded.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="meterhub"');
-  res.end(JSON.stringify({ error: { code: coded.code, message: coded.message, ...(coded.details.length ? { details: coded.details } : {}) } }));
+/** The SDK's one error answer, logged at the level it names (a client's mistake at debug). */
+function sendError(host: HostApi, res: ServerResponse, err: unknown): void {
+  const answer = sendHttpError(res, err, { debug: host.settings().debug });
+  host.log[answer.logLevel]({ err: describeError(err), status: answer.status }, 'export refused');
 }
 
 /**
@@ -36,14 +34,12 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/' && path !== '') {
-      sendError(res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such resource; the export is at /api/export/'));
+      sendError(host, res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such resource; the export is at /api/export/'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      res.statusCode = 405;
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ error: { code: 'METERHUB_ERR_VALIDATION', message: 'method not allowed; allowed: GET' } }));
+      sendError(host, res, new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', 'method not allowed; allowed: GET'));
       return;
     }
     void (async () => {
@@ -51,7 +47,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       try {
         principal = requireReadAccess(await host.auth.authenticate(credentialsFromRequest(req)));
       } catch (err) {
-        sendError(res, err);
+        sendError(host, res, err);
         return;
       }
       const query = Object.fromEntries(new URL(req.url ?? '/', 'http://localhost').searchParams);
@@ -59,7 +55,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       try {
         request = await parseExportRequest(query, host, config.limits);
       } catch (err) {
-        sendError(res, err);
+        sendError(host, res, err);
         return;
       }
       const controller = new AbortController();
@@ -93,9 +89,10 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
         }
       } catch (err) {
         counters.failed++;
-        host.log.error({ err: describeError(err) }, 'export failed');
-        if (!res.headersSent) sendError(res, err);
-        else res.destroy();
+        if (res.headersSent) {
+          host.log.error({ err: describeError(err) }, 'export failed');
+          res.destroy();
+        } else sendError(host, res, err);
       } finally {
         counters.active--;
         report();

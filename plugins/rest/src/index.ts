@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { definePlugin, describeError, type HostApi } from '@meterhub/sdk';
+import { definePlugin, type HostApi } from '@meterhub/sdk';
 import { createAuthenticator, sharedAuthenticator } from './authentication.js';
 import { errorHandler } from './http-errors.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -60,25 +60,6 @@ function staticSecurityHeaders(): RequestHandler {
   };
 }
 
-/** CORS for the origins in CORS_ALLOWED_ORIGINS only. */
-function cors(origins: readonly string[]): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (origin && (origins.includes(origin) || origins.includes('*'))) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Vary', 'Origin');
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-API-Key');
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
-      res.setHeader('Access-Control-Max-Age', '600');
-    }
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
-  };
-}
-
 /** All routes of the API, in one table: the router and the OpenAPI document come from it. */
 export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle): RouteSpec[] {
   const routes: RouteSpec[] = [
@@ -122,9 +103,8 @@ export default definePlugin<RestConfig>((host) => ({
     const throttle = new LoginThrottle(config.login.maxPerMinute, 60_000, config.login.freeFailures);
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
-    app.use(cors(settings.http.corsAllowedOrigins));
     app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
-    app.use(errorHandler(() => host.settings().debug, (err) => host.log.error({ err: describeError(err) }, 'request failed')));
+    app.use(errorHandler(() => host.settings().debug, host.log));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));
   },

@@ -1,7 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { MeterhubError } from '@meterhub/sdk';
 import type { Access, AuthedRequest, Principal } from './authentication.js';
-import { errorBody } from './http-errors.js';
 import { validate } from './request-validation.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -66,9 +65,9 @@ export function buildRouter(routes: readonly RouteSpec[], authenticate: (access:
     });
   }
   for (const [path, methods] of methodsByPath) {
-    router.all(path, (_req, res) => {
+    router.all(path, (_req, res, next) => {
       res.setHeader('Allow', [...methods, 'OPTIONS'].join(', '));
-      res.status(405).json(errorBody('METERHUB_ERR_VALIDATION', `method not allowed; allowed: ${methods.join(', ')}`));
+      next(new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', `method not allowed; allowed: ${methods.join(', ')}`));
     });
   }
   return router;

@@ -4,7 +4,7 @@ import { MeterSimulator, SimulatorTcpEndpoint } from '@meterhub/sdk';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { Host } from '../../../core/src/host.js';
-import { createLogger } from '../../../core/src/logging/logger.js';
+import { pino } from 'pino';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 
 export const ADMIN = { username: 'ada', password: 'correct-horse-battery' };
@@ -20,6 +20,8 @@ export class RestRig {
   sim = new MeterSimulator();
   endpoint!: SimulatorTcpEndpoint;
   base = '';
+  /** Every log line the host wrote (debug and up), parsed: tests assert that client input never logs at error level. */
+  readonly logs: Array<{ level: number; msg?: string; [k: string]: unknown }> = [];
   #db: TestDatabase | undefined;
   #cleanup: (() => void) | undefined;
 
@@ -47,13 +49,18 @@ export class RestRig {
       },
       cwd: dir.root,
       env,
-      logger: createLogger({ level: 'silent', pretty: false }),
+      logger: pino({ level: 'debug' }, { write: (line: string) => void rig.logs.push(JSON.parse(line) as RestRig['logs'][number]) }),
     });
     await rig.host.start();
     await rig.host.accounts!.users.create(ADMIN.username, ADMIN.password, 'admin');
     await rig.host.accounts!.users.create(VIEWER.username, VIEWER.password, 'viewer');
     rig.base = `http://127.0.0.1:${rig.host.http.port}`;
     return rig;
+  }
+
+  /** Log lines at error level or above (pino: 50 error, 60 fatal) written since `since` lines. */
+  errorLogs(since = 0): RestRig['logs'] {
+    return this.logs.slice(since).filter((l) => l.level >= 50);
   }
 
   /** The signing key the plugin generated (SECRET_KEY is not set in tests unless given). */

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, credentialsFromRequest, describeError, isMeterhubError, requireReadAccess,
+  LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, credentialsFromRequest, describeError, httpErrorResponseText, isMeterhubError, requireReadAccess,
   type HostApi, type LiveReadingMessage, type LiveServerMessage, type MeterStateEvent, type Principal, type Reading,
 } from '@meterhub/sdk';
 import { expiryOf } from './credentials.js';
@@ -21,11 +21,9 @@ interface WsClient extends LiveClient {
   alive: boolean;
 }
 
+/** Refuses the upgrade with the same HTTP answer the REST API gives; an uncoded failure is a 401, not a 500. */
 function refuse(socket: Duplex, err: unknown): void {
-  const coded = isMeterhubError(err) ? err : undefined;
-  const status = coded?.status ?? 401;
-  const body = JSON.stringify({ error: { code: coded?.code ?? 'METERHUB_ERR_UNAUTHORIZED', message: coded?.message ?? describeError(err) } });
-  socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Unauthorized'}\r\nContent-Type: application/json\r\nWWW-Authenticate: Bearer realm="meterhub"\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(httpErrorResponseText(isMeterhubError(err) ? err : new MeterhubError('METERHUB_ERR_UNAUTHORIZED', describeError(err))));
 }
 
 /**

@@ -15,7 +15,7 @@ export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: Login
   const userFromRefresh = async (refresh: string) => {
     const claims = tokens.verify(refresh, 'refresh');
     const user = await host.accounts.users.byId(Number(claims.sub));
-    if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the refresh token has been revoked');
+    if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_TOKEN_INVALID', 'the refresh token has been revoked');
     return user;
   };
   return [
