@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import objection from 'objection';
-import { MeterhubError, type ApiKeyView as ApiKey, type Role, type Scope, type UserView as User } from '@meterhub/sdk';
+import { MeterhubError, type ApiKeyView as ApiKey, type CredentialsChange, type Role, type Scope, type UserView as User } from '@meterhub/sdk';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password-hash.js';
 
 const { Model } = objection;
@@ -62,7 +62,8 @@ export class UserRepository {
   readonly #model: typeof UserModel;
   readonly #cache = new Map<number, { user: User | undefined; until: number }>();
 
-  constructor(knex: Knex) {
+  /** `changed` hears of every committed change that may revoke a user's credentials (the host's auth broker). */
+  constructor(knex: Knex, private readonly changed: (change: CredentialsChange) => void = () => undefined) {
     this.#model = UserModel.bindKnex(knex);
   }
 
@@ -111,6 +112,7 @@ export class UserRepository {
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
     await this.#model.query().patchAndFetchById(id, { password_hash: await hashPassword(password), token_version: m.token_version + 1, updated_at: Date.now() });
     this.#forget(id);
+    this.changed({ kind: 'user-changed', userId: id, reason: 'password' });
   }
 
   /** Refuses to leave the installation without an admin: nobody could manage users and keys any more. */
@@ -125,20 +127,26 @@ export class UserRepository {
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
     if (patch.role && patch.role !== 'admin') await this.#keepAnAdmin(m, 'demoted');
     this.#forget(id);
-    return toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
+    const user = toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
+    if (patch.role && patch.role !== m.role) this.changed({ kind: 'user-changed', userId: id, reason: 'role' });
+    return user;
   }
 
   /** Invalidates every refresh and access token of the user (logout everywhere). */
   async revokeTokens(id: number): Promise<void> {
     await this.#model.query().findById(id).increment('token_version', 1);
     this.#forget(id);
+    this.changed({ kind: 'user-changed', userId: id, reason: 'logout' });
   }
 
   async delete(id: number): Promise<boolean> {
     const m = await this.#model.query().findById(id);
     if (m) await this.#keepAnAdmin(m, 'deleted');
     this.#forget(id);
-    return (await this.#model.query().deleteById(id)) > 0;
+    const deleted = (await this.#model.query().deleteById(id)) > 0;
+    this.#forget(id);
+    if (deleted) this.changed({ kind: 'user-changed', userId: id, reason: 'deleted' });
+    return deleted;
   }
 
   /** The user when the password matches; the same work is done for unknown names. */
@@ -160,7 +168,8 @@ export class ApiKeyRepository {
   /** When each key's `last_used_at` was last written: once a minute is enough, not once per request. */
   readonly #touched = new Map<number, number>();
 
-  constructor(knex: Knex) {
+  /** `changed` hears of every committed revocation (the host's auth broker). */
+  constructor(knex: Knex, private readonly changed: (change: CredentialsChange) => void = () => undefined) {
     this.#model = ApiKeyModel.bindKnex(knex);
   }
 
@@ -179,7 +188,9 @@ export class ApiKeyRepository {
   }
 
   async revoke(id: number): Promise<boolean> {
-    return (await this.#model.query().patch({ revoked_at: Date.now() }).where({ id }).whereNull('revoked_at')) > 0;
+    const revoked = (await this.#model.query().patch({ revoked_at: Date.now() }).where({ id }).whereNull('revoked_at')) > 0;
+    if (revoked) this.changed({ kind: 'key-revoked', keyId: id });
+    return revoked;
   }
 
   /** The key's record when it is valid and not revoked. */

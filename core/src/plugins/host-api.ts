@@ -105,6 +105,9 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
         return record.disposers.push('authentication provider', services.auth.provide(record.id, authenticator));
       },
       authenticate: (credentials) => services.auth.authenticate(credentials),
+      onCredentialsChanged(listener) {
+        return record.disposers.push('credentials change subscription', services.auth.onCredentialsChanged(guard(record, services, listener)));
+      },
     },
     drivers: {
       get: (id) => services.drivers.get(id),

@@ -19,6 +19,7 @@ export { openApiDocument } from './route-table.js';
 interface RestConfig {
   bodyLimit: string;
   login: { maxPerMinute: number; freeFailures: number };
+  health: { publicDetails: boolean };
 }
 
 /**
@@ -61,13 +62,13 @@ function staticSecurityHeaders(): RequestHandler {
 }
 
 /** All routes of the API, in one table: the router and the OpenAPI document come from it. */
-export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle): RouteSpec[] {
+export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle, config: Pick<RestConfig, 'health'>): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...tokenRoutes(host, tokens, throttle),
     ...meterRoutes(host),
     ...readingRoutes(host),
     ...accountRoutes(host),
-    healthRoute(host),
+    healthRoute(host, config.health.publicDetails),
   ];
   routes.push({
     method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', summary: 'This API as an OpenAPI 3.1 document',
@@ -95,6 +96,12 @@ export default definePlugin<RestConfig>((host) => ({
           freeFailures: { type: 'integer', minimum: 1, default: 5, description: 'Failed logins per username before the lockout back-off starts.' },
         },
       },
+      health: {
+        type: 'object', additionalProperties: false, default: {},
+        properties: {
+          publicDetails: { type: 'boolean', default: false, description: '/health/ shows version, plugins, buses and meters to anyone (a trusted LAN); otherwise only to a token or key with read.' },
+        },
+      },
     },
   },
   async start(config) {
@@ -103,7 +110,7 @@ export default definePlugin<RestConfig>((host) => ({
     const throttle = new LoginThrottle(config.login.maxPerMinute, 60_000, config.login.freeFailures);
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
-    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
+    app.use(buildRouter(allRoutes(host, tokens, throttle, config), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
     app.use(errorHandler(() => host.settings().debug, host.log));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));

@@ -51,8 +51,8 @@ describe('REST API: HTTP behaviour, health, OpenAPI and malformed input', functi
     expect(JSON.stringify((await rig.request('POST', '/api/meters/', { token, body: [] })).body)).to.not.include('at ');
   });
 
-  it('/health/ answers without auth, reports database, plugins, buses and meters, and no secrets', async () => {
-    const h = await rig.request('GET', '/health/');
+  it('/health/ reports database, plugins, buses and meters to a reader, and no secrets', async () => {
+    const h = await rig.request('GET', '/health/', { token });
     expect(h.status).to.equal(200);
     expect(h.body).to.include({ status: 'ok' });
     expect(h.body.database).to.include({ engine: 'sqlite', reachable: true });

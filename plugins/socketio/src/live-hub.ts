@@ -1,6 +1,6 @@
 import {
   LIVE_PROTOCOL_VERSION, MeterhubError,
-  type HostApi, type LiveMeterState, type LiveSnapshotMessage, type MeterStateEvent, type Reading,
+  type CredentialsChange, type HostApi, type LiveMeterState, type LiveSnapshotMessage, type MeterStateEvent, type Reading,
 } from '@meterhub/sdk';
 import { project } from './live-messages.js';
 
@@ -12,6 +12,8 @@ export interface LiveChannel {
   clients(): number;
   /** Tells every client why it is being disconnected, then closes. */
   close(code: string, message: string): Promise<void>;
+  /** Re-checks the credentials of the connections `change` concerns and closes those refused now. */
+  recheck(change: CredentialsChange): void;
 }
 
 /** Carries readings and states to other host instances (Redis) and back. */
@@ -50,6 +52,10 @@ export class LiveHub {
     for (const event of this.host.meterStates.current()) this.#states.set(event.meterId, event);
     this.host.readings.subscribe((reading) => this.onReading(reading, false));
     this.host.meterStates.subscribe((event) => this.onState(event, false));
+    // Revocation closes live connections too: a revoked key must not keep receiving readings.
+    this.host.auth.onCredentialsChanged((change) => {
+      for (const channel of this.#channels) channel.recheck(change);
+    });
   }
 
   onReading(reading: Reading, remote: boolean): void {

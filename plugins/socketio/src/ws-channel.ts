@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, credentialsFromRequest, describeError, httpErrorResponseText, isMeterhubError, requireReadAccess,
-  type HostApi, type LiveReadingMessage, type LiveServerMessage, type MeterStateEvent, type Principal, type Reading,
+  type Credentials, type CredentialsChange, type HostApi, type LiveReadingMessage, type LiveServerMessage, type MeterStateEvent, type Principal, type Reading,
 } from '@meterhub/sdk';
-import { expiryOf } from './credentials.js';
+import { affectedBy, expiryOf, recheck, REVOKED_MESSAGE } from './credentials.js';
 import type { LiveChannel, LiveHub } from './live-hub.js';
 import { errorAck, okAck, readingMessage, stateMessage } from './live-messages.js';
 import type { LiveClient, SlowClientBuffer } from './slow-client-buffer.js';
@@ -16,6 +16,9 @@ const CONGESTED_BYTES = 64 * 1024;
 
 interface WsClient extends LiveClient {
   ws: WebSocket;
+  principal: Principal;
+  /** What the client authenticated with, kept to re-check it when credentials change. */
+  credentials: Credentials;
   subscription: ClientSubscription;
   expiry?: NodeJS.Timeout;
   alive: boolean;
@@ -54,9 +57,10 @@ export class WsChannel implements LiveChannel {
 
   /** The host's upgrade hook for the endpoint's path. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.host.auth.authenticate(credentialsFromRequest(req, { allowQuery: true })).then((principal) => {
+    const credentials = credentialsFromRequest(req, { allowQuery: true });
+    this.host.auth.authenticate(credentials).then((principal) => {
       requireReadAccess(principal);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, principal));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, principal, credentials));
     }).catch((err: unknown) => refuse(socket, err));
   };
 
@@ -64,9 +68,9 @@ export class WsChannel implements LiveChannel {
     client.ws.send(JSON.stringify(message));
   }
 
-  #onConnection(ws: WebSocket, principal: Principal): void {
+  #onConnection(ws: WebSocket, principal: Principal, credentials: Credentials): void {
     const client: WsClient = {
-      ws, subscription: new ClientSubscription(), held: new Map(), alive: true,
+      ws, principal, credentials, subscription: new ClientSubscription(), held: new Map(), alive: true,
       congested: () => ws.bufferedAmount > CONGESTED_BYTES,
       sendReading: (message) => {
         this.delivered++;
@@ -158,6 +162,16 @@ export class WsChannel implements LiveChannel {
 
   clients(): number {
     return this.#clients.size;
+  }
+
+  recheck(change: CredentialsChange): void {
+    for (const client of this.#clients) {
+      if (!affectedBy(change, client.principal)) continue;
+      recheck(this.host, client.credentials).then((principal) => {
+        if (principal) client.principal = principal;
+        else if (client.ws.readyState === client.ws.OPEN) this.#end(client, LIVE_CLOSE_CODES.unauthorized, 'METERHUB_ERR_UNAUTHORIZED', REVOKED_MESSAGE);
+      }, (err: unknown) => this.host.log.warn({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
+    }
   }
 
   async close(code: string, message: string): Promise<void> {

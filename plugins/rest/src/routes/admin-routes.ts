@@ -1,4 +1,4 @@
-import { MeterhubError, type HostApi, type Role, type Scope } from '@meterhub/sdk';
+import { credentialsFromRequest, MeterhubError, requireReadAccess, type HostApi, type Role, type Scope } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import type { RouteSpec } from '../route-table.js';
 import { page, pageQuery } from './meter-routes.js';
@@ -100,12 +100,29 @@ function uplinkHealth(details: Record<string, unknown> | undefined): Record<stri
   };
 }
 
-/** `/health/`: liveness and readiness, no auth, no secrets. */
-export function healthRoute(host: HostApi): RouteSpec {
+/** True when the request carries a token or key with read access (bad credentials just get the public answer). */
+async function mayReadDetails(host: HostApi, req: Parameters<typeof credentialsFromRequest>[0]): Promise<boolean> {
+  const credentials = credentialsFromRequest(req);
+  if (credentials.apiKey === undefined && credentials.bearer === undefined) return false;
+  try {
+    requireReadAccess(await host.auth.authenticate(credentials));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `/health/`: liveness and readiness. Anyone gets the status and the
+ * database's reachability; the details (version, plugins, buses, meters,
+ * uplink) need a token or key with `read`, unless `publicDetails` is set for
+ * a trusted LAN.
+ */
+export function healthRoute(host: HostApi, publicDetails: boolean): RouteSpec {
   return {
     method: 'get', path: '/health/', tag: 'health', access: 'public',
-    summary: 'Liveness and readiness: 200 when the database and required plugins are up, 503 otherwise; offline meters never cause a 503',
-    async handler({ setStatus }) {
+    summary: 'Liveness and readiness: 200 when the database and required plugins are up, 503 otherwise; offline meters never cause a 503. Details need read access.',
+    async handler({ setStatus, req }) {
       const s = host.status() as {
         version: string; uptimeSeconds: number;
         plugins: Array<{ id: string; state: string; details?: Record<string, unknown> }>;
@@ -117,6 +134,7 @@ export function healthRoute(host: HostApi): RouteSpec {
       const failed = s.plugins.filter((p) => p.state === 'error' && (s.requiredPlugins ?? []).includes(p.id));
       const ok = database && failed.length === 0;
       setStatus(ok ? 200 : 503);
+      if (!publicDetails && !(await mayReadDetails(host, req))) return { status: ok ? 'ok' : 'unavailable', database: { reachable: database } };
       return {
         status: ok ? 'ok' : 'unavailable',
         version: s.version,
