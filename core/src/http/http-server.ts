@@ -63,6 +63,7 @@ export class HttpServer {
   readonly server: Server;
   #mounts: Mount[] = [];
   #upgrades: UpgradeRoute[] = [];
+  #described: Array<{ paths: Record<string, Record<string, unknown>>; owner: string }> = [];
   #router: Router = express.Router();
 
   private opts: HttpServerOptions;
@@ -180,6 +181,22 @@ export class HttpServer {
     return () => {
       this.#upgrades = this.#upgrades.filter((u) => u !== route);
     };
+  }
+
+  /** Records OpenAPI path items a plugin documents; the returned function drops them. */
+  describe(paths: Record<string, Record<string, unknown>>, owner: string): () => void {
+    const entry = { paths: structuredClone(paths), owner };
+    this.#described.push(entry);
+    return () => {
+      this.#described = this.#described.filter((d) => d !== entry);
+    };
+  }
+
+  /** Every described path item, merged (a copy). */
+  described(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const d of this.#described) for (const [path, item] of Object.entries(d.paths)) out[path] = { ...out[path], ...structuredClone(item) };
+    return out;
   }
 
   mounts(): Array<{ path: string; owner: string; upgrade?: true }> {

@@ -173,6 +173,10 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
         };
         return record.disposers.push(`http upgrade ${path}`, services.http.upgrade(path, guarded, record.id));
       },
+      describe(paths) {
+        return record.disposers.push('OpenAPI paths', services.http.describe(paths, record.id));
+      },
+      described: () => services.http.described(),
     },
     onStop(hook: Disposer): Disposer {
       return record.disposers.push('onStop hook', hook);

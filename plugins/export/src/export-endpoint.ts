@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { credentialsFromRequest, describeError, MeterhubError, requireReadAccess, sendHttpError, type HostApi, type Principal } from '@meterhub/sdk';
+import { credentialsFromRequest, describeError, MeterhubError, requireReadAccess, sendHttpError, unavailableIfDatabaseDown, type HostApi, type Principal } from '@meterhub/sdk';
 import { fileName, runExport } from './export-engine.js';
 import { CONTENT_TYPES } from './table-sink.js';
 import { parseExportRequest, type RangeLimits } from './export-request.js';
@@ -19,8 +19,8 @@ export interface ExportCounters {
 }
 
 /** The SDK's one error answer, logged at the level it names (a client's mistake at debug). */
-function sendError(host: HostApi, res: ServerResponse, err: unknown): void {
-  const answer = sendHttpError(res, err, { debug: host.settings().debug });
+async function sendError(host: HostApi, res: ServerResponse, err: unknown): Promise<void> {
+  const answer = sendHttpError(res, await unavailableIfDatabaseDown(err, () => host.storage.ping()), { debug: host.settings().debug });
   host.log[answer.logLevel]({ err: describeError(err), status: answer.status }, 'export refused');
 }
 
@@ -34,12 +34,12 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/' && path !== '') {
-      sendError(host, res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such resource; the export is at /api/export/'));
+      void sendError(host, res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such resource; the export is at /api/export/'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      sendError(host, res, new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', 'method not allowed; allowed: GET'));
+      void sendError(host, res, new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', 'method not allowed; allowed: GET'));
       return;
     }
     void (async () => {
@@ -47,7 +47,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       try {
         principal = requireReadAccess(await host.auth.authenticate(credentialsFromRequest(req)));
       } catch (err) {
-        sendError(host, res, err);
+        await sendError(host, res, err);
         return;
       }
       const query = Object.fromEntries(new URL(req.url ?? '/', 'http://localhost').searchParams);
@@ -55,7 +55,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       try {
         request = await parseExportRequest(query, host, config.limits);
       } catch (err) {
-        sendError(host, res, err);
+        await sendError(host, res, err);
         return;
       }
       const controller = new AbortController();
@@ -92,7 +92,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
         if (res.headersSent) {
           host.log.error({ err: describeError(err) }, 'export failed');
           res.destroy();
-        } else sendError(host, res, err);
+        } else await sendError(host, res, err);
       } finally {
         counters.active--;
         report();

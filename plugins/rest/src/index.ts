@@ -4,17 +4,20 @@ import { join } from 'node:path';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { definePlugin, type HostApi } from '@meterhub/sdk';
+import { apiDocsRouter } from './api-docs.js';
 import { createAuthenticator, sharedAuthenticator } from './authentication.js';
 import { errorHandler } from './http-errors.js';
 import { LoginThrottle } from './login-throttle.js';
-import { buildRouter, openApiDocument, type RouteSpec } from './route-table.js';
+import { openApiDocument } from './openapi-document.js';
+import { openApiSchema } from './response-schemas.js';
+import { buildRouter, type RouteSpec } from './route-table.js';
 import { accountRoutes, healthRoute } from './routes/admin-routes.js';
 import { meterRoutes } from './routes/meter-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { TokenService } from './token-service.js';
 
-export { openApiDocument } from './route-table.js';
+export { openApiDocument } from './openapi-document.js';
 
 interface RestConfig {
   bodyLimit: string;
@@ -71,8 +74,8 @@ export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginTh
     healthRoute(host, config.health.publicDetails),
   ];
   routes.push({
-    method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', summary: 'This API as an OpenAPI 3.1 document',
-    handler: () => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }),
+    method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', response: openApiSchema, summary: 'This API as an OpenAPI 3.1 document',
+    handler: () => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }, host.http.described()),
   });
   return routes;
 }
@@ -110,8 +113,9 @@ export default definePlugin<RestConfig>((host) => ({
     const throttle = new LoginThrottle(config.login.maxPerMinute, 60_000, config.login.freeFailures);
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
+    app.use(apiDocsRouter());
     app.use(buildRouter(allRoutes(host, tokens, throttle, config), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
-    app.use(errorHandler(() => host.settings().debug, host.log));
+    app.use(errorHandler(() => host.settings().debug, host.log, () => host.storage.ping()));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));
   },

@@ -5,6 +5,7 @@ import { builtinDriver } from '../../../test-support/builtin-drivers.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { Host } from '../../../core/src/host.js';
 import { pino } from 'pino';
+import { OpenApiResponseCheck } from './openapi-response-check.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 
 export const ADMIN = { username: 'ada', password: 'correct-horse-battery' };
@@ -22,6 +23,8 @@ export class RestRig {
   base = '';
   /** Every log line the host wrote (debug and up), parsed: tests assert that client input never logs at error level. */
   readonly logs: Array<{ level: number; msg?: string; [k: string]: unknown }> = [];
+  /** Checks every answer `request` gets against the published OpenAPI document. */
+  openApi: OpenApiResponseCheck | undefined;
   #db: TestDatabase | undefined;
   #cleanup: (() => void) | undefined;
 
@@ -55,6 +58,7 @@ export class RestRig {
     await rig.host.accounts!.users.create(ADMIN.username, ADMIN.password, 'admin');
     await rig.host.accounts!.users.create(VIEWER.username, VIEWER.password, 'viewer');
     rig.base = `http://127.0.0.1:${rig.host.http.port}`;
+    rig.openApi = new OpenApiResponseCheck(await (await fetch(`${rig.base}/api/schema/`)).json() as ConstructorParameters<typeof OpenApiResponseCheck>[0]);
     return rig;
   }
 
@@ -81,6 +85,7 @@ export class RestRig {
     } catch {
       json = text;
     }
+    this.openApi?.check(method, path, res.status, res.headers.get('content-type'), json);
     return { status: res.status, body: json, headers: res.headers };
   }
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { describeError, isMeterhubError, type ErrorCode, type ErrorDetail } from './error-catalog.js';
+import { describeError, isMeterhubError, MeterhubError, type ErrorCode, type ErrorDetail } from './error-catalog.js';
 
 /** The realm every 401 names in `WWW-Authenticate`, as the old Django API did. */
 export const AUTH_REALM = 'api';
@@ -53,7 +53,8 @@ function fieldOf(path: string): string {
 
 /** DRF's field-error map: `{"<field>": ["message", …]}`, object-level problems under `non_field_errors`. */
 function fieldErrors(details: readonly ErrorDetail[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // No prototype: a field named `constructor` or `__proto__` is just a field.
+  const out = Object.create(null) as Record<string, string[]>;
   for (const d of details) {
     let field = fieldOf(d.path);
     // `error` holds the meterhub object; a field of that name goes with the object-level problems.
@@ -101,6 +102,21 @@ export function httpErrorAnswer(err: unknown, opts: { debug?: boolean } = {}): H
   const drf = code === 'METERHUB_ERR_VALIDATION' && details.length ? fieldErrors(details)
     : { detail: message, ...(code === 'METERHUB_ERR_TOKEN_INVALID' ? { code: 'token_not_valid' } : {}) };
   return { status, headers, body: { ...drf, error }, logLevel };
+}
+
+/**
+ * For an error without a code (a database driver's connection error, a pool
+ * timeout): when `ping` says the database does not answer, the coded 503
+ * METERHUB_ERR_DATABASE_UNAVAILABLE (with `Retry-After`) to answer instead of
+ * a 500; otherwise `err` unchanged. Plugins call it before `sendHttpError` on
+ * requests that read the database.
+ */
+export async function unavailableIfDatabaseDown(err: unknown, ping: () => Promise<boolean>): Promise<unknown> {
+  if (isMeterhubError(err)) return err;
+  const status = Number((err as StatusError | undefined)?.status ?? (err as StatusError | undefined)?.statusCode);
+  if (status >= 400 && status < 500) return err;
+  const up = await Promise.race([ping().catch(() => false), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
+  return up ? err : new MeterhubError('METERHUB_ERR_DATABASE_UNAVAILABLE', undefined, { cause: err, retryAfterSeconds: 5 });
 }
 
 /**

@@ -140,6 +140,15 @@ export interface HostApi {
      * The host answers 404 to upgrades no plugin takes. Since host API 1.1.
      */
     upgrade(path: string, handler: UpgradeHandler): Disposer;
+    /**
+     * Documents endpoints a plugin mounted: OpenAPI 3.1 path items keyed by
+     * path. They may refer to `#/components/schemas/Error` and
+     * `#/components/responses/{BadRequest,Unauthorized,Forbidden,NotFound}`,
+     * which the document's publisher (the REST API) defines. Since host API 1.2.
+     */
+    describe(paths: Record<string, Record<string, unknown>>): Disposer;
+    /** Every path item plugins described, for the plugin that publishes the OpenAPI document. Since host API 1.2. */
+    described(): Record<string, Record<string, unknown>>;
   };
 
   /** Registers extra clean-up; it runs with the plugin's other disposers, in reverse order. */
