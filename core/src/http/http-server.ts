@@ -119,7 +119,6 @@ export class HttpServer {
     sendHttpError(res, badHost());
   };
 
-  /** Client errors are logged at debug (anyone can send them), bugs at error; the answer comes from the SDK's one mapping. */
   /**
    * CORS for the origins in CORS_ALLOWED_ORIGINS, before any plugin's handler,
    * so every route answers preflights and real requests alike. Credentials
@@ -149,6 +148,7 @@ export class HttpServer {
     next();
   };
 
+  /** Client errors are logged at debug (anyone can send them), bugs at error; the answer comes from the SDK's one mapping. */
   #onError: ErrorRequestHandler = (err, req, res, _next) => {
     const answer = sendHttpError(res, err, { debug: this.opts.debug });
     const fields = answer.logLevel === 'error' ? { err, url: req.originalUrl } : { err: describeError(err), status: answer.status };
