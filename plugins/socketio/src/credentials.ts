@@ -5,8 +5,9 @@ export function expiryOf(principal: Principal): number | undefined {
   return principal.kind === 'user' && principal.expiresAt > 0 ? principal.expiresAt : undefined;
 }
 
-/** True when `change` may have revoked what `principal` was accepted with. */
-export function affectedBy(change: CredentialsChange, principal: Principal): boolean {
+/** True when `change` may have revoked what `principal` was accepted with; no change (the periodic re-check) concerns everyone. */
+export function affectedBy(change: CredentialsChange | undefined, principal: Principal): boolean {
+  if (!change) return true;
   return change.kind === 'key-revoked'
     ? principal.kind === 'key' && principal.key.id === change.keyId
     : principal.kind === 'user' && principal.user.id === change.userId;

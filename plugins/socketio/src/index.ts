@@ -12,6 +12,7 @@ interface SocketIoConfig {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   redisKey: string;
+  credentialRecheckMs: number;
 }
 
 /**
@@ -31,6 +32,10 @@ export default definePlugin<SocketIoConfig>((host) => ({
       pingIntervalMs: { type: 'integer', minimum: 1000, default: 25000, description: 'Heartbeat period; a client silent for longer than interval + timeout is dropped.' },
       pingTimeoutMs: { type: 'integer', minimum: 1000, default: 20000 },
       redisKey: { type: 'string', minLength: 1, default: 'meterhub-live', description: 'Redis channel prefix shared by the instances of one installation.' },
+      credentialRecheckMs: {
+        type: 'integer', minimum: 1000, default: 30000,
+        description: 'How often every live connection\'s credentials are checked again, for revocations made outside this host (the CLI); revocations through the API close connections at once.',
+      },
     },
   },
   async start(config) {
@@ -62,7 +67,7 @@ export default definePlugin<SocketIoConfig>((host) => ({
     // Registered last, so it runs first at stop: clients hear why before the endpoints go.
     host.onStop(() => hub.close('METERHUB_ERR_SHUTTING_DOWN', 'the server is shutting down'));
 
-    hub.start();
+    hub.start(config.credentialRecheckMs);
     const report = () => host.setStatusDetails({
       clients: hub.clients(),
       readings: hub.readings,

@@ -228,14 +228,14 @@ export class SocketIoChannel implements LiveChannel {
     return this.nsp.sockets.size;
   }
 
-  recheck(change: CredentialsChange): void {
+  recheck(change: CredentialsChange | undefined): void {
     for (const s of this.nsp.sockets.values()) {
       const socket = s as LiveSocket;
       if (!socket.data?.principal || !affectedBy(change, socket.data.principal)) continue;
       recheck(this.host, socket.data.credentials).then((principal) => {
         if (principal) socket.data.principal = principal;
         else if (socket.connected) this.#end(socket, 'METERHUB_ERR_UNAUTHORIZED', REVOKED_MESSAGE);
-      }, (err: unknown) => this.host.log.warn({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
+      }, (err: unknown) => this.host.log.debug({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
     }
   }
 

@@ -164,13 +164,13 @@ export class WsChannel implements LiveChannel {
     return this.#clients.size;
   }
 
-  recheck(change: CredentialsChange): void {
+  recheck(change: CredentialsChange | undefined): void {
     for (const client of this.#clients) {
       if (!affectedBy(change, client.principal)) continue;
       recheck(this.host, client.credentials).then((principal) => {
         if (principal) client.principal = principal;
         else if (client.ws.readyState === client.ws.OPEN) this.#end(client, LIVE_CLOSE_CODES.unauthorized, 'METERHUB_ERR_UNAUTHORIZED', REVOKED_MESSAGE);
-      }, (err: unknown) => this.host.log.warn({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
+      }, (err: unknown) => this.host.log.debug({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
     }
   }
 

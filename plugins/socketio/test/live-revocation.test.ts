@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ApiKeyRepository, UserRepository } from '../../../core/src/accounts/account-repositories.js';
 import { RestRig } from '../../rest/test/rest-rig.js';
 import { SioClient, WsClient } from './live-clients.js';
 
@@ -46,7 +47,7 @@ describe('live stream: revoked credentials close live connections', function () 
   }
 
   before(async () => {
-    rig = await RestRig.start('sqlite');
+    rig = await RestRig.start('sqlite', { plugins: { socketio: { config: { credentialRecheckMs: 1000 } } } });
     admin = (await rig.login()).access;
     await rig.waitFor('first reading', () => rig.host.storage!.latest('house', 'power') !== undefined);
   });
@@ -86,6 +87,25 @@ describe('live stream: revoked credentials close live connections', function () 
     const live = await pair({ token: u.access });
     expect((await rig.request('DELETE', `/api/users/${u.id}/`, { token: admin })).status).to.equal(204);
     await expectClosed(live);
+  });
+
+  it('revocations made outside the host (the CLI, another process) close connections at the next periodic re-check', async () => {
+    const made = await rig.request('POST', '/api/keys/', { token: admin, body: { name: 'cli-revoked', scopes: ['read'] } });
+    const byKey = await pair({ apiKey: made.body.key });
+    const u = await user('cli-user', 'viewer');
+    const byUser = await pair({ token: u.access });
+    // What `meterhub key revoke` and `meterhub user passwd` do: their own repositories on the same database, no event to this host.
+    const knex = rig.host.storage!.knex;
+    expect(await new ApiKeyRepository(knex).revoke(made.body.id)).to.equal(true);
+    await new UserRepository(knex).setPassword(u.id, 'changed-from-the-cli');
+    // The host trusts its caches for 5 s, then the 1 s re-check finds both revoked.
+    await byKey.sio.until('key connection closed', () => byKey.sio.closed !== undefined, 10_000);
+    await byKey.ws.until('key ws closed', () => byKey.ws.closed !== undefined, 10_000);
+    await byUser.ws.until('user ws closed', () => byUser.ws.closed !== undefined, 10_000);
+    await byUser.sio.until('user connection closed', () => byUser.sio.closed !== undefined, 10_000);
+    expect(byKey.ws.closeCode).to.equal(4001);
+    expect(byUser.ws.closeCode).to.equal(4001);
+    for (const c of [byKey.sio, byKey.ws, byUser.sio, byUser.ws]) expect(c.of('closing')[0]).to.include({ code: 'METERHUB_ERR_UNAUTHORIZED' });
   });
 
   it('a role change re-checks the credentials: a demoted admin keeps read access, so its stream stays', async () => {
