@@ -144,21 +144,31 @@ export class UserRepository {
     this.changed({ kind: 'user-changed', userId: id, reason: 'password' });
   }
 
-  /** Refuses to leave the installation without an admin: nobody could manage users and keys any more. */
-  async #keepAnAdmin(m: UserModel, action: string): Promise<void> {
-    if (m.role !== 'admin') return;
-    const admins = await this.#model.query().where({ role: 'admin' }).resultSize();
-    if (admins <= 1) throw new MeterhubError('METERHUB_ERR_CONFLICT', `"${m.username}" is the last admin and cannot be ${action}; make another user admin first`);
+  /**
+   * Runs `change` on user `id` in a transaction that refuses (409) to leave the
+   * installation without an admin, when `removesAdmin` says the change would
+   * take this user's admin role away. The admin rows are locked (PostgreSQL),
+   * so two admins demoting each other at once cannot both succeed.
+   */
+  async #keepingAnAdmin<T>(id: number, action: string, removesAdmin: boolean, change: (trx: Knex.Transaction, m: UserModel) => PromiseLike<T>): Promise<{ before: UserModel; result: T } | undefined> {
+    return this.#model.transaction(async (trx) => {
+      const m = await this.#model.query(trx).findById(id);
+      if (!m) return undefined;
+      if (removesAdmin && m.role === 'admin') {
+        const admins = await this.#model.query(trx).where({ role: 'admin' }).forUpdate().select('id');
+        if (admins.length <= 1) throw new MeterhubError('METERHUB_ERR_CONFLICT', `"${m.username}" is the last admin and cannot be ${action}; make another user admin first`);
+      }
+      return { before: m, result: await change(trx, m) };
+    });
   }
 
   async update(id: number, patch: { role?: Role }): Promise<User> {
-    const m = await this.#model.query().findById(id);
-    if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
-    if (patch.role && patch.role !== 'admin') await this.#keepAnAdmin(m, 'demoted');
+    const done = await this.#keepingAnAdmin(id, 'demoted', patch.role !== undefined && patch.role !== 'admin',
+      (trx): PromiseLike<UserModel> => this.#model.query(trx).patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
+    if (!done) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
     this.#forget(id);
-    const user = toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
-    if (patch.role && patch.role !== m.role) this.changed({ kind: 'user-changed', userId: id, reason: 'role' });
-    return user;
+    if (patch.role && patch.role !== done.before.role) this.changed({ kind: 'user-changed', userId: id, reason: 'role' });
+    return toUser(done.result);
   }
 
   /** Invalidates every refresh and access token of the user (logout everywhere). */
@@ -169,11 +179,9 @@ export class UserRepository {
   }
 
   async delete(id: number): Promise<boolean> {
-    const m = await this.#model.query().findById(id);
-    if (m) await this.#keepAnAdmin(m, 'deleted');
+    const done = await this.#keepingAnAdmin(id, 'deleted', true, (trx): PromiseLike<number> => this.#model.query(trx).deleteById(id));
     this.#forget(id);
-    const deleted = (await this.#model.query().deleteById(id)) > 0;
-    this.#forget(id);
+    const deleted = (done?.result ?? 0) > 0;
     if (deleted) this.changed({ kind: 'user-changed', userId: id, reason: 'deleted' });
     return deleted;
   }

@@ -58,6 +58,31 @@ describe('REST API: health details, the last admin, one CORS policy on every rou
     token = (await rig.login()).access;
   });
 
+  it('two admins demoting each other at once on PostgreSQL: exactly one succeeds, an admin remains', async () => {
+    const pg = await RestRig.start('postgres');
+    try {
+      const ada = (await pg.login()).access;
+      const grace = (await pg.request('POST', '/api/users/', { token: ada, body: { username: 'grace', password: 'another-admin-pass', role: 'admin' } })).body;
+      const graceToken = (await pg.login({ username: 'grace', password: 'another-admin-pass' })).access;
+      const adaId = (await pg.request('GET', '/api/users/', { token: ada })).body.results.find((u: { username: string }) => u.username === 'ada').id;
+      for (let round = 0; round < 3; round++) {
+        const [a, b] = await Promise.all([
+          pg.request('PATCH', `/api/users/${grace.id}/`, { token: ada, body: { role: 'viewer' } }),
+          pg.request('PATCH', `/api/users/${adaId}/`, { token: graceToken, body: { role: 'viewer' } }),
+        ]);
+        // The loser may also be refused for having lost its own admin role first (403).
+        expect([a.status, b.status].filter((s) => s === 200), `${a.status} ${b.status}`).to.have.length(1);
+        const admins = (await pg.host.accounts!.users.list()).filter((u) => u.role === 'admin');
+        expect(admins).to.have.length(1);
+        // Restore both as admins for the next round.
+        const remaining = admins[0]!.username === 'ada' ? ada : graceToken;
+        for (const id of [adaId, grace.id]) await pg.request('PATCH', `/api/users/${id}/`, { token: remaining, body: { role: 'admin' } });
+      }
+    } finally {
+      await pg.stop();
+    }
+  });
+
   it('answers preflights and real requests with the same CORS policy on REST, /api/export/ and the Socket.IO polling handshake', async () => {
     const routes = ['/api/meters/', '/api/export/?meters=house&from=2026-01-01&to=2026-01-02', '/socket.io/?EIO=4&transport=polling', '/health/', '/api/nothing-here/'];
     for (const path of routes) {
