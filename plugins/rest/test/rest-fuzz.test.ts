@@ -128,9 +128,13 @@ describe('REST API fuzz: every path and method of the OpenAPI document, malforme
       sent++;
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       if (answer.status >= 500) failures.push(`${method} ${path.slice(0, 120)} -> ${answer.status} ${answer.body.slice(0, 200)}`);
-      if (answer.status >= 400 && answer.status !== 431 && method !== 'HEAD' && answer.contentType?.startsWith('application/json')) {
-        const parsed = JSON.parse(answer.body) as { error?: { code?: string } };
-        if (typeof parsed.error?.code !== 'string') failures.push(`${method} ${path}: an error without the error object`);
+      const json = method !== 'HEAD' && answer.contentType?.startsWith('application/json') && answer.body ? JSON.parse(answer.body) as { error?: { code?: string } } : undefined;
+      if (answer.status >= 400 && answer.status !== 431 && json && typeof json.error?.code !== 'string') failures.push(`${method} ${path}: an error without the error object`);
+      // Malformed input too must get answers the OpenAPI document describes.
+      try {
+        rig.openApi!.check(method, path, answer.status, answer.contentType ?? null, json);
+      } catch (err) {
+        failures.push(String((err as Error).message).slice(0, 300));
       }
     };
 
