@@ -1,4 +1,5 @@
 import { definePlugin } from '@meterhub/sdk';
+import { withHostErrors } from './engine-errors.js';
 import { LiveHub } from './live-hub.js';
 import { SlowClientBuffer } from './slow-client-buffer.js';
 import { SocketIoChannel } from './socketio-channel.js';
@@ -54,7 +55,7 @@ export default definePlugin<SocketIoConfig>((host) => ({
 
     const socketio = new SocketIoChannel(hub, host, buffer, { path: config.path, pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs }, redis?.adapter(config.redisKey));
     hub.attach(socketio);
-    host.http.mount(config.path, (req, res) => socketio.engine.handleRequest(req as never, res));
+    host.http.mount(config.path, (req, res) => socketio.engine.handleRequest(req as never, withHostErrors(res)));
     host.http.upgrade(config.path, (req, socket, head) => socketio.engine.handleUpgrade(req as never, socket as never, head));
     if (redis && bridge) hub.bridge = bridge.bridgeThrough(socketio.nsp, hub);
 
