@@ -58,6 +58,11 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
         await sendError(host, res, err);
         return;
       }
+      // Once the file starts, an error can only cut the download: ask the database first, so an outage is a 503 with Retry-After.
+      if (!(await host.storage.ping())) {
+        await sendError(host, res, new MeterhubError('METERHUB_ERR_DATABASE_UNAVAILABLE', undefined, { retryAfterSeconds: 5 }));
+        return;
+      }
       const controller = new AbortController();
       res.on('close', () => {
         if (!res.writableFinished) controller.abort();
@@ -90,7 +95,8 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       } catch (err) {
         counters.failed++;
         if (res.headersSent) {
-          host.log.error({ err: describeError(err) }, 'export failed');
+          // The database going away mid-download is an outage, not a bug.
+          host.log[(await host.storage.ping()) ? 'error' : 'warn']({ err: describeError(err) }, 'export failed');
           res.destroy();
         } else await sendError(host, res, err);
       } finally {

@@ -47,6 +47,11 @@ describe('REST API with PostgreSQL unreachable (a cut TCP proxy in front of it)'
     const viaKey = await rig.request('GET', `/api/meters/house/energy/consumption/?period=day&from=2026-01-01&to=2026-01-03`, { key });
     expect(viaKey.status, JSON.stringify(viaKey.body)).to.equal(503);
 
+    const exported = await fetch(`${rig.base}/api/export/?meters=house&from=2026-01-01&to=2026-01-02`, { headers: { 'x-api-key': key } });
+    expect(exported.status).to.equal(503);
+    expect(exported.headers.get('retry-after')).to.match(/^\d+$/);
+    expect(((await exported.json()) as { error: { code: string } }).error.code).to.equal('METERHUB_ERR_DATABASE_UNAVAILABLE');
+
     const ts = Date.UTC(2026, 1, 1, 12);
     const submitted = await rig.request('POST', '/api/meters/house/power/', { key, body: [{ timestamp: ts, values: { voltageL1: 229.5 } }, { timestamp: ts + 1000, values: { voltageL1: 229.75 } }] });
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(202);
