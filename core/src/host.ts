@@ -23,7 +23,7 @@ import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulat
 import { StorageService, storageSettings } from './storage/storage-service.js';
 import { ApiKeyRepository, UserRepository } from './accounts/account-repositories.js';
 import { MeterRegistry } from './meters/meter-registry.js';
-import type { AccountsApi, HostSettings } from '@meterhub/sdk';
+import type { AccountsApi, CredentialsChange, HostSettings } from '@meterhub/sdk';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -160,7 +160,8 @@ export class Host {
     this.pluginConfigProblems = result.pluginProblems;
     if (this.options.applyConfigLogLevel ?? this.options.logger === undefined) this.log.level = this.config.log.level;
     this.http.configure({
-      port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts, debug: this.config.debug,
+      port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts,
+      corsAllowedOrigins: this.config.http.corsAllowedOrigins, debug: this.config.debug,
     });
     const drivers = this.drivers.list().map((d) => d.id);
     this.log.info({ drivers, count: drivers.length }, `loaded ${drivers.length} driver(s): ${drivers.join(', ')}`);
@@ -194,7 +195,8 @@ export class Host {
     const storage = this.storage;
     const keepHistory = this.config.storage.keepHistory;
     this.bus.subscribe((r) => storage.offer(r, keepHistory));
-    this.accounts = { users: new UserRepository(storage.knex), keys: new ApiKeyRepository(storage.knex) };
+    const changed = (change: CredentialsChange) => this.auth.credentialsChanged(change);
+    this.accounts = { users: new UserRepository(storage.knex, changed), keys: new ApiKeyRepository(storage.knex, changed) };
     const acquisition = new AcquisitionService({
       drivers: this.drivers,
       transports: this.transports,

@@ -2,6 +2,7 @@ export * from './vocabulary/measurements.js';
 export * from './vocabulary/units.js';
 export * from './codec/register-codec.js';
 export * from './errors/error-catalog.js';
+export * from './errors/http-error-answer.js';
 export * from './schema/ajv-factory.js';
 export * from './schema/suggest-names.js';
 export * from './driver/driver-types.js';

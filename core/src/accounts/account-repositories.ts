@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import objection from 'objection';
-import { MeterhubError, type ApiKeyView as ApiKey, type Role, type Scope, type UserView as User } from '@meterhub/sdk';
+import { MeterhubError, type ApiKeyView as ApiKey, type CredentialsChange, type Role, type Scope, type UserView as User } from '@meterhub/sdk';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password-hash.js';
 
 const { Model } = objection;
@@ -57,17 +57,40 @@ function checkPassword(password: string): void {
  */
 export const USER_CACHE_TTL_MS = 5000;
 
+/** A query failed: the database does not answer (the callers' only use of it is authentication). */
+const unavailable = (err: unknown) => new MeterhubError('METERHUB_ERR_DATABASE_UNAVAILABLE', undefined, { cause: err, retryAfterSeconds: 5 });
+
+/**
+ * Runs a query; when it fails and `fallback` has an answer from before, that
+ * answer instead: authentication keeps working for users and keys seen
+ * recently while the database is unreachable. Changes made in this process
+ * drop the fallback at once (a revoked key or a changed password never
+ * survives in it).
+ */
+async function orLastKnown<T>(query: () => PromiseLike<T>, fallback: (() => T) | undefined): Promise<T> {
+  try {
+    return await query();
+  } catch (err) {
+    if (fallback) return fallback();
+    throw unavailable(err);
+  }
+}
+
 /** Users and their passwords (scrypt). Objection stays inside this file. */
 export class UserRepository {
   readonly #model: typeof UserModel;
   readonly #cache = new Map<number, { user: User | undefined; until: number }>();
+  /** The last row read for each username that logged in, so a login works while the database is unreachable. */
+  readonly #logins = new Map<string, UserModel>();
 
-  constructor(knex: Knex) {
+  /** `changed` hears of every committed change that may revoke a user's credentials (the host's auth broker). */
+  constructor(knex: Knex, private readonly changed: (change: CredentialsChange) => void = () => undefined) {
     this.#model = UserModel.bindKnex(knex);
   }
 
   #forget(id: number): void {
     this.#cache.delete(id);
+    for (const [name, m] of this.#logins) if (m.id === id) this.#logins.delete(name);
   }
 
   async count(): Promise<number> {
@@ -82,7 +105,14 @@ export class UserRepository {
   async byId(id: number): Promise<User | undefined> {
     const hit = this.#cache.get(id);
     if (hit && hit.until > Date.now()) return hit.user && { ...hit.user };
-    const m = await this.#model.query().findById(id);
+    let m: UserModel | undefined;
+    try {
+      m = await this.#model.query().findById(id);
+    } catch (err) {
+      // The database does not answer: a user seen before still authenticates.
+      if (hit?.user) return { ...hit.user };
+      throw unavailable(err);
+    }
     const user = m ? toUser(m) : undefined;
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(id, { user, until: Date.now() + USER_CACHE_TTL_MS });
@@ -111,29 +141,60 @@ export class UserRepository {
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
     await this.#model.query().patchAndFetchById(id, { password_hash: await hashPassword(password), token_version: m.token_version + 1, updated_at: Date.now() });
     this.#forget(id);
+    this.changed({ kind: 'user-changed', userId: id, reason: 'password' });
+  }
+
+  /**
+   * Runs `change` on user `id` in a transaction that refuses (409) to leave the
+   * installation without an admin, when `removesAdmin` says the change would
+   * take this user's admin role away. The admin rows are locked (PostgreSQL),
+   * so two admins demoting each other at once cannot both succeed.
+   */
+  async #keepingAnAdmin<T>(id: number, action: string, removesAdmin: boolean, change: (trx: Knex.Transaction, m: UserModel) => PromiseLike<T>): Promise<{ before: UserModel; result: T } | undefined> {
+    return this.#model.transaction(async (trx) => {
+      const m = await this.#model.query(trx).findById(id);
+      if (!m) return undefined;
+      if (removesAdmin && m.role === 'admin') {
+        const admins = await this.#model.query(trx).where({ role: 'admin' }).forUpdate().select('id');
+        if (admins.length <= 1) throw new MeterhubError('METERHUB_ERR_CONFLICT', `"${m.username}" is the last admin and cannot be ${action}; make another user admin first`);
+      }
+      return { before: m, result: await change(trx, m) };
+    });
   }
 
   async update(id: number, patch: { role?: Role }): Promise<User> {
-    const m = await this.#model.query().findById(id);
-    if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
+    const done = await this.#keepingAnAdmin(id, 'demoted', patch.role !== undefined && patch.role !== 'admin',
+      (trx): PromiseLike<UserModel> => this.#model.query(trx).patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
+    if (!done) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such user');
     this.#forget(id);
-    return toUser(await this.#model.query().patchAndFetchById(id, { ...(patch.role ? { role: patch.role } : {}), updated_at: Date.now() }));
+    if (patch.role && patch.role !== done.before.role) this.changed({ kind: 'user-changed', userId: id, reason: 'role' });
+    return toUser(done.result);
   }
 
   /** Invalidates every refresh and access token of the user (logout everywhere). */
   async revokeTokens(id: number): Promise<void> {
     await this.#model.query().findById(id).increment('token_version', 1);
     this.#forget(id);
+    this.changed({ kind: 'user-changed', userId: id, reason: 'logout' });
   }
 
   async delete(id: number): Promise<boolean> {
+    const done = await this.#keepingAnAdmin(id, 'deleted', true, (trx): PromiseLike<number> => this.#model.query(trx).deleteById(id));
     this.#forget(id);
-    return (await this.#model.query().deleteById(id)) > 0;
+    const deleted = (done?.result ?? 0) > 0;
+    if (deleted) this.changed({ kind: 'user-changed', userId: id, reason: 'deleted' });
+    return deleted;
   }
 
   /** The user when the password matches; the same work is done for unknown names. */
   async verify(username: string, password: string): Promise<User | undefined> {
-    const m = await this.#model.query().findOne({ username });
+    const known = this.#logins.get(username);
+    const m = await orLastKnown(() => this.#model.query().findOne({ username }), known ? () => known : undefined);
+    if (m) {
+      this.#logins.delete(username);
+      if (this.#logins.size >= 10_000) this.#logins.delete(this.#logins.keys().next().value!);
+      this.#logins.set(username, m);
+    }
     const ok = await verifyPassword(password, m?.password_hash ?? DUMMY_HASH);
     return ok && m ? toUser(m) : undefined;
   }
@@ -149,8 +210,11 @@ export class ApiKeyRepository {
   readonly #model: typeof ApiKeyModel;
   /** When each key's `last_used_at` was last written: once a minute is enough, not once per request. */
   readonly #touched = new Map<number, number>();
+  /** Valid keys by digest, checked again after USER_CACHE_TTL_MS and kept as the last known answer while the database is unreachable. */
+  readonly #valid = new Map<string, { model: ApiKeyModel; until: number }>();
 
-  constructor(knex: Knex) {
+  /** `changed` hears of every committed revocation (the host's auth broker). */
+  constructor(knex: Knex, private readonly changed: (change: CredentialsChange) => void = () => undefined) {
     this.#model = ApiKeyModel.bindKnex(knex);
   }
 
@@ -169,15 +233,26 @@ export class ApiKeyRepository {
   }
 
   async revoke(id: number): Promise<boolean> {
-    return (await this.#model.query().patch({ revoked_at: Date.now() }).where({ id }).whereNull('revoked_at')) > 0;
+    for (const [digest, v] of this.#valid) if (v.model.id === id) this.#valid.delete(digest);
+    const revoked = (await this.#model.query().patch({ revoked_at: Date.now() }).where({ id }).whereNull('revoked_at')) > 0;
+    if (revoked) this.changed({ kind: 'key-revoked', keyId: id });
+    return revoked;
   }
 
   /** The key's record when it is valid and not revoked. */
   async verify(key: string): Promise<ApiKey | undefined> {
     if (!/^mh_[A-Za-z0-9_-]{20,100}$/.test(key)) return undefined;
     const digest = digestOf(key);
-    const m = await this.#model.query().findOne({ digest });
-    if (!m || m.revoked_at !== null || !timingSafeEqual(Buffer.from(m.digest), Buffer.from(digest))) return undefined;
+    const hit = this.#valid.get(digest);
+    const m = hit && hit.until > Date.now() ? hit.model : await orLastKnown(() => this.#model.query().findOne({ digest }), hit ? () => hit.model : undefined);
+    if (!m || m.revoked_at !== null || !timingSafeEqual(Buffer.from(m.digest), Buffer.from(digest))) {
+      this.#valid.delete(digest);
+      return undefined;
+    }
+    if (!hit || hit.model !== m) {
+      if (this.#valid.size >= 10_000) this.#valid.delete(this.#valid.keys().next().value!);
+      this.#valid.set(digest, { model: m, until: Date.now() + USER_CACHE_TTL_MS });
+    }
     const now = Date.now();
     if (now - (this.#touched.get(m.id) ?? 0) >= 60_000) {
       this.#touched.set(m.id, now);

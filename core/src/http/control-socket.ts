@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import { MeterhubError } from '@meterhub/sdk';
+import { MeterhubError, sendHttpError } from '@meterhub/sdk';
 
 /** Where a running host listens for local admin commands (`meterhub status`). */
 export function controlSocketPath(dataDir: string): string {
@@ -24,12 +24,11 @@ export class ControlSocket {
     await rm(this.path, { force: true });
     this.#server = createServer((req, res) => {
       const route = this.routes[req.url ?? ''];
-      res.setHeader('content-type', 'application/json');
       if (!route || req.method !== 'GET') {
-        res.statusCode = 404;
-        res.end(JSON.stringify({ error: { code: 'METERHUB_ERR_HTTP_NOT_FOUND', message: 'No such resource' } }));
+        sendHttpError(res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'No such resource'));
         return;
       }
+      res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(route()));
     });
     await new Promise<void>((resolve, reject) => {

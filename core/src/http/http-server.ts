@@ -2,13 +2,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
-import { describeError, isMeterhubError, type HttpHandler, type UpgradeHandler } from '@meterhub/sdk';
+import { describeError, httpErrorResponseText, MeterhubError, sendHttpError, type HttpHandler, type UpgradeHandler } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
 
 export interface HttpServerOptions {
   port: number;
   host: string;
   allowedHosts: readonly string[];
+  /** CORS_ALLOWED_ORIGINS: one policy for every route (REST, export, Socket.IO polling); empty sends no CORS headers. */
+  corsAllowedOrigins?: readonly string[];
   debug: boolean;
   log: Logger;
 }
@@ -32,9 +34,23 @@ function under(url: string, base: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 
-function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+const badHost = () => new MeterhubError('METERHUB_ERR_HTTP_BAD_HOST', 'The Host header is not in ALLOWED_HOSTS');
+
+/**
+ * Django's ALLOWED_HOSTS check: `meters.local` takes that name on any port,
+ * `meters.local:8000` only that port, `.example.org` the domain and its
+ * subdomains, `*` anything.
+ */
+export function hostAllowed(hostHeader: string, allowed: readonly string[]): boolean {
+  if (allowed.length === 0) return true;
+  const full = hostHeader.toLowerCase();
+  const name = full.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const withPort = full.replace(/^\[([^\]]*)\]/, '$1');
+  return allowed.some((entry) => {
+    const h = entry.toLowerCase();
+    if (h === '*' || h === name || h === full || h === withPort) return true;
+    return h.startsWith('.') && (name.endsWith(h) || name === h.slice(1));
+  });
 }
 
 /**
@@ -47,6 +63,7 @@ export class HttpServer {
   readonly server: Server;
   #mounts: Mount[] = [];
   #upgrades: UpgradeRoute[] = [];
+  #described: Array<{ paths: Record<string, Record<string, unknown>>; owner: string }> = [];
   #router: Router = express.Router();
 
   private opts: HttpServerOptions;
@@ -57,10 +74,9 @@ export class HttpServer {
     this.app.disable('x-powered-by');
     this.app.set('trust proxy', false);
     this.app.use(this.#checkHost);
+    this.app.use(this.#cors);
     this.app.use((req, res, next) => this.#router(req, res, next));
-    this.app.use((_req, res) => {
-      res.status(404).json({ error: { code: 'METERHUB_ERR_HTTP_NOT_FOUND', message: 'No such resource' } });
-    });
+    this.app.use((_req, _res, next) => next(new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'No such resource')));
     this.app.use(this.#onError);
     this.server = createServer(this.app);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
@@ -68,19 +84,18 @@ export class HttpServer {
 
   #hostAllowed(req: IncomingMessage): boolean {
     if (this.opts.allowedHosts.length === 0) return true;
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-    return this.opts.allowedHosts.some((h) => h === '*' || h.toLowerCase() === host || (h.startsWith('.') && host.endsWith(h.toLowerCase())));
+    return hostAllowed(req.headers.host ?? '', this.opts.allowedHosts);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     if (!this.#hostAllowed(req)) {
-      refuseUpgrade(socket, 400, 'METERHUB_ERR_HTTP_BAD_HOST', 'The Host header is not in ALLOWED_HOSTS');
+      socket.end(httpErrorResponseText(badHost()));
       return;
     }
     const route = this.#upgrades.find((u) => under(req.url ?? '/', u.path));
     if (!route) {
-      refuseUpgrade(socket, 404, 'METERHUB_ERR_HTTP_NOT_FOUND', 'No WebSocket endpoint here');
+      socket.end(httpErrorResponseText(new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'No WebSocket endpoint here')));
       return;
     }
     try {
@@ -101,21 +116,43 @@ export class HttpServer {
       next();
       return;
     }
-    res.statusCode = 400;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ error: { code: 'METERHUB_ERR_HTTP_BAD_HOST', message: 'The Host header is not in ALLOWED_HOSTS' } }));
+    sendHttpError(res, badHost());
   };
 
+  /**
+   * CORS for the origins in CORS_ALLOWED_ORIGINS, before any plugin's handler,
+   * so every route answers preflights and real requests alike. Credentials
+   * travel in headers (Authorization, X-API-Key), never cookies, so
+   * `Allow-Credentials` is not sent.
+   */
+  #cors: HttpHandler = (req, res, next) => {
+    const origins = this.opts.corsAllowedOrigins ?? [];
+    const origin = req.headers.origin;
+    if (origins.length) res.setHeader('Vary', 'Origin');
+    const allowed = origin !== undefined && (origins.includes(origin) || origins.includes('*'));
+    if (allowed) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Expose-Headers', 'Content-Disposition, Retry-After, WWW-Authenticate, Allow');
+    }
+    // Every OPTIONS is answered here (a preflight or not), as the REST API always did.
+    if (req.method === 'OPTIONS') {
+      if (allowed) {
+        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Content-Encoding, X-API-Key');
+        res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
+        res.setHeader('Access-Control-Max-Age', '600');
+      }
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    next();
+  };
+
+  /** Client errors are logged at debug (anyone can send them), bugs at error; the answer comes from the SDK's one mapping. */
   #onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const status = Number((err as { status?: number }).status ?? (err as { statusCode?: number }).statusCode) || 500;
-    if (status >= 500) this.opts.log.error({ err, url: req.originalUrl }, 'request failed');
-    const code = isMeterhubError(err) ? err.code : status >= 500 ? 'METERHUB_ERR_INTERNAL' : 'METERHUB_ERR_HTTP';
-    const message = status >= 500 && !this.opts.debug ? 'Internal error' : describeError(err);
-    const body: Record<string, unknown> = { code, message };
-    if (isMeterhubError(err) && err.details.length) body['details'] = err.details;
-    if (this.opts.debug && err instanceof Error) body['stack'] = err.stack;
-    if (!res.headersSent) res.status(status).json({ error: body });
-    else res.end();
+    const answer = sendHttpError(res, err, { debug: this.opts.debug });
+    const fields = answer.logLevel === 'error' ? { err, url: req.originalUrl } : { err: describeError(err), status: answer.status };
+    this.opts.log[answer.logLevel](fields, 'request failed');
   };
 
   #rebuild(): void {
@@ -144,6 +181,22 @@ export class HttpServer {
     return () => {
       this.#upgrades = this.#upgrades.filter((u) => u !== route);
     };
+  }
+
+  /** Records OpenAPI path items a plugin documents; the returned function drops them. */
+  describe(paths: Record<string, Record<string, unknown>>, owner: string): () => void {
+    const entry = { paths: structuredClone(paths), owner };
+    this.#described.push(entry);
+    return () => {
+      this.#described = this.#described.filter((d) => d !== entry);
+    };
+  }
+
+  /** Every described path item, merged (a copy). */
+  described(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const d of this.#described) for (const [path, item] of Object.entries(d.paths)) out[path] = { ...out[path], ...structuredClone(item) };
+    return out;
   }
 
   mounts(): Array<{ path: string; owner: string; upgrade?: true }> {

@@ -1,4 +1,4 @@
-import { MeterhubError, type Authenticator, type Credentials, type Principal } from '@meterhub/sdk';
+import { MeterhubError, type Authenticator, type Credentials, type CredentialsChange, type Principal } from '@meterhub/sdk';
 
 /**
  * Lends the authenticator of the plugin that issues credentials (the REST API)
@@ -7,6 +7,24 @@ import { MeterhubError, type Authenticator, type Credentials, type Principal } f
  */
 export class AuthBroker {
   #provider: { owner: string; authenticator: Authenticator } | undefined;
+  readonly #listeners = new Set<(change: CredentialsChange) => void>();
+
+  /** Follows credential changes (the accounts repositories announce them); the returned function stops it. */
+  onCredentialsChanged(listener: (change: CredentialsChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Announces a committed change; a throwing listener does not keep the others from hearing it. */
+  credentialsChanged(change: CredentialsChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch {
+        // The plugin host's guard reports listener failures on the plugin's status.
+      }
+    }
+  }
 
   provide(owner: string, authenticator: Authenticator): () => void {
     if (this.#provider && this.#provider.owner !== owner) {

@@ -105,6 +105,9 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
         return record.disposers.push('authentication provider', services.auth.provide(record.id, authenticator));
       },
       authenticate: (credentials) => services.auth.authenticate(credentials),
+      onCredentialsChanged(listener) {
+        return record.disposers.push('credentials change subscription', services.auth.onCredentialsChanged(guard(record, services, listener)));
+      },
     },
     drivers: {
       get: (id) => services.drivers.get(id),
@@ -170,6 +173,10 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
         };
         return record.disposers.push(`http upgrade ${path}`, services.http.upgrade(path, guarded, record.id));
       },
+      describe(paths) {
+        return record.disposers.push('OpenAPI paths', services.http.describe(paths, record.id));
+      },
+      described: () => services.http.described(),
     },
     onStop(hook: Disposer): Disposer {
       return record.disposers.push('onStop hook', hook);

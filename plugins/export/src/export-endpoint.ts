@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { credentialsFromRequest, describeError, isMeterhubError, MeterhubError, requireReadAccess, type HostApi, type Principal } from '@meterhub/sdk';
+import { credentialsFromRequest, describeError, MeterhubError, requireReadAccess, sendHttpError, unavailableIfDatabaseDown, type HostApi, type Principal } from '@meterhub/sdk';
 import { fileName, runExport } from './export-engine.js';
 import { CONTENT_TYPES } from './table-sink.js';
 import { parseExportRequest, type RangeLimits } from './export-request.js';
@@ -18,12 +18,10 @@ export interface ExportCounters {
   rows: number;
 }
 
-function sendError(res: ServerResponse, err: unknown): void {
-  const coded = isMeterhubError(err) ? err : new MeterhubError('METERHUB_ERR_INTERNAL', 'Internal error');
-  res.statusCode = coded.status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  if (coded.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="meterhub"');
-  res.end(JSON.stringify({ error: { code: coded.code, message: coded.message, ...(coded.details.length ? { details: coded.details } : {}) } }));
+/** The SDK's one error answer, logged at the level it names (a client's mistake at debug). */
+async function sendError(host: HostApi, res: ServerResponse, err: unknown): Promise<void> {
+  const answer = sendHttpError(res, await unavailableIfDatabaseDown(err, () => host.storage.ping()), { debug: host.settings().debug });
+  host.log[answer.logLevel]({ err: describeError(err), status: answer.status }, 'export refused');
 }
 
 /**
@@ -36,14 +34,12 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/' && path !== '') {
-      sendError(res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such resource; the export is at /api/export/'));
+      void sendError(host, res, new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'no such resource; the export is at /api/export/'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      res.statusCode = 405;
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ error: { code: 'METERHUB_ERR_VALIDATION', message: 'method not allowed; allowed: GET' } }));
+      void sendError(host, res, new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', 'method not allowed; allowed: GET'));
       return;
     }
     void (async () => {
@@ -51,7 +47,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       try {
         principal = requireReadAccess(await host.auth.authenticate(credentialsFromRequest(req)));
       } catch (err) {
-        sendError(res, err);
+        await sendError(host, res, err);
         return;
       }
       const query = Object.fromEntries(new URL(req.url ?? '/', 'http://localhost').searchParams);
@@ -59,7 +55,12 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
       try {
         request = await parseExportRequest(query, host, config.limits);
       } catch (err) {
-        sendError(res, err);
+        await sendError(host, res, err);
+        return;
+      }
+      // Once the file starts, an error can only cut the download: ask the database first, so an outage is a 503 with Retry-After.
+      if (!(await host.storage.ping())) {
+        await sendError(host, res, new MeterhubError('METERHUB_ERR_DATABASE_UNAVAILABLE', undefined, { retryAfterSeconds: 5 }));
         return;
       }
       const controller = new AbortController();
@@ -93,9 +94,11 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
         }
       } catch (err) {
         counters.failed++;
-        host.log.error({ err: describeError(err) }, 'export failed');
-        if (!res.headersSent) sendError(res, err);
-        else res.destroy();
+        if (res.headersSent) {
+          // The database going away mid-download is an outage, not a bug.
+          host.log[(await host.storage.ping()) ? 'error' : 'warn']({ err: describeError(err) }, 'export failed');
+          res.destroy();
+        } else await sendError(host, res, err);
       } finally {
         counters.active--;
         report();

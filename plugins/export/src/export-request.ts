@@ -29,7 +29,8 @@ export interface RangeLimits {
 }
 
 const ajv = createAjv({ coerceTypes: true, useDefaults: true });
-const validateQuery = ajv.compile<Record<string, unknown>>({
+/** The query `/api/export/` takes; the OpenAPI document's parameters are made from it. */
+export const EXPORT_QUERY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['meters'],
@@ -47,7 +48,8 @@ const validateQuery = ajv.compile<Record<string, unknown>>({
     decimal: { enum: ['.', ','], default: '.' },
     bom: { type: 'boolean', default: false },
   },
-});
+} as const;
+const validateQuery = ajv.compile<Record<string, unknown>>(EXPORT_QUERY_SCHEMA);
 
 const DAY = 86_400_000;
 

@@ -1,5 +1,6 @@
 import { definePlugin } from '@meterhub/sdk';
 import { exportHandler, type ExportCounters } from './export-endpoint.js';
+import { exportPathItem } from './export-openapi.js';
 import { DEFAULT_RANGE_LIMITS } from './export-limits.js';
 import type { RangeLimits } from './export-request.js';
 import { EXCEL_MAX_ROWS } from './xlsx-sink.js';
@@ -35,6 +36,7 @@ export default definePlugin<ExportConfig>((host) => ({
     const counters: ExportCounters = { active: 0, completed: 0, aborted: 0, failed: 0, rows: 0 };
     const report = () => host.setStatusDetails({ ...counters });
     host.http.mount('/api/export', exportHandler(host, { limits: config.maxRangeDays, pageSize: config.pageSize, maxRowsPerSheet: config.maxRowsPerSheet }, counters, report));
+    host.http.describe(exportPathItem());
     report();
   },
 }));

@@ -58,6 +58,11 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
       done(null, false, { message: 'a refresh token is not an access token' });
       return;
     }
+    // jsonwebtoken accepts a token without `exp`; such a token would never expire.
+    if (typeof claims.exp !== 'number') {
+      done(null, false, { message: 'the access token has no expiry' });
+      return;
+    }
     userFor(claims).then((user) => {
       if (!user) done(null, false, { message: 'the token has been revoked' });
       else done(null, user, claims);
@@ -88,7 +93,7 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
     if (hit && hit.exp * 1000 > Date.now()) {
       userFor(hit.claims).then((user) => {
         if (user) finish({ kind: 'user', user, expiresAt: hit.exp * 1000 });
-        else next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked'));
+        else next(new MeterhubError('METERHUB_ERR_TOKEN_INVALID', 'the token has been revoked'));
       }, next);
       return;
     }
@@ -102,10 +107,13 @@ export function createAuthenticator(accounts: AccountsApi, tokens: TokenService)
         verified.set(bearer, { claims: info as TokenClaims, exp: (info as TokenClaims & { exp: number }).exp });
       }
       if (!user) {
-        const reason = info instanceof Error ? (info.name === 'TokenExpiredError' ? 'the access token has expired' : info.message === 'No auth token' ? 'authentication is required' : 'the access token is not valid')
-          : (info as { message?: string } | undefined)?.message ?? 'authentication is required';
-        res.setHeader('WWW-Authenticate', 'Bearer realm="meterhub"');
-        next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', reason));
+        if (bearer === undefined || (info instanceof Error && info.message === 'No auth token')) {
+          next(new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'authentication is required: an access token or an API key'));
+          return;
+        }
+        const reason = info instanceof Error ? (info.name === 'TokenExpiredError' ? 'the access token has expired' : 'the access token is not valid')
+          : (info as { message?: string } | undefined)?.message ?? 'the access token is not valid';
+        next(new MeterhubError('METERHUB_ERR_TOKEN_INVALID', reason));
         return;
       }
       finish({ kind: 'user', user, expiresAt: ((info as { exp?: number } | undefined)?.exp ?? 0) * 1000 });
@@ -129,7 +137,7 @@ export function sharedAuthenticator(accounts: AccountsApi, tokens: TokenService)
       if (!credentials.bearer) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'authentication is required: an access token or an API key');
       const claims = tokens.verify(credentials.bearer, 'access');
       const user = await currentUser(accounts, claims);
-      if (!user) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the token has been revoked');
+      if (!user) throw new MeterhubError('METERHUB_ERR_TOKEN_INVALID', 'the token has been revoked');
       return { kind: 'user', user, expiresAt: (claims.exp ?? 0) * 1000 };
     },
   };

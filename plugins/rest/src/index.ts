@@ -3,22 +3,26 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { definePlugin, describeError, type HostApi } from '@meterhub/sdk';
+import { definePlugin, type HostApi } from '@meterhub/sdk';
+import { apiDocsRouter } from './api-docs.js';
 import { createAuthenticator, sharedAuthenticator } from './authentication.js';
 import { errorHandler } from './http-errors.js';
 import { LoginThrottle } from './login-throttle.js';
-import { buildRouter, openApiDocument, type RouteSpec } from './route-table.js';
+import { openApiDocument } from './openapi-document.js';
+import { openApiSchema } from './response-schemas.js';
+import { buildRouter, type RouteSpec } from './route-table.js';
 import { accountRoutes, healthRoute } from './routes/admin-routes.js';
 import { meterRoutes } from './routes/meter-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { TokenService } from './token-service.js';
 
-export { openApiDocument } from './route-table.js';
+export { openApiDocument } from './openapi-document.js';
 
 interface RestConfig {
   bodyLimit: string;
   login: { maxPerMinute: number; freeFailures: number };
+  health: { publicDetails: boolean };
 }
 
 /**
@@ -60,37 +64,18 @@ function staticSecurityHeaders(): RequestHandler {
   };
 }
 
-/** CORS for the origins in CORS_ALLOWED_ORIGINS only. */
-function cors(origins: readonly string[]): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (origin && (origins.includes(origin) || origins.includes('*'))) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Vary', 'Origin');
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-API-Key');
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
-      res.setHeader('Access-Control-Max-Age', '600');
-    }
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
-  };
-}
-
 /** All routes of the API, in one table: the router and the OpenAPI document come from it. */
-export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle): RouteSpec[] {
+export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle, config: Pick<RestConfig, 'health'>): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...tokenRoutes(host, tokens, throttle),
     ...meterRoutes(host),
     ...readingRoutes(host),
     ...accountRoutes(host),
-    healthRoute(host),
+    healthRoute(host, config.health.publicDetails),
   ];
   routes.push({
-    method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', summary: 'This API as an OpenAPI 3.1 document',
-    handler: () => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }),
+    method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', response: openApiSchema, summary: 'This API as an OpenAPI 3.1 document',
+    handler: () => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }, host.http.described()),
   });
   return routes;
 }
@@ -114,6 +99,12 @@ export default definePlugin<RestConfig>((host) => ({
           freeFailures: { type: 'integer', minimum: 1, default: 5, description: 'Failed logins per username before the lockout back-off starts.' },
         },
       },
+      health: {
+        type: 'object', additionalProperties: false, default: {},
+        properties: {
+          publicDetails: { type: 'boolean', default: false, description: '/health/ shows version, plugins, buses and meters to anyone (a trusted LAN); otherwise only to a token or key with read.' },
+        },
+      },
     },
   },
   async start(config) {
@@ -122,9 +113,9 @@ export default definePlugin<RestConfig>((host) => ({
     const throttle = new LoginThrottle(config.login.maxPerMinute, 60_000, config.login.freeFailures);
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
-    app.use(cors(settings.http.corsAllowedOrigins));
-    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
-    app.use(errorHandler(() => host.settings().debug, (err) => host.log.error({ err: describeError(err) }, 'request failed')));
+    app.use(apiDocsRouter());
+    app.use(buildRouter(allRoutes(host, tokens, throttle, config), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
+    app.use(errorHandler(() => host.settings().debug, host.log, () => host.storage.ping()));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));
   },

@@ -1,7 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { MeterhubError } from '@meterhub/sdk';
 import type { Access, AuthedRequest, Principal } from './authentication.js';
-import { errorBody } from './http-errors.js';
 import { validate } from './request-validation.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -32,8 +31,12 @@ export interface RouteSpec {
   query?: object;
   /** Status of a successful answer (default 200; a handler returning undefined answers 204). */
   status?: number;
-  /** JSON Schema of the successful answer, for the OpenAPI document. */
+  /** JSON Schema of the successful answer, for the OpenAPI document (and the test hook that checks every answer against it). */
   response?: object;
+  /** Error statuses beyond those every route documents (400, 401/403, 404 with a path id, 405, 413/415 with a body, 503): 404, 409, 429. */
+  errors?: Array<404 | 409 | 429>;
+  /** Other statuses the handler answers with a body of its own (via setStatus), e.g. /health/'s 503, with their schema. */
+  alsoAnswers?: Record<number, object>;
   handler(ctx: RouteContext<any, any>): Promise<unknown> | unknown;
 }
 
@@ -66,53 +69,12 @@ export function buildRouter(routes: readonly RouteSpec[], authenticate: (access:
     });
   }
   for (const [path, methods] of methodsByPath) {
-    router.all(path, (_req, res) => {
+    router.all(path, (_req, res, next) => {
       res.setHeader('Allow', [...methods, 'OPTIONS'].join(', '));
-      res.status(405).json(errorBody('METERHUB_ERR_VALIDATION', `method not allowed; allowed: ${methods.join(', ')}`));
+      next(new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', `method not allowed; allowed: ${methods.join(', ')}`));
     });
   }
   return router;
-}
-
-/** OpenAPI 3.1 document generated from the route table and its schemas. */
-export function openApiDocument(routes: readonly RouteSpec[], info: { title: string; version: string }): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const path = r.path.replace(/:(\w+)/g, '{$1}');
-    const pathParams = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    const queryProps = (r.query as { properties?: Record<string, object>; required?: string[] } | undefined)?.properties ?? {};
-    const queryRequired = (r.query as { required?: string[] } | undefined)?.required ?? [];
-    const op: Record<string, unknown> = {
-      tags: [r.tag],
-      summary: r.summary,
-      operationId: `${r.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      parameters: [...pathParams, ...Object.entries(queryProps).map(([name, schema]) => ({ name, in: 'query', required: queryRequired.includes(name), schema }))],
-      responses: {
-        [String(r.status ?? 200)]: { description: 'success', ...(r.response ? { content: { 'application/json': { schema: r.response } } } : {}) },
-        ...(r.body || r.query ? { 400: { $ref: '#/components/responses/BadRequest' } } : {}),
-        ...(r.access !== 'public' ? { 401: { $ref: '#/components/responses/Unauthorized' }, 403: { $ref: '#/components/responses/Forbidden' } } : {}),
-      },
-      security: r.access === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }],
-      'x-meterhub-access': r.access,
-    };
-    if (r.body) op['requestBody'] = { required: true, content: { 'application/json': { schema: r.body } } };
-    (paths[path] ??= {})[r.method] = op;
-  }
-  const errorSchema = {
-    type: 'object',
-    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } } },
-  };
-  const resp = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
-  return {
-    openapi: '3.1.0',
-    info,
-    paths,
-    components: {
-      schemas: { Error: errorSchema },
-      responses: { BadRequest: resp('invalid body or query; details name each field'), Unauthorized: resp('missing, expired or invalid credentials'), Forbidden: resp('not allowed for this account') },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
-    },
-  };
 }
 
 export const badRequest = (path: string, message: string) => new MeterhubError('METERHUB_ERR_VALIDATION', message, { details: [{ path, message }] });

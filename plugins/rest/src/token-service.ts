@@ -48,9 +48,10 @@ export class TokenService {
       claims = jwt.verify(token, this.#key, { algorithms: [ALGORITHM], issuer: ISSUER }) as TokenClaims;
     } catch (err) {
       const expired = (err as Error).name === 'TokenExpiredError';
-      throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', expired ? `the ${typ} token has expired` : `the ${typ} token is not valid`);
+      throw new MeterhubError('METERHUB_ERR_TOKEN_INVALID', expired ? `the ${typ} token has expired` : `the ${typ} token is not valid`);
     }
-    if (claims.typ !== typ) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', `a ${claims.typ} token is not a ${typ} token`);
+    if (claims.typ !== typ) throw new MeterhubError('METERHUB_ERR_TOKEN_INVALID', `a ${claims.typ} token is not a ${typ} token`);
+    if (typeof claims.exp !== 'number') throw new MeterhubError('METERHUB_ERR_TOKEN_INVALID', `the ${typ} token has no expiry`);
     return claims;
   }
 

@@ -4,7 +4,8 @@ import { MeterSimulator, SimulatorTcpEndpoint } from '@meterhub/sdk';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { Host } from '../../../core/src/host.js';
-import { createLogger } from '../../../core/src/logging/logger.js';
+import { pino } from 'pino';
+import { OpenApiResponseCheck } from './openapi-response-check.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 
 export const ADMIN = { username: 'ada', password: 'correct-horse-battery' };
@@ -20,6 +21,10 @@ export class RestRig {
   sim = new MeterSimulator();
   endpoint!: SimulatorTcpEndpoint;
   base = '';
+  /** Every log line the host wrote (debug and up), parsed: tests assert that client input never logs at error level. */
+  readonly logs: Array<{ level: number; msg?: string; [k: string]: unknown }> = [];
+  /** Checks every answer `request` gets against the published OpenAPI document. */
+  openApi: OpenApiResponseCheck | undefined;
   #db: TestDatabase | undefined;
   #cleanup: (() => void) | undefined;
 
@@ -47,13 +52,19 @@ export class RestRig {
       },
       cwd: dir.root,
       env,
-      logger: createLogger({ level: 'silent', pretty: false }),
+      logger: pino({ level: 'debug' }, { write: (line: string) => void rig.logs.push(JSON.parse(line) as RestRig['logs'][number]) }),
     });
     await rig.host.start();
     await rig.host.accounts!.users.create(ADMIN.username, ADMIN.password, 'admin');
     await rig.host.accounts!.users.create(VIEWER.username, VIEWER.password, 'viewer');
     rig.base = `http://127.0.0.1:${rig.host.http.port}`;
+    rig.openApi = new OpenApiResponseCheck(await (await fetch(`${rig.base}/api/schema/`)).json() as ConstructorParameters<typeof OpenApiResponseCheck>[0]);
     return rig;
+  }
+
+  /** Log lines at error level or above (pino: 50 error, 60 fatal) written since `since` lines. */
+  errorLogs(since = 0): RestRig['logs'] {
+    return this.logs.slice(since).filter((l) => l.level >= 50);
   }
 
   /** The signing key the plugin generated (SECRET_KEY is not set in tests unless given). */
@@ -74,6 +85,7 @@ export class RestRig {
     } catch {
       json = text;
     }
+    this.openApi?.check(method, path, res.status, res.headers.get('content-type'), json);
     return { status: res.status, body: json, headers: res.headers };
   }
 

@@ -1,4 +1,5 @@
 import { definePlugin } from '@meterhub/sdk';
+import { withHostErrors } from './engine-errors.js';
 import { LiveHub } from './live-hub.js';
 import { SlowClientBuffer } from './slow-client-buffer.js';
 import { SocketIoChannel } from './socketio-channel.js';
@@ -12,6 +13,7 @@ interface SocketIoConfig {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   redisKey: string;
+  credentialRecheckMs: number;
 }
 
 /**
@@ -31,6 +33,10 @@ export default definePlugin<SocketIoConfig>((host) => ({
       pingIntervalMs: { type: 'integer', minimum: 1000, default: 25000, description: 'Heartbeat period; a client silent for longer than interval + timeout is dropped.' },
       pingTimeoutMs: { type: 'integer', minimum: 1000, default: 20000 },
       redisKey: { type: 'string', minLength: 1, default: 'meterhub-live', description: 'Redis channel prefix shared by the instances of one installation.' },
+      credentialRecheckMs: {
+        type: 'integer', minimum: 1000, default: 30000,
+        description: 'How often every live connection\'s credentials are checked again, for revocations made outside this host (the CLI); revocations through the API close connections at once.',
+      },
     },
   },
   async start(config) {
@@ -49,7 +55,7 @@ export default definePlugin<SocketIoConfig>((host) => ({
 
     const socketio = new SocketIoChannel(hub, host, buffer, { path: config.path, pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs }, redis?.adapter(config.redisKey));
     hub.attach(socketio);
-    host.http.mount(config.path, (req, res) => socketio.engine.handleRequest(req as never, res));
+    host.http.mount(config.path, (req, res) => socketio.engine.handleRequest(req as never, withHostErrors(res)));
     host.http.upgrade(config.path, (req, socket, head) => socketio.engine.handleUpgrade(req as never, socket as never, head));
     if (redis && bridge) hub.bridge = bridge.bridgeThrough(socketio.nsp, hub);
 
@@ -62,7 +68,7 @@ export default definePlugin<SocketIoConfig>((host) => ({
     // Registered last, so it runs first at stop: clients hear why before the endpoints go.
     host.onStop(() => hub.close('METERHUB_ERR_SHUTTING_DOWN', 'the server is shutting down'));
 
-    hub.start();
+    hub.start(config.credentialRecheckMs);
     const report = () => host.setStatusDetails({
       clients: hub.clients(),
       readings: hub.readings,

@@ -1,6 +1,6 @@
 import {
   LIVE_PROTOCOL_VERSION, MeterhubError,
-  type HostApi, type LiveMeterState, type LiveSnapshotMessage, type MeterStateEvent, type Reading,
+  type CredentialsChange, type HostApi, type LiveMeterState, type LiveSnapshotMessage, type MeterStateEvent, type Reading,
 } from '@meterhub/sdk';
 import { project } from './live-messages.js';
 
@@ -12,6 +12,8 @@ export interface LiveChannel {
   clients(): number;
   /** Tells every client why it is being disconnected, then closes. */
   close(code: string, message: string): Promise<void>;
+  /** Re-checks the credentials of the connections `change` concerns (all of them without one) and closes those refused now. */
+  recheck(change: CredentialsChange | undefined): void;
 }
 
 /** Carries readings and states to other host instances (Redis) and back. */
@@ -45,11 +47,24 @@ export class LiveHub {
     return this.#channels;
   }
 
-  /** Follows the host; the subscriptions are disposed with the plugin. */
-  start(): void {
+  /**
+   * Follows the host; the subscriptions are disposed with the plugin. Besides
+   * the host's revocation events, every connection's credentials are checked
+   * again each `recheckMs`: that catches changes made by another process
+   * (`meterhub key revoke` while the host runs), which raise no event here.
+   */
+  start(recheckMs: number): void {
+    const timer = setInterval(() => {
+      for (const channel of this.#channels) channel.recheck(undefined);
+    }, recheckMs).unref();
+    this.host.onStop(() => clearInterval(timer));
     for (const event of this.host.meterStates.current()) this.#states.set(event.meterId, event);
     this.host.readings.subscribe((reading) => this.onReading(reading, false));
     this.host.meterStates.subscribe((event) => this.onState(event, false));
+    // Revocation closes live connections too: a revoked key must not keep receiving readings.
+    this.host.auth.onCredentialsChanged((change) => {
+      for (const channel of this.#channels) channel.recheck(change);
+    });
   }
 
   onReading(reading: Reading, remote: boolean): void {

@@ -2,9 +2,9 @@ import { Server as EngineServer } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import {
   LIVE_PROTOCOL_VERSION, credentialsFromRequest, describeError, isMeterhubError, requireReadAccess,
-  type HostApi, type LiveReadingMessage, type MeterStateEvent, type Principal, type Reading,
+  type Credentials, type CredentialsChange, type HostApi, type LiveReadingMessage, type MeterStateEvent, type Principal, type Reading,
 } from '@meterhub/sdk';
-import { expiryOf } from './credentials.js';
+import { affectedBy, expiryOf, recheck, REVOKED_MESSAGE } from './credentials.js';
 import type { LiveChannel, LiveHub } from './live-hub.js';
 import { errorAck, okAck, readingMessage, stateMessage } from './live-messages.js';
 import type { LiveClient, SlowClientBuffer } from './slow-client-buffer.js';
@@ -18,6 +18,8 @@ export interface SocketIoOptions {
 
 interface SocketState {
   principal: Principal;
+  /** What the client authenticated with, kept to re-check it when credentials change. */
+  credentials: Credentials;
   subscription: ClientSubscription;
   client: LiveClient;
   rooms: Set<string>;
@@ -69,9 +71,10 @@ export class SocketIoChannel implements LiveChannel {
     this.io.of('/').use((_socket, next) => next(handshakeError(new Error('connect to the /meters namespace'))));
     this.nsp = this.io.of('/meters');
     this.nsp.use((socket, next) => {
-      this.host.auth.authenticate(credentialsFromRequest(socket.request, { allowQuery: true, extra: socket.handshake.auth as Record<string, unknown> }))
+      const credentials = credentialsFromRequest(socket.request, { allowQuery: true, extra: socket.handshake.auth as Record<string, unknown> });
+      this.host.auth.authenticate(credentials)
         .then((principal) => {
-          (socket as LiveSocket).data = this.#stateFor(socket as LiveSocket, requireReadAccess(principal));
+          (socket as LiveSocket).data = this.#stateFor(socket as LiveSocket, requireReadAccess(principal), credentials);
           next();
         }, (err: unknown) => next(handshakeError(err)))
         .catch((err: unknown) => next(handshakeError(err)));
@@ -79,7 +82,7 @@ export class SocketIoChannel implements LiveChannel {
     this.nsp.on('connection', (socket) => this.#onConnection(socket as LiveSocket));
   }
 
-  #stateFor(socket: LiveSocket, principal: Principal): SocketState {
+  #stateFor(socket: LiveSocket, principal: Principal, credentials: Credentials): SocketState {
     const client: LiveClient = {
       held: new Map(),
       congested: () => {
@@ -92,7 +95,7 @@ export class SocketIoChannel implements LiveChannel {
         socket.emit('reading', message);
       },
     };
-    return { principal, subscription: new ClientSubscription(), client, rooms: new Set() };
+    return { principal, credentials, subscription: new ClientSubscription(), client, rooms: new Set() };
   }
 
   #onConnection(socket: LiveSocket): void {
@@ -223,6 +226,17 @@ export class SocketIoChannel implements LiveChannel {
 
   clients(): number {
     return this.nsp.sockets.size;
+  }
+
+  recheck(change: CredentialsChange | undefined): void {
+    for (const s of this.nsp.sockets.values()) {
+      const socket = s as LiveSocket;
+      if (!socket.data?.principal || !affectedBy(change, socket.data.principal)) continue;
+      recheck(this.host, socket.data.credentials).then((principal) => {
+        if (principal) socket.data.principal = principal;
+        else if (socket.connected) this.#end(socket, 'METERHUB_ERR_UNAUTHORIZED', REVOKED_MESSAGE);
+      }, (err: unknown) => this.host.log.debug({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
+    }
   }
 
   async close(code: string, message: string): Promise<void> {

@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, credentialsFromRequest, describeError, isMeterhubError, requireReadAccess,
-  type HostApi, type LiveReadingMessage, type LiveServerMessage, type MeterStateEvent, type Principal, type Reading,
+  LIVE_CLOSE_CODES, LIVE_PROTOCOL_VERSION, MeterhubError, credentialsFromRequest, describeError, httpErrorResponseText, isMeterhubError, requireReadAccess,
+  type Credentials, type CredentialsChange, type HostApi, type LiveReadingMessage, type LiveServerMessage, type MeterStateEvent, type Principal, type Reading,
 } from '@meterhub/sdk';
-import { expiryOf } from './credentials.js';
+import { affectedBy, expiryOf, recheck, REVOKED_MESSAGE } from './credentials.js';
 import type { LiveChannel, LiveHub } from './live-hub.js';
 import { errorAck, okAck, readingMessage, stateMessage } from './live-messages.js';
 import type { LiveClient, SlowClientBuffer } from './slow-client-buffer.js';
@@ -16,16 +16,17 @@ const CONGESTED_BYTES = 64 * 1024;
 
 interface WsClient extends LiveClient {
   ws: WebSocket;
+  principal: Principal;
+  /** What the client authenticated with, kept to re-check it when credentials change. */
+  credentials: Credentials;
   subscription: ClientSubscription;
   expiry?: NodeJS.Timeout;
   alive: boolean;
 }
 
+/** Refuses the upgrade with the same HTTP answer the REST API gives; an uncoded failure is a 401, not a 500. */
 function refuse(socket: Duplex, err: unknown): void {
-  const coded = isMeterhubError(err) ? err : undefined;
-  const status = coded?.status ?? 401;
-  const body = JSON.stringify({ error: { code: coded?.code ?? 'METERHUB_ERR_UNAUTHORIZED', message: coded?.message ?? describeError(err) } });
-  socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Unauthorized'}\r\nContent-Type: application/json\r\nWWW-Authenticate: Bearer realm="meterhub"\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(httpErrorResponseText(isMeterhubError(err) ? err : new MeterhubError('METERHUB_ERR_UNAUTHORIZED', describeError(err))));
 }
 
 /**
@@ -56,9 +57,10 @@ export class WsChannel implements LiveChannel {
 
   /** The host's upgrade hook for the endpoint's path. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.host.auth.authenticate(credentialsFromRequest(req, { allowQuery: true })).then((principal) => {
+    const credentials = credentialsFromRequest(req, { allowQuery: true });
+    this.host.auth.authenticate(credentials).then((principal) => {
       requireReadAccess(principal);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, principal));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, principal, credentials));
     }).catch((err: unknown) => refuse(socket, err));
   };
 
@@ -66,9 +68,9 @@ export class WsChannel implements LiveChannel {
     client.ws.send(JSON.stringify(message));
   }
 
-  #onConnection(ws: WebSocket, principal: Principal): void {
+  #onConnection(ws: WebSocket, principal: Principal, credentials: Credentials): void {
     const client: WsClient = {
-      ws, subscription: new ClientSubscription(), held: new Map(), alive: true,
+      ws, principal, credentials, subscription: new ClientSubscription(), held: new Map(), alive: true,
       congested: () => ws.bufferedAmount > CONGESTED_BYTES,
       sendReading: (message) => {
         this.delivered++;
@@ -160,6 +162,16 @@ export class WsChannel implements LiveChannel {
 
   clients(): number {
     return this.#clients.size;
+  }
+
+  recheck(change: CredentialsChange | undefined): void {
+    for (const client of this.#clients) {
+      if (!affectedBy(change, client.principal)) continue;
+      recheck(this.host, client.credentials).then((principal) => {
+        if (principal) client.principal = principal;
+        else if (client.ws.readyState === client.ws.OPEN) this.#end(client, LIVE_CLOSE_CODES.unauthorized, 'METERHUB_ERR_UNAUTHORIZED', REVOKED_MESSAGE);
+      }, (err: unknown) => this.host.log.debug({ err: describeError(err) }, 'could not re-check a live connection\'s credentials; it stays open'));
+    }
   }
 
   async close(code: string, message: string): Promise<void> {

@@ -119,7 +119,8 @@ export function collectorConfig(dataDir: string, meterPort: number, uplink: Reco
     dataDir, http: { port: 0 },
     buses: [{ id: 'rs485', transport: 'modbus-tcp', host: '127.0.0.1', port: meterPort, interRequestDelayMs: 2, unitSwitchDelayMs: 0, responseTimeoutMs: 200 }],
     meters: [{ id: 'house', driver: 'sdm230', bus: 'rs485', unitId: 1, intervals: { instantMs: 200, counterMs: 200 } }],
-    plugins: { uplink: { required: true, config: { batch: { maxReadings: 50, maxDelayMs: 100 }, backoff: { initialMs: 50, maxMs: 400 }, timeoutMs: 800, ...uplink } } },
+    // Monitoring on the LAN reads the uplink's backlog from /health/ without credentials.
+    plugins: { rest: { config: { health: { publicDetails: true } } }, uplink: { required: true, config: { batch: { maxReadings: 50, maxDelayMs: 100 }, backoff: { initialMs: 50, maxMs: 400 }, timeoutMs: 800, ...uplink } } },
   };
 }
 

@@ -32,9 +32,13 @@ export const ERROR_CATALOG = {
   METERHUB_ERR_HOST_NOT_RUNNING: { status: 503, message: 'No running host answered' },
   METERHUB_ERR_VALIDATION: { status: 400, message: 'The request is not valid' },
   METERHUB_ERR_UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
+  METERHUB_ERR_TOKEN_INVALID: { status: 401, message: 'The token is invalid or expired' },
   METERHUB_ERR_FORBIDDEN: { status: 403, message: 'Not allowed for this account' },
   METERHUB_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
   METERHUB_ERR_RATE_LIMITED: { status: 429, message: 'Too many attempts; try again later' },
+  METERHUB_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  METERHUB_ERR_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  METERHUB_ERR_DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unreachable; try again shortly' },
   METERHUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   METERHUB_ERR_DATABASE_LOGIN: { status: 503, message: 'The database refused the login or does not exist' },
   METERHUB_ERR_DATABASE_UNREACHABLE: { status: 503, message: 'The database server is not reachable' },
@@ -59,13 +63,16 @@ export class MeterhubError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: readonly ErrorDetail[];
+  /** Seconds a client should wait before retrying (HTTP `Retry-After`), for 429 and 503. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
+  constructor(code: ErrorCode, message?: string, options?: { details?: ErrorDetail[]; cause?: unknown; retryAfterSeconds?: number }) {
     super(message ?? ERROR_CATALOG[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MeterhubError';
     this.code = code;
     this.status = ERROR_CATALOG[code].status;
     this.details = Object.freeze([...(options?.details ?? [])]);
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   toJSON(): { code: ErrorCode; message: string; details: readonly ErrorDetail[] } {

@@ -113,6 +113,15 @@ export interface Authenticator {
   authenticate(credentials: Credentials): Promise<Principal>;
 }
 
+/**
+ * Credentials changed in a way that may revoke them: an API key revoked, a
+ * user logged out everywhere, changed password or role, or was deleted.
+ * Holders of long-lived connections re-check the credentials they accepted.
+ */
+export type CredentialsChange =
+  | { kind: 'key-revoked'; keyId: number }
+  | { kind: 'user-changed'; userId: number; reason: 'logout' | 'password' | 'role' | 'deleted' };
+
 /** A meter's polling state changed (`online` after a good cycle, `offline` after consecutive failures). */
 export interface MeterStateEvent {
   meterId: string;

@@ -3,14 +3,14 @@ import type { Duplex } from 'node:stream';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { Reading } from '../readings/reading-types.js';
 import type { TransportFactory } from '../transport/transport-types.js';
-import type { AccountsApi, Authenticator, Credentials, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
+import type { AccountsApi, Authenticator, Credentials, CredentialsChange, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
 
 /**
  * The host API version this SDK describes. A plugin declares the range it
  * supports in its package.json (`"meterhub": {"hostApi": "^1.0.0"}`); the host
  * refuses to load a plugin whose range does not include its version.
  */
-export const HOST_API_VERSION = '1.1.0';
+export const HOST_API_VERSION = '1.2.0';
 
 /** Undoes one registration. The host runs a plugin's disposers in reverse order when it stops. */
 export type Disposer = () => void | Promise<void>;
@@ -103,6 +103,13 @@ export interface HostApi {
   readonly auth: {
     provide(authenticator: Authenticator): Disposer;
     authenticate(credentials: Credentials): Promise<Principal>;
+    /**
+     * Calls `listener` after credentials may have been revoked (key revoked,
+     * logout, password or role change, user deleted), once the change is
+     * committed. Plugins holding live connections re-check what they accepted
+     * and close the connections that no longer pass. Since host API 1.2.
+     */
+    onCredentialsChanged(listener: (change: CredentialsChange) => void): Disposer;
   };
 
   /** The meter registry (the database is its source of truth). Available from start() on. */
@@ -133,6 +140,15 @@ export interface HostApi {
      * The host answers 404 to upgrades no plugin takes. Since host API 1.1.
      */
     upgrade(path: string, handler: UpgradeHandler): Disposer;
+    /**
+     * Documents endpoints a plugin mounted: OpenAPI 3.1 path items keyed by
+     * path. They may refer to `#/components/schemas/Error` and
+     * `#/components/responses/{BadRequest,Unauthorized,Forbidden,NotFound}`,
+     * which the document's publisher (the REST API) defines. Since host API 1.2.
+     */
+    describe(paths: Record<string, Record<string, unknown>>): Disposer;
+    /** Every path item plugins described, for the plugin that publishes the OpenAPI document. Since host API 1.2. */
+    described(): Record<string, Record<string, unknown>>;
   };
 
   /** Registers extra clean-up; it runs with the plugin's other disposers, in reverse order. */

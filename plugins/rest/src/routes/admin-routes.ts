@@ -1,6 +1,7 @@
-import { MeterhubError, type HostApi, type Role, type Scope } from '@meterhub/sdk';
+import { credentialsFromRequest, MeterhubError, requireReadAccess, type HostApi, type Role, type Scope } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import type { RouteSpec } from '../route-table.js';
+import { apiKeySchema, healthSchema, newApiKeySchema, pageSchema, userSchema } from '../response-schemas.js';
 import { page, pageQuery } from './meter-routes.js';
 
 const idParam = (s: string | undefined) => {
@@ -28,7 +29,7 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
   const user = async (id: string | undefined) => (await users().byId(idParam(id))) ?? Promise.reject(notFound('such user'));
   return [
     {
-      method: 'get', path: '/api/users/', tag: 'users', access: 'admin', query: pageQuery, summary: 'List users',
+      method: 'get', path: '/api/users/', tag: 'users', access: 'admin', query: pageQuery, response: pageSchema(userSchema), summary: 'List users',
       async handler({ query, req }) {
         const q = query as { limit: number; offset: number };
         const all = await users().list(0, 1_000_000);
@@ -36,15 +37,15 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
       },
     },
     {
-      method: 'post', path: '/api/users/', tag: 'users', access: 'admin', body: userBody, status: 201, summary: 'Create a user',
+      method: 'post', path: '/api/users/', tag: 'users', access: 'admin', body: userBody, status: 201, response: userSchema, errors: [409], summary: 'Create a user',
       async handler({ body }) {
         const b = body as { username: string; password: string; role: Role };
         return users().create(b.username, b.password, b.role);
       },
     },
-    { method: 'get', path: '/api/users/:id/', tag: 'users', access: 'admin', summary: 'One user', handler: ({ params }) => user(params['id']) },
+    { method: 'get', path: '/api/users/:id/', tag: 'users', access: 'admin', response: userSchema, summary: 'One user', handler: ({ params }) => user(params['id']) },
     {
-      method: 'patch', path: '/api/users/:id/', tag: 'users', access: 'admin', body: userPatch, summary: 'Change role or password (a new password revokes the user\'s tokens)',
+      method: 'patch', path: '/api/users/:id/', tag: 'users', access: 'admin', body: userPatch, response: userSchema, errors: [409], summary: 'Change role or password (a new password revokes the user\'s tokens)',
       async handler({ params, body }) {
         const u = await user(params['id']);
         const b = body as { password?: string; role?: Role };
@@ -53,7 +54,7 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
       },
     },
     {
-      method: 'delete', path: '/api/users/:id/', tag: 'users', access: 'admin', summary: 'Delete a user',
+      method: 'delete', path: '/api/users/:id/', tag: 'users', access: 'admin', status: 204, errors: [409], summary: 'Delete a user (never the last admin, never oneself: 409)',
       async handler({ params, principal }) {
         const u = await user(params['id']);
         if (principal?.kind === 'user' && principal.user.id === u.id) throw new MeterhubError('METERHUB_ERR_CONFLICT', 'you cannot delete your own account');
@@ -62,13 +63,13 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
       },
     },
     {
-      method: 'get', path: '/api/keys/', tag: 'keys', access: 'admin', query: pageQuery, summary: 'List API keys (never the keys themselves)',
+      method: 'get', path: '/api/keys/', tag: 'keys', access: 'admin', query: pageQuery, response: pageSchema(apiKeySchema), summary: 'List API keys (never the keys themselves)',
       async handler({ query, req }) {
         return page(await host.accounts.keys.list(0, 1_000_000), query as { limit: number; offset: number }, req.originalUrl);
       },
     },
     {
-      method: 'post', path: '/api/keys/', tag: 'keys', access: 'admin', body: keyBody, status: 201, summary: 'Create an API key; the key is in this answer only',
+      method: 'post', path: '/api/keys/', tag: 'keys', access: 'admin', body: keyBody, status: 201, response: newApiKeySchema, summary: 'Create an API key; the key is in this answer only',
       async handler({ body, principal }) {
         const b = body as { name: string; scopes: Scope[] };
         const { key, apiKey } = await host.accounts.keys.create(b.name, b.scopes, principal?.kind === 'user' ? principal.user.id : null);
@@ -76,7 +77,7 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
       },
     },
     {
-      method: 'delete', path: '/api/keys/:id/', tag: 'keys', access: 'admin', summary: 'Revoke an API key',
+      method: 'delete', path: '/api/keys/:id/', tag: 'keys', access: 'admin', status: 204, summary: 'Revoke an API key; its live connections close',
       async handler({ params }) {
         if (!(await host.accounts.keys.revoke(idParam(params['id'])))) throw notFound('active key with that id');
         return undefined;
@@ -100,12 +101,29 @@ function uplinkHealth(details: Record<string, unknown> | undefined): Record<stri
   };
 }
 
-/** `/health/`: liveness and readiness, no auth, no secrets. */
-export function healthRoute(host: HostApi): RouteSpec {
+/** True when the request carries a token or key with read access (bad credentials just get the public answer). */
+async function mayReadDetails(host: HostApi, req: Parameters<typeof credentialsFromRequest>[0]): Promise<boolean> {
+  const credentials = credentialsFromRequest(req);
+  if (credentials.apiKey === undefined && credentials.bearer === undefined) return false;
+  try {
+    requireReadAccess(await host.auth.authenticate(credentials));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `/health/`: liveness and readiness. Anyone gets the status and the
+ * database's reachability; the details (version, plugins, buses, meters,
+ * uplink) need a token or key with `read`, unless `publicDetails` is set for
+ * a trusted LAN.
+ */
+export function healthRoute(host: HostApi, publicDetails: boolean): RouteSpec {
   return {
-    method: 'get', path: '/health/', tag: 'health', access: 'public',
-    summary: 'Liveness and readiness: 200 when the database and required plugins are up, 503 otherwise; offline meters never cause a 503',
-    async handler({ setStatus }) {
+    method: 'get', path: '/health/', tag: 'health', access: 'public', response: healthSchema, alsoAnswers: { 503: healthSchema },
+    summary: 'Liveness and readiness: 200 when the database and required plugins are up, 503 otherwise; offline meters never cause a 503. Details need read access.',
+    async handler({ setStatus, req }) {
       const s = host.status() as {
         version: string; uptimeSeconds: number;
         plugins: Array<{ id: string; state: string; details?: Record<string, unknown> }>;
@@ -117,6 +135,7 @@ export function healthRoute(host: HostApi): RouteSpec {
       const failed = s.plugins.filter((p) => p.state === 'error' && (s.requiredPlugins ?? []).includes(p.id));
       const ok = database && failed.length === 0;
       setStatus(ok ? 200 : 503);
+      if (!publicDetails && !(await mayReadDetails(host, req))) return { status: ok ? 'ok' : 'unavailable', database: { reachable: database } };
       return {
         status: ok ? 'ok' : 'unavailable',
         version: s.version,

@@ -1,6 +1,7 @@
 import type { HostApi, MeterRecord } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import type { RouteSpec } from '../route-table.js';
+import { meterSchema, pageSchema } from '../response-schemas.js';
 
 export const pageQuery = {
   type: 'object', additionalProperties: false,
@@ -37,44 +38,45 @@ function withStatus(live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
 export function meterRoutes(host: HostApi): RouteSpec[] {
   const schema = host.meters.schema();
   const patchSchema = { ...schema, required: [] };
+  const answer = meterSchema(schema);
   const get = async (id: string) => (await host.meters.get(id)) ?? Promise.reject(notFound(`meter "${id}"`));
   return [
     {
-      method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, summary: 'List meters with their live status',
+      method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, response: pageSchema(answer), summary: 'List meters with their live status',
       async handler({ query, req }) {
         const live = liveMeters(host);
         return page((await host.meters.list()).map((m) => withStatus(live, m)), query as { limit: number; offset: number }, req.originalUrl);
       },
     },
     {
-      method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: schema, status: 201,
+      method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: schema, status: 201, response: answer, errors: [409],
       summary: 'Create a meter; it is polled within a cycle',
       async handler({ body }) {
         return withStatus(liveMeters(host), await host.meters.create(body));
       },
     },
     {
-      method: 'get', path: '/api/meters/:id/', tag: 'meters', access: 'read', summary: 'One meter with its live status',
+      method: 'get', path: '/api/meters/:id/', tag: 'meters', access: 'read', response: answer, summary: 'One meter with its live status',
       async handler({ params }) {
         return withStatus(liveMeters(host), await get(params['id']!));
       },
     },
     {
-      method: 'put', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: schema,
+      method: 'put', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: schema, response: answer, errors: [409],
       summary: 'Replace a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
         return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, false));
       },
     },
     {
-      method: 'patch', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: patchSchema,
+      method: 'patch', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: patchSchema, response: answer, errors: [409],
       summary: 'Change some fields of a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
         return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, true));
       },
     },
     {
-      method: 'delete', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write',
+      method: 'delete', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', status: 204, errors: [409],
       summary: 'Delete a meter and its history (meters of the config file answer 409)',
       async handler({ params }) {
         await host.meters.remove(params['id']!);

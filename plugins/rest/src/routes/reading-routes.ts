@@ -2,6 +2,7 @@ import { getMeasurement, MeterhubError, type ErrorDetail, type HostApi } from '@
 import { notFound } from '../http-errors.js';
 import { badRequest, type RouteSpec } from '../route-table.js';
 import { iso, parseTime } from '../time-params.js';
+import { consumptionSchema, historySchema, latestSchema, submitResultSchema } from '../response-schemas.js';
 
 type Family = 'power' | 'energy';
 const MAX_BATCH = 5000;
@@ -68,9 +69,9 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
   for (const family of ['power', 'energy'] as const) {
     routes.push(
       {
-        method: 'post', path: `/api/meters/:id/${family}/`, tag: 'readings', access: 'ingest', body: submitBody, status: 201,
+        method: 'post', path: `/api/meters/:id/${family}/`, tag: 'readings', access: 'ingest', body: submitBody, status: 201, response: submitResultSchema, alsoAnswers: { 202: submitResultSchema },
         summary: `Submit one ${family} reading or a batch; idempotent on (meter, timestamp)`,
-        async handler({ params, body }) {
+        async handler({ params, body, setStatus }) {
           const meter = await meterOf(params['id']!);
           const list = (Array.isArray(body) ? body : [body]) as Array<{ timestamp: string | number; values: Record<string, number> }>;
           const problems: ErrorDetail[] = [];
@@ -86,11 +87,13 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
           });
           if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the readings are not valid', { details: problems.slice(0, 100) });
           const { spooled } = await host.storage.ingestBatch(readings);
+          // Kept on disk while the database is unreachable: accepted, not yet stored.
+          if (spooled > 0) setStatus(202);
           return { accepted: readings.length, spooled };
         },
       },
       {
-        method: 'get', path: `/api/meters/:id/${family}/latest/`, tag: 'readings', access: 'read',
+        method: 'get', path: `/api/meters/:id/${family}/latest/`, tag: 'readings', access: 'read', response: latestSchema,
         summary: `The newest ${family} values of a meter`,
         async handler({ params }) {
           const meter = await meterOf(params['id']!);
@@ -100,7 +103,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
         },
       },
       {
-        method: 'get', path: `/api/meters/:id/${family}/history/`, tag: 'readings', access: 'read', query: historyQuery,
+        method: 'get', path: `/api/meters/:id/${family}/history/`, tag: 'readings', access: 'read', query: historyQuery, response: historySchema,
         summary: `${family} history over a time range, raw or rolled up; pages by cursor`,
         async handler({ params, query, req }) {
           const meter = await meterOf(params['id']!);
@@ -122,7 +125,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
     );
   }
   routes.push({
-    method: 'get', path: '/api/meters/:id/energy/consumption/', tag: 'readings', access: 'read', query: consumptionQuery,
+    method: 'get', path: '/api/meters/:id/energy/consumption/', tag: 'readings', access: 'read', query: consumptionQuery, response: consumptionSchema,
     summary: 'Consumption per local day, week or month (DST-correct), from counter deltas',
     async handler({ params, query }) {
       const meter = await meterOf(params['id']!);

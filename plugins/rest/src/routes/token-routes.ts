@@ -2,25 +2,25 @@ import { MeterhubError, type HostApi } from '@meterhub/sdk';
 import type { LoginThrottle } from '../login-throttle.js';
 import type { RouteSpec } from '../route-table.js';
 import type { TokenService } from '../token-service.js';
+import { accessTokenSchema, tokenPairSchema } from '../response-schemas.js';
 
 const tokenBody = {
   type: 'object', additionalProperties: false, required: ['username', 'password'],
   properties: { username: { type: 'string', minLength: 1, maxLength: 150 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
 };
 const refreshBody = { type: 'object', additionalProperties: false, required: ['refresh'], properties: { refresh: { type: 'string', minLength: 1, maxLength: 4096 } } };
-const pair = { type: 'object', properties: { access: { type: 'string' }, refresh: { type: 'string' } } };
 
 /** `/api/token/`, `/api/token/refresh/`, `/api/token/revoke/`: the old system's paths. */
 export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle): RouteSpec[] {
   const userFromRefresh = async (refresh: string) => {
     const claims = tokens.verify(refresh, 'refresh');
     const user = await host.accounts.users.byId(Number(claims.sub));
-    if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_UNAUTHORIZED', 'the refresh token has been revoked');
+    if (!user || user.tokenVersion !== claims.ver) throw new MeterhubError('METERHUB_ERR_TOKEN_INVALID', 'the refresh token has been revoked');
     return user;
   };
   return [
     {
-      method: 'post', path: '/api/token/', tag: 'auth', access: 'public', body: tokenBody, response: pair,
+      method: 'post', path: '/api/token/', tag: 'auth', access: 'public', body: tokenBody, response: tokenPairSchema, errors: [429],
       summary: 'Exchange a username and password for an access and a refresh token',
       async handler({ req, body }) {
         const { username, password } = body as { username: string; password: string };
@@ -36,14 +36,14 @@ export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: Login
     },
     {
       method: 'post', path: '/api/token/refresh/', tag: 'auth', access: 'public', body: refreshBody,
-      response: { type: 'object', properties: { access: { type: 'string' } } },
+      response: accessTokenSchema,
       summary: 'Exchange a refresh token for a new access token',
       async handler({ body }) {
         return { access: tokens.issue(await userFromRefresh((body as { refresh: string }).refresh), 'access') };
       },
     },
     {
-      method: 'post', path: '/api/token/revoke/', tag: 'auth', access: 'public', body: refreshBody,
+      method: 'post', path: '/api/token/revoke/', tag: 'auth', access: 'public', body: refreshBody, status: 204,
       summary: 'Log out: revoke the refresh token and every other token of its user',
       async handler({ body }) {
         const user = await userFromRefresh((body as { refresh: string }).refresh);

@@ -1,0 +1,93 @@
+/**
+ * JSON Schemas of what the routes answer: the OpenAPI document shows them and
+ * the REST test suite checks every answer against them, so the two cannot
+ * drift. Objects stay open (extra fields allowed) so adding a field is not a
+ * breaking change; the fields listed are required where the code always sends them.
+ */
+
+const nullable = (schema: object) => ({ anyOf: [schema, { type: 'null' }] });
+const isoTime = { type: 'string', description: 'ISO 8601' };
+const numberMap = { type: 'object', additionalProperties: { type: 'number' } };
+
+export const tokenPairSchema = { type: 'object', required: ['access', 'refresh'], properties: { access: { type: 'string' }, refresh: { type: 'string' } } };
+export const accessTokenSchema = { type: 'object', required: ['access'], properties: { access: { type: 'string' }, refresh: { type: 'string' } } };
+
+/** A DRF-style page of `item`. */
+export function pageSchema(item: object): object {
+  return {
+    type: 'object', required: ['count', 'next', 'previous', 'results'],
+    properties: { count: { type: 'integer', minimum: 0 }, next: nullable({ type: 'string' }), previous: nullable({ type: 'string' }), results: { type: 'array', items: item } },
+  };
+}
+
+/** A meter as the API answers it: the registry's fields plus its live status. */
+export function meterSchema(registry: Record<string, unknown>): object {
+  return {
+    type: 'object', required: ['id', 'driver', 'bus', 'unitId', 'enabled', 'source', 'status'],
+    properties: {
+      ...(registry['properties'] as Record<string, object> | undefined),
+      source: { enum: ['config', 'api'] },
+      connection: { type: 'object' },
+      status: {
+        type: 'object', required: ['online', 'state', 'lastSeen', 'error'],
+        properties: { online: { type: 'boolean' }, state: { type: 'string' }, lastSeen: nullable(isoTime), error: nullable({ type: 'string' }) },
+      },
+    },
+  };
+}
+
+export const userSchema = {
+  type: 'object', required: ['id', 'username', 'role', 'tokenVersion', 'createdAt'],
+  properties: { id: { type: 'integer' }, username: { type: 'string' }, role: { enum: ['admin', 'viewer'] }, tokenVersion: { type: 'integer' }, createdAt: isoTime },
+};
+
+export const apiKeySchema = {
+  type: 'object', required: ['id', 'name', 'prefix', 'scopes', 'createdBy', 'createdAt', 'lastUsedAt', 'revokedAt'],
+  properties: {
+    id: { type: 'integer' }, name: { type: 'string' }, prefix: { type: 'string' },
+    scopes: { type: 'array', items: { enum: ['read', 'ingest', 'meters:write'] } },
+    createdBy: nullable({ type: 'integer' }), createdAt: isoTime, lastUsedAt: nullable(isoTime), revokedAt: nullable(isoTime),
+  },
+};
+
+export const newApiKeySchema = { ...apiKeySchema, required: [...apiKeySchema.required, 'key'], properties: { ...apiKeySchema.properties, key: { type: 'string', description: 'the key itself: shown in this answer only' } } };
+
+export const submitResultSchema = {
+  type: 'object', required: ['accepted', 'spooled'],
+  properties: { accepted: { type: 'integer', minimum: 0 }, spooled: { type: 'integer', minimum: 0, description: 'readings kept on disk while the database is unreachable' } },
+};
+
+export const latestSchema = { type: 'object', required: ['meter', 'timestamp', 'values'], properties: { meter: { type: 'string' }, timestamp: isoTime, values: numberMap } };
+
+export const historySchema = {
+  type: 'object', required: ['meter', 'family', 'resolution', 'from', 'to', 'count', 'next', 'results'],
+  properties: {
+    meter: { type: 'string' }, family: { enum: ['power', 'energy'] }, resolution: { type: 'string' }, from: isoTime, to: isoTime,
+    count: { type: 'integer', minimum: 0 }, next: nullable({ type: 'string' }), truncated: { type: 'boolean' },
+    results: { type: 'array', items: { type: 'object', required: ['timestamp', 'values'], properties: { timestamp: isoTime, values: numberMap, min: numberMap, max: numberMap, delta: numberMap } } },
+  },
+};
+
+export const consumptionSchema = {
+  type: 'object', required: ['meter', 'period', 'tz', 'results'],
+  properties: {
+    meter: { type: 'string' }, period: { enum: ['day', 'week', 'month'] }, tz: { type: 'string' },
+    results: { type: 'array', items: { type: 'object', required: ['start', 'end', 'values'], properties: { start: { type: 'string' }, end: { type: 'string' }, values: numberMap } } },
+  },
+};
+
+export const healthSchema = {
+  type: 'object', required: ['status', 'database'],
+  description: 'Anyone gets status and database.reachable; a token or key with read (or health.publicDetails) also the rest.',
+  properties: {
+    status: { enum: ['ok', 'unavailable'] },
+    database: { type: 'object', required: ['reachable'], properties: { reachable: { type: 'boolean' }, engine: nullable({ type: 'string' }), spooled: { type: 'integer' } } },
+    version: { type: 'string' }, uptimeSeconds: { type: 'number' },
+    plugins: { type: 'array', items: { type: 'object', required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' } } } },
+    uplink: { type: 'object' },
+    buses: { type: 'array', items: { type: 'object', required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' }, connected: { type: 'boolean' } } } },
+    meters: { type: 'array', items: { type: 'object', required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' }, lastSeen: nullable(isoTime) } } },
+  },
+};
+
+export const openApiSchema = { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' } } };
