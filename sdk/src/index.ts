@@ -24,3 +24,6 @@ export * from './simulator/wire-line.js';
 export * from './simulator/simulator-endpoints.js';
 export * from './transport/transport-types.js';
 export * from './transport/stream-clients.js';
+export * from './readings/zoned-time.js';
+export * from './readings/float32-decimal.js';
+export * from './readings/legacy-api-fields.js';

@@ -1,0 +1,47 @@
+/**
+ * Numbers as a meter gave them. SDM meters send float32; widened to a double,
+ * 230.3873 prints as 230.38731384277344. These helpers give back the short
+ * decimal the meter meant, and round sums of counters to what the counters can
+ * resolve, so answers carry no noise digits.
+ */
+
+/**
+ * The shortest decimal that reads back as the same float32, as a number
+ * (`230.38731384277344` → `230.3873`). A value float32 cannot hold exactly
+ * (stored as a double) is returned unchanged. For values the host sends out.
+ */
+export function float32Decimal(v: number): number {
+  if (!Number.isFinite(v) || Math.fround(v) !== v || Number.isInteger(v)) return v;
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(v.toPrecision(digits));
+    if (Math.fround(candidate) === v) return candidate;
+  }
+  return Number(v.toPrecision(9));
+}
+
+/**
+ * A computed value (a mean of float32 readings) at float32 precision, the
+ * precision its inputs had: `230.387312345` → `230.3873`.
+ */
+export function asFloat32Decimal(v: number): number {
+  return Number.isFinite(v) ? float32Decimal(Math.fround(v)) : v;
+}
+
+/**
+ * The step a float32 counter of this magnitude can resolve, as a power of ten
+ * (a counter at 12 345.67 kWh resolves 0.001 kWh: its float32 spacing there is
+ * 0.00098). Sums of its increases are rounded to it.
+ */
+export function float32Resolution(magnitude: number): number {
+  const m = Math.abs(magnitude);
+  if (!Number.isFinite(m) || m === 0) return 1e-6;
+  const spacing = 2 ** (Math.floor(Math.log2(m)) - 23);
+  return 10 ** Math.ceil(Math.log10(spacing));
+}
+
+/** `value` rounded to a multiple of `step` (a power of ten), without binary noise: 12.910000000000764 → 12.91. */
+export function roundToStep(value: number, step: number): number {
+  if (!Number.isFinite(value) || step <= 0) return value;
+  const decimals = Math.max(0, Math.min(15, -Math.floor(Math.log10(step) + 1e-9)));
+  return Number((Math.round(value / step) * step).toFixed(decimals));
+}
