@@ -15,7 +15,8 @@ export interface CsvOptions {
  * quote or a line break. One header for all meters (the union of their
  * columns), a `meter` column, times in ISO 8601 with the zone's offset. With
  * `decimal: ','` numbers use a comma, for spreadsheets in locales that expect
- * one (then the delimiter is `;` or a tab).
+ * one (then the delimiter is `;` or a tab). Consumption tables have `start`,
+ * `end` and `partial` (true for a period covered only in part).
  */
 export class CsvSink implements TableSink {
   #columns: readonly Column[] = [];
@@ -44,7 +45,7 @@ export class CsvSink implements TableSink {
     if (!this.#started) {
       this.#started = true;
       const d = this.opts.delimiter;
-      const times = this.#periods ? [`start (${this.clock.tz})`, `end (${this.clock.tz})`] : [`time (${this.clock.tz})`];
+      const times = this.#periods ? [`start (${this.clock.tz})`, `end (${this.clock.tz})`, 'partial'] : [`time (${this.clock.tz})`];
       const header = [...times, 'meter', ...this.#columns.map(columnLabel)].map((f) => this.#field(f)).join(d);
       this.out.write(`${this.opts.bom ? '\ufeff' : ''}${header}\r\n`);
     }
@@ -66,7 +67,7 @@ export class CsvSink implements TableSink {
     let o = 0;
     for (let r = 0; r < page.length; r++) {
       let line = this.clock.iso(page.ts[r]!);
-      if (this.#periods) line += d + (page.end ? this.clock.iso(page.end[r]!) : '');
+      if (this.#periods) line += d + (page.end ? this.clock.iso(page.end[r]!) : '') + d + (page.partial?.[r] ? 'true' : 'false');
       line += d + this.#meterCell;
       for (const column of columns) line += d + (column ? this.#number(column[r]!) : '');
       line += '\r\n';
