@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
-import multer from 'multer';
-import { definePlugin, describeError, MeterhubError, type HostApi } from '@meterhub/sdk';
+import { definePlugin, describeError, type HostApi } from '@meterhub/sdk';
+import { bodyParsers } from './body-parsers.js';
 import { createAuthenticator, sharedAuthenticator } from './authentication.js';
 import { errorHandler } from './http-errors.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -59,17 +59,6 @@ function staticSecurityHeaders(): RequestHandler {
     for (const name of removed) res.removeHeader(name);
     next();
   };
-}
-
-/**
- * A form parser whose failures (a file, too many fields, a cut-off multipart
- * body) are the client's: 400 naming the body; a body over the limit stays 413.
- */
-function formFields(parse: RequestHandler): RequestHandler {
-  return (req, res, next) => parse(req, res, (err?: unknown) => {
-    if (err === undefined || err === null || (err as { type?: string }).type === 'entity.too.large') next(err);
-    else next(new MeterhubError('METERHUB_ERR_VALIDATION', 'the form body is not valid', { details: [{ path: '/', message: String((err as Error).message ?? 'is not a valid form') }] }));
-  });
 }
 
 /** CORS for the origins in CORS_ALLOWED_ORIGINS only. */
@@ -135,14 +124,7 @@ export default definePlugin<RestConfig>((host) => ({
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
     app.use(cors(settings.http.corsAllowedOrigins));
-    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), {
-      json: express.json({ limit: config.bodyLimit, strict: false }),
-      // Form fields only: a file in a form is refused (multer's LIMIT_UNEXPECTED_FILE, a 400).
-      forms: [
-        formFields(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 100 })),
-        formFields(multer({ limits: { fields: 100, fieldSize: 64 * 1024, files: 0, parts: 100 } }).none()),
-      ],
-    }));
+    app.use(buildRouter(allRoutes(host, tokens, throttle), createAuthenticator(host.accounts, tokens), bodyParsers(config.bodyLimit)));
     app.use(errorHandler(() => host.settings().debug, (err) => host.log.error({ err: describeError(err) }, 'request failed')));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));

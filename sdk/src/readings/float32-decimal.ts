@@ -11,8 +11,11 @@
  * (stored as a double) is returned unchanged. For values the host sends out.
  */
 export function float32Decimal(v: number): number {
-  if (!Number.isFinite(v) || Math.fround(v) !== v || Number.isInteger(v)) return v;
-  for (let digits = 1; digits < 9; digits++) {
+  if (!Number.isFinite(v) || Math.fround(v) !== v || (Number.isInteger(v) && Math.abs(v) <= 2 ** 24)) return v;
+  // At most one 6-digit decimal lies within a float32's rounding interval, so
+  // when 6 digits round-trip, that decimal (trailing zeros dropped) is the
+  // shortest; otherwise the first of 7, 8, 9 digits that does (9 always does).
+  for (let digits = 6; digits < 9; digits++) {
     const candidate = Number(v.toPrecision(digits));
     if (Math.fround(candidate) === v) return candidate;
   }
