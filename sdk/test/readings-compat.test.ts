@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import {
   float32Decimal, float32Resolution, getMeasurement, LEGACY_API_FIELDS, legacyApiFieldMeasurement, parseTimestamp, roundToStep, wallTimeToEpoch,
@@ -61,5 +62,12 @@ describe('readings: float32 numbers, times in a zone, the old API\'s fields', ()
     expect(legacyApiFieldMeasurement('Voltage', three)).to.equal('voltageLnAvg');
     expect(legacyApiFieldMeasurement('import_energy', single)).to.equal('importEnergy');
     expect(legacyApiFieldMeasurement('warp', single)).to.equal(undefined);
+  });
+
+  it('docs/rest-api.md shows exactly the SDK\'s table of old API fields', () => {
+    const doc = readFileSync(new URL('../../docs/rest-api.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \| `(\w+)` \| `(\w+)` \|$/gm)]
+      .flatMap((m) => [...m[1]!.matchAll(/`([a-z_]+)`/g)].map((f) => ({ field: f[1], singlePhase: m[2], threePhase: m[3] })));
+    expect(rows).to.have.deep.members(LEGACY_API_FIELDS.map((f) => ({ ...f })));
   });
 });
