@@ -1,4 +1,4 @@
-import { asFloat32Decimal, float32Decimal, float32Resolution, MeterhubError, roundToStep, type HistoryPointView } from '@meterhub/sdk';
+import { asFloat32Decimal, counterResolution, float32Decimal, MeterhubError, roundToStep, type HistoryPointView } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
 import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
@@ -46,7 +46,7 @@ export function bucketLabel(ms: number): string {
 
 /** Energy deltas rounded to what the counter resolves at its magnitude: no float noise in sums. */
 function roundDelta(delta: number, last: number): number {
-  return roundToStep(delta, float32Resolution(last));
+  return roundToStep(delta, counterResolution(last, Math.fround(last) === last));
 }
 
 /** The coarsest resolution that still gives `points` buckets over the span; raw when none does. */
@@ -359,6 +359,7 @@ export async function queryConsumption(
     const end = nextPeriod(start, req.period, req.tz);
     const sums: Record<string, number> = {};
     const magnitude: Record<string, number> = {};
+    const float32: Record<string, boolean> = {};
     let firstRow = Number.POSITIVE_INFINITY;
     let lastRow = Number.NEGATIVE_INFINITY;
     for (; i < rows.length && rows[i]!.ts < end; i++) {
@@ -371,9 +372,10 @@ export async function queryConsumption(
         const c = a as CounterAggregate;
         sums[id] = (sums[id] ?? 0) + c.delta;
         magnitude[id] = Math.max(magnitude[id] ?? 0, Math.abs(c.last));
+        float32[id] = (float32[id] ?? true) && Math.fround(c.last) === c.last;
       }
     }
-    const values = Object.fromEntries(Object.entries(sums).map(([id, v]) => [id, roundToStep(v, float32Resolution(magnitude[id]!))]));
+    const values = Object.fromEntries(Object.entries(sums).map(([id, v]) => [id, roundToStep(v, counterResolution(magnitude[id]!, float32[id]!))]));
     const partial = start < req.from || end > req.to || firstRow >= start + step || lastRow < end - step;
     out.push({ start: isoInZone(start, req.tz), end: isoInZone(end, req.tz), startMs: start, values, partial });
     if (out.length > 5000) break;

@@ -11,16 +11,28 @@
  * (stored as a double) is returned unchanged. For values the host sends out.
  */
 export function float32Decimal(v: number): number {
-  if (!Number.isFinite(v) || Math.fround(v) !== v || (Number.isInteger(v) && Math.abs(v) <= 2 ** 24)) return v;
+  if (!Number.isFinite(v) || Math.fround(v) !== v || v === 0 || (Number.isInteger(v) && Math.abs(v) <= 2 ** 24)) return v;
   // At most one 6-digit decimal lies within a float32's rounding interval, so
-  // when 6 digits round-trip, that decimal (trailing zeros dropped) is the
-  // shortest; otherwise the first of 7, 8, 9 digits that does (9 always does).
+  // when 6 significant digits round-trip, that decimal (trailing zeros
+  // dropped) is the shortest; otherwise the first of 7, 8 or 9 digits that
+  // does (9 always does). Arithmetic, not toPrecision: history answers send
+  // hundreds of thousands of values, and strings cost 20 times more.
+  const exponent = Math.floor(Math.log10(Math.abs(v)));
+  for (let digits = 6; digits <= 9; digits++) {
+    const k = digits - 1 - exponent;
+    if (k < -22 || k > 22) break;
+    const candidate = k >= 0 ? Math.round(v * POW10[k]!) / POW10[k]! : Math.round(v / POW10[-k]!) * POW10[-k]!;
+    if (Math.fround(candidate) === v) return candidate;
+  }
   for (let digits = 6; digits < 9; digits++) {
     const candidate = Number(v.toPrecision(digits));
     if (Math.fround(candidate) === v) return candidate;
   }
   return Number(v.toPrecision(9));
 }
+
+/** Exact powers of ten (10^22 is the largest a double holds exactly). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
 /**
  * A computed value (a mean of float32 readings) at float32 precision, the
@@ -40,6 +52,20 @@ export function float32Resolution(magnitude: number): number {
   if (!Number.isFinite(m) || m === 0) return 1e-6;
   const spacing = 2 ** (Math.floor(Math.log2(m)) - 23);
   return 10 ** Math.ceil(Math.log10(spacing));
+}
+
+/**
+ * The step sums of a counter's increases are rounded to: what a float32
+ * counter resolves at its magnitude (`float32Resolution`) when every value
+ * was a float32, else what a double resolves there with room for the error a
+ * thousand additions collect (a counter stored as a double is not noise-free
+ * at its last bits either).
+ */
+export function counterResolution(magnitude: number, float32: boolean): number {
+  if (float32) return float32Resolution(magnitude);
+  const m = Math.abs(magnitude);
+  if (!Number.isFinite(m) || m === 0) return 1e-12;
+  return 10 ** Math.ceil(Math.log10(2 ** (Math.floor(Math.log2(m)) - 52) * 1024));
 }
 
 /** `value` rounded to a multiple of `step` (a power of ten), without binary noise: 12.910000000000764 → 12.91. */
