@@ -29,9 +29,11 @@ type Submitted = { timestamp: string | number; values?: Record<string, number> }
  * The measurement a submitted name means on this driver: a vocabulary id, a
  * name the driver knows (its labels and the old parameter names), or a field
  * of the old API (`voltage`, `import_energy`; SDK table LEGACY_API_FIELDS).
- * Only measurements the driver reads are accepted.
+ * Only measurements the driver reads are accepted; a meter without a driver
+ * takes any vocabulary id, and old API fields as on a single-phase meter.
  */
-function measurementFor(name: string, driver: CompiledDriver | undefined): string | undefined {
+function measurementFor(name: string, driver: CompiledDriver | undefined, hasDriver: boolean): string | undefined {
+  if (!hasDriver) return getMeasurement(name) ? name : legacyApiFieldMeasurement(name, undefined);
   const direct = driver?.resolve(name);
   if (direct) return direct.measurement.id;
   const legacy = legacyApiFieldMeasurement(name, driver);
@@ -46,7 +48,7 @@ const isoTime = (t: unknown) => (typeof t === 'string' ? t.replace(/^(\d{4}-\d{2
  * vocabulary ids and the right family, or throws one 400 naming every field
  * at fault (at most 100). The handler hands the result to the ingest path.
  */
-export function readingsFromBody(body: unknown, meter: { id: string; driver: string }, driver: CompiledDriver | undefined, family: Family): Reading[] {
+export function readingsFromBody(body: unknown, meter: { id: string; driver?: string | undefined }, driver: CompiledDriver | undefined, family: Family): Reading[] {
   const batch = Array.isArray(body);
   const list = (batch ? body : [body]) as Submitted[];
   const problems: ErrorDetail[] = [];
@@ -60,8 +62,8 @@ export function readingsFromBody(body: unknown, meter: { id: string; driver: str
     if (!entries.length) problems.push({ path: path || '/', message: 'has no values' });
     const values: Record<string, number> = {};
     for (const [name, v, at] of entries) {
-      const id = measurementFor(name, driver);
-      if (!id) problems.push({ path: at, message: `is not a measurement of driver ${meter.driver}` });
+      const id = measurementFor(name, driver, meter.driver !== undefined);
+      if (!id) problems.push({ path: at, message: meter.driver === undefined ? 'is not a measurement id of the vocabulary or an old API field' : `is not a measurement of driver ${meter.driver}` });
       else if (getMeasurement(id)!.family !== family) problems.push({ path: at, message: `is ${family === 'power' ? 'a counter: submit it to energy/' : 'an instantaneous value: submit it to power/'}` });
       else if (!Number.isFinite(v)) problems.push({ path: at, message: 'must be a finite number' });
       else values[id] = v;
