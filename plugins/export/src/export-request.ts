@@ -29,7 +29,7 @@ export interface RangeLimits {
 }
 
 const ajv = createAjv({ coerceTypes: true, useDefaults: true });
-const validateQuery = ajv.compile<Record<string, unknown>>({
+const QUERY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['meters'],
@@ -47,7 +47,8 @@ const validateQuery = ajv.compile<Record<string, unknown>>({
     decimal: { enum: ['.', ','], default: '.' },
     bom: { type: 'boolean', default: false },
   },
-});
+} as const;
+const validateQuery = ajv.compile<Record<string, unknown>>(QUERY_SCHEMA);
 
 const DAY = 86_400_000;
 
@@ -69,7 +70,8 @@ const list = (s: unknown): string[] => (typeof s === 'string' ? s.split(',').map
  * every problem comes back at once, each with the parameter at fault.
  */
 export async function parseExportRequest(query: Record<string, unknown>, host: Pick<HostApi, 'meters'>, limits: RangeLimits, now = Date.now()): Promise<ExportRequest> {
-  const q = { ...query };
+  // Parameters the export does not know (a cache-buster `?_=123`) are ignored, as the REST API ignores them.
+  const q = Object.fromEntries(Object.entries(query).filter(([k]) => Object.hasOwn(QUERY_SCHEMA.properties, k)));
   if (!validateQuery(q)) {
     const details = ajvErrorsToDetails(validateQuery.errors);
     throw new MeterhubError('METERHUB_ERR_VALIDATION', `invalid export query: ${details.map((d) => `${d.path.slice(1) || 'query'} ${d.message}`).join('; ')}`, { details });

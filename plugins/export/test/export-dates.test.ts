@@ -51,4 +51,12 @@ describe('export plugin: dates in the request\'s zone', function () {
     expect(sheet.getRow(1).getCell(3).value).to.equal('partial');
     expect(sheet.getRow(2).getCell(3).value).to.equal(true);
   });
+
+  it('ignores query parameters it does not know, and still checks those it knows', async () => {
+    const ok = await get(`meters=flat&family=energy&from=2026-10-10&to=2026-10-11&tz=Europe/Berlin&_=${Date.now()}`);
+    expect(ok.res.status).to.equal(200);
+    const bad = await get('meters=flat&family=volts&_=1');
+    expect(bad.res.status).to.equal(400);
+    expect(bad.body.toString()).to.include('family');
+  });
 });

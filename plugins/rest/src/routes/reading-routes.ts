@@ -52,7 +52,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
         summary: `Submit one ${family} reading or a batch, as {timestamp, values} or flat like the old logger; idempotent on (meter, timestamp)`,
         async handler({ params, body }) {
           const meter = await meterOf(params['id']!);
-          const readings = readingsFromBody(body, meter, host.drivers.get(meter.driver), family);
+          const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family);
           const { spooled } = await host.storage.ingestBatch(readings);
           return { accepted: readings.length, spooled };
         },
