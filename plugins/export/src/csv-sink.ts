@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { float32Decimal } from '@meterhub/sdk';
 import { columnLabel, drained, type Column, type Page, type TableHead, type TableSink } from './table-sink.js';
 import type { ZoneClock } from './zone-clock.js';
 
@@ -35,9 +36,10 @@ export class CsvSink implements TableSink {
     return /["\r\n]/.test(text) || text.includes(this.opts.delimiter) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
+  /** The value as the meter meant it: a float32 as its shortest decimal (230.3873, not 230.38729858398438). */
   #number(v: number): string {
     if (!Number.isFinite(v)) return '';
-    const s = String(v);
+    const s = String(float32Decimal(v));
     return this.opts.decimal === ',' ? s.replace('.', ',') : s;
   }
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type ExcelJS from 'exceljs';
+import { float32Decimal } from '@meterhub/sdk';
 import { columnLabel, drained, type Page, type TableHead, type TableSink } from './table-sink.js';
 import type { ZoneClock } from './zone-clock.js';
 
@@ -81,7 +82,7 @@ export class XlsxSink implements TableSink {
       if (head.periods) cells.push(page.end ? this.clock.wallClock(page.end[r]!) : undefined, page.partial?.[r] === 1);
       for (const column of columns) {
         const v = column ? column[r]! : Number.NaN;
-        cells.push(Number.isFinite(v) ? v : undefined);
+        cells.push(Number.isFinite(v) ? float32Decimal(v) : undefined);
       }
       this.#sheet!.addRow(cells).commit();
       this.#rowsInSheet++;

@@ -8,7 +8,7 @@ const HOUR = 3_600_000;
 const START = Date.parse('2026-09-30T22:00:00Z');
 const END = Date.parse('2026-11-01T05:00:00Z');
 
-describe('export plugin: dates in the request\'s zone', function () {
+describe('export plugin: dates in the request\'s zone, partial periods, numbers, unknown parameters', function () {
   this.timeout(40000);
   let rig: RestRig;
   let token: string;
@@ -58,5 +58,18 @@ describe('export plugin: dates in the request\'s zone', function () {
     const bad = await get('meters=flat&family=volts&_=1');
     expect(bad.res.status).to.equal(400);
     expect(bad.body.toString()).to.include('family');
+  });
+
+  it('writes float32 values as the shortest decimal that reads back the same, in CSV and xlsx', async () => {
+    const t0 = Date.parse('2026-10-05T10:00:00Z');
+    const f32 = Math.fround(230.3873);
+    expect(String(f32)).to.equal('230.38729858398438');
+    expect((await rig.request('POST', '/api/meters/flat/power/', { token, body: { timestamp: t0, values: { voltageL1: f32, power: 1234.5 } } })).status).to.equal(201);
+    const query = `meters=flat&measurements=voltageL1,power&from=${t0}&to=${t0 + 1}`;
+    const text = (await get(query)).body.toString('utf8');
+    expect(text.trim().split('\r\n')[1]).to.equal('2026-10-05T10:00:00Z,flat,230.3873,1234.5');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await get(`${query}&format=xlsx`)).body as unknown as ArrayBuffer);
+    expect(book.worksheets[0]!.getRow(2).getCell(2).value).to.equal(230.3873);
   });
 });
