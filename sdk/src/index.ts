@@ -25,3 +25,6 @@ export * from './simulator/simulator-endpoints.js';
 export * from './transport/transport-types.js';
 export * from './transport/modbus-codes.js';
 export * from './transport/library-connection.js';
+export * from './readings/zoned-time.js';
+export * from './readings/float32-decimal.js';
+export * from './readings/legacy-api-fields.js';

@@ -1,4 +1,4 @@
-import { MeterhubError, type HistoryPointView } from '@meterhub/sdk';
+import { asFloat32Decimal, counterResolution, float32Decimal, MeterhubError, roundToStep, type HistoryPointView } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
 import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
@@ -17,15 +17,36 @@ export interface HistoryRequest {
   /** Roughly how many points the caller wants (auto resolution); default 1000. */
   points?: number;
   measurements?: readonly string[];
+  /** IANA zone whose local midnights day buckets start at; default UTC. */
+  tz?: string;
 }
 
 /** A point of history, as plugins see it (the SDK's HistoryPointView). */
 export type HistoryPoint = HistoryPointView;
 
 export interface HistoryResult {
+  /** The stored rows the answer was made from: raw rows or a rollup. */
   resolution: 'raw' | Resolution;
+  /**
+   * The width of one point: 'raw', or a duration such as '1m', '45m', '9h',
+   * '1d' (days are local days of `tz`, 23 to 25 hours across DST changes).
+   */
+  bucket: string;
+  /** The nominal width in ms (a local day counts 86 400 000); null for raw rows. */
+  bucketMs: number | null;
   points: HistoryPoint[];
   truncated: boolean;
+}
+
+/** '45m', '9h', '2d': the shortest exact label of a width. */
+export function bucketLabel(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms / 1000}s`;
+}
+
+/** Energy deltas rounded to what the counter resolves at its magnitude: no float noise in sums. */
+function roundDelta(delta: number, last: number): number {
+  return roundToStep(delta, counterResolution(last, Math.fround(last) === last));
 }
 
 /** The coarsest resolution that still gives `points` buckets over the span; raw when none does. */
@@ -38,7 +59,7 @@ function rawPoint(row: PackedRow, codes: MeasurementCodes, wanted?: ReadonlySet<
   const values: Record<string, number> = {};
   forEachPacked(row.data, (code, v) => {
     const id = codes.id(code);
-    if (id && (!wanted || wanted.has(id))) values[id] = v;
+    if (id && (!wanted || wanted.has(id))) values[id] = float32Decimal(v);
   });
   return { ts: row.ts, values };
 }
@@ -50,13 +71,13 @@ function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackA
     if (!id || (wanted && !wanted.has(id))) continue;
     if (family === 'power') {
       const i = a as InstantAggregate;
-      p.values[id] = i.sum / i.count;
-      p.min![id] = i.min;
-      p.max![id] = i.max;
+      p.values[id] = asFloat32Decimal(i.sum / i.count);
+      p.min![id] = float32Decimal(i.min);
+      p.max![id] = float32Decimal(i.max);
     } else {
       const c = a as CounterAggregate;
-      p.values[id] = c.last;
-      p.delta![id] = c.delta;
+      p.values[id] = float32Decimal(c.last);
+      p.delta![id] = roundDelta(c.delta, c.last);
     }
   }
   return p;
@@ -192,24 +213,57 @@ export async function* queryPages(store: ReadingStore, codes: MeasurementCodes, 
  * History of one meter: raw rows or rollups, then, when that is still many
  * more rows than asked for, grouped into about `points` buckets aligned to the
  * resolution (a year of hourly rollups for 1000 points becomes 9-hour buckets).
+ * Day buckets in a zone other than UTC are local days, folded from hourly
+ * rollups (minute rollups in zones with a non-whole-hour offset).
  */
 export async function queryHistory(store: ReadingStore, codes: MeasurementCodes, req: HistoryRequest): Promise<HistoryResult> {
   const points = req.points ?? 1000;
+  const tz = req.tz ?? 'UTC';
+  if (!isValidTimeZone(tz)) throw new MeterhubError('METERHUB_ERR_VALIDATION', `unknown time zone "${tz}"`, { details: [{ path: '?tz', message: 'is not a known IANA time zone' }] });
   const resolution = req.resolution === 'auto' ? chooseResolution(req.from, req.to, points) : req.resolution;
   const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
   if (resolution === 'raw') {
     const rows = await store.raw(req.family, req.meterRef, req.from, req.to, MAX_ROWS + 1);
-    return { resolution, points: rows.slice(0, MAX_ROWS).map((r) => rawPoint(r, codes, wanted)), truncated: rows.length > MAX_ROWS };
+    return { resolution, bucket: 'raw', bucketMs: null, points: rows.slice(0, MAX_ROWS).map((r) => rawPoint(r, codes, wanted)), truncated: rows.length > MAX_ROWS };
   }
-  const rows = await store.rollups(req.family, req.meterRef, resolution, req.from, req.to, MAX_ROWS + 1);
+  const step = RESOLUTIONS[resolution].ms;
+  const localDays = resolution === '1d' && !utcAligned(req.from, req.to, tz, RESOLUTIONS['1d'].ms);
+  const read: Resolution = localDays ? (utcAligned(req.from, req.to, tz, RESOLUTIONS['1h'].ms) ? '1h' : '1m') : resolution;
+  const first = localDays ? startOfPeriod(req.from, 'day', tz) : req.from;
+  const rows = await store.rollups(req.family, req.meterRef, read, first, req.to, MAX_ROWS + 1);
   const truncated = rows.length > MAX_ROWS;
   const used = rows.slice(0, MAX_ROWS);
-  const step = RESOLUTIONS[resolution].ms;
-  const groupWidth = req.resolution === 'auto' && used.length > points * 1.5 ? Math.ceil((req.to - req.from) / points / step) * step : step;
-  if (groupWidth === step) {
-    return { resolution, truncated, points: used.map((r) => rollupPoint(req.family, r.ts, unpackAggregates(req.family, r.data), codes, wanted)) };
+  const span = req.to - req.from;
+  const bucketCount = Math.ceil(span / step);
+  const groupWidth = req.resolution === 'auto' && bucketCount > points * 1.5 ? Math.ceil(span / points / step) * step : step;
+  const described = { resolution, bucket: bucketLabel(groupWidth), bucketMs: groupWidth, truncated };
+  if (localDays) {
+    const days = groupWidth / RESOLUTIONS['1d'].ms;
+    return { ...described, points: groupRollups(req.family, used, localDayBuckets(first, req.to, days, tz), codes, wanted) };
   }
-  return { resolution, truncated, points: groupRollups(req.family, used, req.from, groupWidth, codes, wanted) };
+  if (groupWidth === step) {
+    return { ...described, points: used.map((r) => rollupPoint(req.family, r.ts, unpackAggregates(req.family, r.data), codes, wanted)) };
+  }
+  return { ...described, points: groupRollups(req.family, used, (ts) => req.from + Math.floor((ts - req.from) / groupWidth) * groupWidth, codes, wanted) };
+}
+
+/** True when the zone's offset is a whole multiple of `unit` over the range (UTC days are its days). */
+function utcAligned(from: number, to: number, tz: string, unit: number): boolean {
+  return [from, to].every((t) => offsetAt(t, tz) % unit === 0);
+}
+
+/** Bucket starts of `days` local days each from `first`; rows are sorted, so a moving pointer suffices. */
+function localDayBuckets(first: number, to: number, days: number, tz: string): (ts: number) => number {
+  let start = first;
+  let end = first;
+  for (let i = 0; i < days; i++) end = nextPeriod(end, 'day', tz);
+  return (ts) => {
+    while (ts >= end && end < to + RESOLUTIONS['1d'].ms * days) {
+      start = end;
+      for (let i = 0; i < days; i++) end = nextPeriod(end, 'day', tz);
+    }
+    return start;
+  };
 }
 
 /**
@@ -217,12 +271,12 @@ export async function queryHistory(store: ReadingStore, codes: MeasurementCodes,
  * small array per bucket and measurement, no per-row maps. A year of hourly
  * rows for ~1000 points is 8760 rows to fold.
  */
-function groupRollups(family: Family, rows: readonly PackedRow[], from: number, width: number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
+function groupRollups(family: Family, rows: readonly PackedRow[], bucketOf: (ts: number) => number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
   const n = family === 'power' ? 4 : 3;
   const stride = 2 + 8 * n;
   const groups = new Map<number, Map<number, Float64Array>>();
   for (const row of rows) {
-    const g = from + Math.floor((row.ts - from) / width) * width;
+    const g = bucketOf(row.ts);
     let acc = groups.get(g);
     if (!acc) groups.set(g, (acc = new Map()));
     const b = row.data;
@@ -255,12 +309,12 @@ function groupRollups(family: Family, rows: readonly PackedRow[], from: number, 
       const id = codes.id(code);
       if (!id || (wanted && !wanted.has(id))) continue;
       if (family === 'power') {
-        p.values[id] = a[2]! / a[3]!;
-        p.min![id] = a[0]!;
-        p.max![id] = a[1]!;
+        p.values[id] = asFloat32Decimal(a[2]! / a[3]!);
+        p.min![id] = float32Decimal(a[0]!);
+        p.max![id] = float32Decimal(a[1]!);
       } else {
-        p.values[id] = a[1]!;
-        p.delta![id] = a[2]!;
+        p.values[id] = float32Decimal(a[1]!);
+        p.delta![id] = roundDelta(a[2]!, a[1]!);
       }
     }
     points.push(p);
@@ -272,14 +326,21 @@ export interface ConsumptionPeriod {
   start: string;
   end: string;
   startMs: number;
-  /** Consumption (counter increase) per counter measurement within the period. */
+  /** Consumption (counter increase) per counter measurement within the period, rounded to the counter's resolution. */
   values: Record<string, number>;
+  /**
+   * True when the period is covered only in part: the requested range starts
+   * after its start or ends before its end, or stored data is missing at its
+   * start or end (the meter was added, or offline, then).
+   */
+  partial: boolean;
 }
 
 /**
  * Consumption per local day, week or month, DST-correct: hourly rollups are
  * summed between local period boundaries (a spring-forward day has 23 hours).
- * Zones with a non-whole-hour offset are summed from minute rollups.
+ * Zones with a non-whole-hour offset are summed from minute rollups. Only
+ * rollup buckets that overlap [from, to) count.
  */
 export async function queryConsumption(
   store: ReadingStore, codes: MeasurementCodes,
@@ -288,21 +349,35 @@ export async function queryConsumption(
   if (!isValidTimeZone(req.tz)) throw new MeterhubError('METERHUB_ERR_VALIDATION', `unknown time zone "${req.tz}"`, { details: [{ path: '?tz', message: 'is not a known IANA time zone' }] });
   const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
   const first = startOfPeriod(req.from, req.period, req.tz);
-  const wholeHours = [first, req.to].every((t) => offsetAt(t, req.tz) % RESOLUTIONS['1h'].ms === 0);
-  const resolution: Resolution = wholeHours ? '1h' : '1m';
-  const rows = await store.rollups('energy', req.meterRef, resolution, first, req.to, MAX_ROWS);
+  const resolution: Resolution = utcAligned(first, req.to, req.tz, RESOLUTIONS['1h'].ms) ? '1h' : '1m';
+  const step = RESOLUTIONS[resolution].ms;
+  const readFrom = Math.max(first, req.from - (((req.from % step) + step) % step));
+  const rows = await store.rollups('energy', req.meterRef, resolution, readFrom, req.to, MAX_ROWS);
   const out: ConsumptionPeriod[] = [];
   let i = 0;
   for (let start = first; start < req.to; start = nextPeriod(start, req.period, req.tz)) {
     const end = nextPeriod(start, req.period, req.tz);
-    const values: Record<string, number> = {};
+    const sums: Record<string, number> = {};
+    const magnitude: Record<string, number> = {};
+    const float32: Record<string, boolean> = {};
+    let firstRow = Number.POSITIVE_INFINITY;
+    let lastRow = Number.NEGATIVE_INFINITY;
     for (; i < rows.length && rows[i]!.ts < end; i++) {
+      const ts = rows[i]!.ts;
+      firstRow = Math.min(firstRow, ts);
+      lastRow = Math.max(lastRow, ts);
       for (const [code, a] of unpackAggregates('energy', rows[i]!.data)) {
         const id = codes.id(code);
-        if (id && (!wanted || wanted.has(id))) values[id] = (values[id] ?? 0) + (a as CounterAggregate).delta;
+        if (!id || (wanted && !wanted.has(id))) continue;
+        const c = a as CounterAggregate;
+        sums[id] = (sums[id] ?? 0) + c.delta;
+        magnitude[id] = Math.max(magnitude[id] ?? 0, Math.abs(c.last));
+        float32[id] = (float32[id] ?? true) && Math.fround(c.last) === c.last;
       }
     }
-    out.push({ start: isoInZone(start, req.tz), end: isoInZone(end, req.tz), startMs: start, values });
+    const values = Object.fromEntries(Object.entries(sums).map(([id, v]) => [id, roundToStep(v, counterResolution(magnitude[id]!, float32[id]!))]));
+    const partial = start < req.from || end > req.to || firstRow >= start + step || lastRow < end - step;
+    out.push({ start: isoInZone(start, req.tz), end: isoInZone(end, req.tz), startMs: start, values, partial });
     if (out.length > 5000) break;
   }
   return out;

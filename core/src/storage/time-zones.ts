@@ -1,8 +1,10 @@
 /**
  * Calendar arithmetic in a named time zone with Intl only (no Temporal in Node
  * 20). Local midnights are found by correcting a UTC guess with the zone's
- * offset at that instant, twice, which settles across DST changes.
+ * offset at that instant, twice, which settles across DST changes (the SDK's
+ * zoned-time helpers, shared with plugins that read dates in a zone).
  */
+import { isTimeZone, wallTimeToEpoch, zonedParts, zoneOffsetAt } from '@meterhub/sdk';
 
 export interface LocalParts {
   year: number;
@@ -15,53 +17,26 @@ export interface LocalParts {
   weekday: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 /** True for a zone name Intl knows ("Europe/Berlin", "UTC"). */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const isValidTimeZone = isTimeZone;
 
 export function localParts(epochMs: number, tz: string): LocalParts {
-  const parts = Object.fromEntries(formatter(tz).formatToParts(new Date(epochMs)).map((p) => [p.type, p.value]));
+  const parts = zonedParts(epochMs, tz);
   return {
-    year: Number(parts['year']), month: Number(parts['month']), day: Number(parts['day']),
-    hour: Number(parts['hour']), minute: Number(parts['minute']), second: Number(parts['second']),
-    weekday: WEEKDAYS[parts['weekday']!]!,
+    year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
+    hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second),
+    weekday: WEEKDAYS[parts.weekday]!,
   };
 }
 
 /** The zone's offset from UTC at an instant, in ms (Berlin in summer: +7 200 000). */
-export function offsetAt(epochMs: number, tz: string): number {
-  const p = localParts(epochMs, tz);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - (epochMs - (epochMs % 1000));
-}
+export const offsetAt = zoneOffsetAt;
 
 /** The instant a local wall-clock time happens (the earlier one when it happens twice). */
 export function localToEpoch(year: number, month: number, day: number, hour = 0, tz = 'UTC'): number {
-  const wall = Date.UTC(year, month - 1, day, hour);
-  let t = wall - offsetAt(wall, tz);
-  t = wall - offsetAt(t, tz);
-  return t;
+  return wallTimeToEpoch(tz, year, month, day, hour);
 }
 
 export type Period = 'day' | 'week' | 'month';

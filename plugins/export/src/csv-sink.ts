@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { float32Decimal } from '@meterhub/sdk';
 import { columnLabel, drained, type Column, type Page, type TableHead, type TableSink } from './table-sink.js';
 import type { ZoneClock } from './zone-clock.js';
 
@@ -15,7 +16,8 @@ export interface CsvOptions {
  * quote or a line break. One header for all meters (the union of their
  * columns), a `meter` column, times in ISO 8601 with the zone's offset. With
  * `decimal: ','` numbers use a comma, for spreadsheets in locales that expect
- * one (then the delimiter is `;` or a tab).
+ * one (then the delimiter is `;` or a tab). Consumption tables have `start`,
+ * `end` and `partial` (true for a period covered only in part).
  */
 export class CsvSink implements TableSink {
   #columns: readonly Column[] = [];
@@ -34,9 +36,10 @@ export class CsvSink implements TableSink {
     return /["\r\n]/.test(text) || text.includes(this.opts.delimiter) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
+  /** The value as the meter meant it: a float32 as its shortest decimal (230.3873, not 230.38729858398438). */
   #number(v: number): string {
     if (!Number.isFinite(v)) return '';
-    const s = String(v);
+    const s = String(float32Decimal(v));
     return this.opts.decimal === ',' ? s.replace('.', ',') : s;
   }
 
@@ -44,7 +47,7 @@ export class CsvSink implements TableSink {
     if (!this.#started) {
       this.#started = true;
       const d = this.opts.delimiter;
-      const times = this.#periods ? [`start (${this.clock.tz})`, `end (${this.clock.tz})`] : [`time (${this.clock.tz})`];
+      const times = this.#periods ? [`start (${this.clock.tz})`, `end (${this.clock.tz})`, 'partial'] : [`time (${this.clock.tz})`];
       const header = [...times, 'meter', ...this.#columns.map(columnLabel)].map((f) => this.#field(f)).join(d);
       this.out.write(`${this.opts.bom ? '\ufeff' : ''}${header}\r\n`);
     }
@@ -66,7 +69,7 @@ export class CsvSink implements TableSink {
     let o = 0;
     for (let r = 0; r < page.length; r++) {
       let line = this.clock.iso(page.ts[r]!);
-      if (this.#periods) line += d + (page.end ? this.clock.iso(page.end[r]!) : '');
+      if (this.#periods) line += d + (page.end ? this.clock.iso(page.end[r]!) : '') + d + (page.partial?.[r] ? 'true' : 'false');
       line += d + this.#meterCell;
       for (const column of columns) line += d + (column ? this.#number(column[r]!) : '');
       line += '\r\n';

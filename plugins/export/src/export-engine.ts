@@ -84,6 +84,7 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
         length: periods.length,
         ts: Float64Array.from(periods, (p) => Date.parse(p.start)),
         end: Float64Array.from(periods, (p) => Date.parse(p.end)),
+        partial: Uint8Array.from(periods, (p) => (p.partial ? 1 : 0)),
         values: Object.fromEntries(measurements.map((m) => [m, Float64Array.from(periods, (p) => p.values[m] ?? Number.NaN)])),
       });
       opts.progress?.((index + 1) / tables.length, sink.rowsWritten);

@@ -57,8 +57,9 @@ function bad(path: string, message: string): MeterhubError {
   return new MeterhubError('METERHUB_ERR_VALIDATION', `${path.slice(1)}: ${message}`, { details: [{ path, message }] });
 }
 
-function parseTime(value: unknown, path: string): number {
-  const t = parseTimestamp(value);
+/** A date or a time without offset is a wall-clock time in `tz`: `to=2026-11-01` ends at local midnight. */
+function parseTime(value: unknown, path: string, tz: string): number {
+  const t = parseTimestamp(value, tz);
   if (t === undefined) throw bad(path, 'must be an ISO 8601 time or epoch milliseconds');
   return t;
 }
@@ -70,7 +71,8 @@ const list = (s: unknown): string[] => (typeof s === 'string' ? s.split(',').map
  * every problem comes back at once, each with the parameter at fault.
  */
 export async function parseExportRequest(query: Record<string, unknown>, host: Pick<HostApi, 'meters'>, limits: RangeLimits, now = Date.now()): Promise<ExportRequest> {
-  const q = { ...query };
+  // Parameters the export does not know (a cache-buster `?_=123`) are ignored, as the REST API ignores them.
+  const q = Object.fromEntries(Object.entries(query).filter(([k]) => Object.hasOwn(EXPORT_QUERY_SCHEMA.properties, k)));
   if (!validateQuery(q)) {
     const details = ajvErrorsToDetails(validateQuery.errors);
     throw new MeterhubError('METERHUB_ERR_VALIDATION', `invalid export query: ${details.map((d) => `${d.path.slice(1) || 'query'} ${d.message}`).join('; ')}`, { details });
@@ -84,8 +86,12 @@ export async function parseExportRequest(query: Record<string, unknown>, host: P
       return undefined;
     }
   };
-  const to = q['to'] === undefined ? now : attempt(() => parseTime(q['to'], '/to'));
-  const from = q['from'] === undefined ? (to ?? now) - DAY : attempt(() => parseTime(q['from'], '/from'));
+  const tz = q['tz'] as string;
+  const zoneKnown = ZoneClock.check(tz);
+  if (!zoneKnown) problems.push({ path: '/tz', message: `unknown time zone "${tz}" (use an IANA name such as Europe/Berlin)` });
+  const boundZone = zoneKnown ? tz : 'UTC';
+  const to = q['to'] === undefined ? now : attempt(() => parseTime(q['to'], '/to', boundZone));
+  const from = q['from'] === undefined ? (to ?? now) - DAY : attempt(() => parseTime(q['from'], '/from', boundZone));
   const family = q['family'] as 'power' | 'energy';
   const resolution = q['resolution'] as Resolution;
   const period = q['period'] as Period | undefined;
@@ -96,8 +102,6 @@ export async function parseExportRequest(query: Record<string, unknown>, host: P
     if (days > limit) problems.push({ path: '/to', message: `the range spans ${Math.ceil(days)} days; at most ${limit} days at ${period ? `period=${period}` : `resolution=${resolution}`} (choose a coarser resolution or a shorter range)` });
   }
   if (period && family !== 'energy') problems.push({ path: '/period', message: 'consumption per period needs family=energy' });
-  const tz = q['tz'] as string;
-  if (!ZoneClock.check(tz)) problems.push({ path: '/tz', message: `unknown time zone "${tz}" (use an IANA name such as Europe/Berlin)` });
   const measurements = list(q['measurements']);
   measurements.forEach((m, i) => {
     const def = getMeasurement(m);

@@ -21,6 +21,8 @@ export interface Page {
   ts: Float64Array;
   /** End of each period (consumption tables). */
   end?: Float64Array;
+  /** 1 where the range or the stored data cover the period only in part (consumption tables). */
+  partial?: Uint8Array;
   values: Readonly<Record<string, Float64Array>>;
 }
 

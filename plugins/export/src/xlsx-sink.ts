@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type ExcelJS from 'exceljs';
+import { float32Decimal } from '@meterhub/sdk';
 import { columnLabel, drained, type Page, type TableHead, type TableSink } from './table-sink.js';
 import type { ZoneClock } from './zone-clock.js';
 
@@ -55,7 +56,7 @@ export class XlsxSink implements TableSink {
     const dateStyle = { numFmt: 'yyyy-mm-dd hh:mm:ss' };
     sheet.columns = [
       ...(head.periods
-        ? [{ header: `start (${this.clock.tz})`, width: 20, style: dateStyle }, { header: `end (${this.clock.tz})`, width: 20, style: dateStyle }]
+        ? [{ header: `start (${this.clock.tz})`, width: 20, style: dateStyle }, { header: `end (${this.clock.tz})`, width: 20, style: dateStyle }, { header: 'partial', width: 9 }]
         : [{ header: `time (${this.clock.tz})`, width: 20, style: dateStyle }]),
       ...head.columns.map((c) => ({ header: columnLabel(c), width: Math.max(12, columnLabel(c).length + 2) })),
     ];
@@ -77,11 +78,11 @@ export class XlsxSink implements TableSink {
     for (let r = 0; r < page.length; r++) {
       if (this.#rowsInSheet >= this.maxRowsPerSheet) this.#openSheet();
       // A missing value stays a hole: no cell is written for it at all.
-      const cells: Array<Date | number | undefined> = [this.clock.wallClock(page.ts[r]!)];
-      if (head.periods) cells.push(page.end ? this.clock.wallClock(page.end[r]!) : undefined);
+      const cells: Array<Date | number | boolean | undefined> = [this.clock.wallClock(page.ts[r]!)];
+      if (head.periods) cells.push(page.end ? this.clock.wallClock(page.end[r]!) : undefined, page.partial?.[r] === 1);
       for (const column of columns) {
         const v = column ? column[r]! : Number.NaN;
-        cells.push(Number.isFinite(v) ? v : undefined);
+        cells.push(Number.isFinite(v) ? float32Decimal(v) : undefined);
       }
       this.#sheet!.addRow(cells).commit();
       this.#rowsInSheet++;

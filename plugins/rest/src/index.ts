@@ -5,6 +5,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { definePlugin, type HostApi } from '@meterhub/sdk';
 import { apiDocsRouter } from './api-docs.js';
+import { bodyParsers } from './body-parsers.js';
 import { createAuthenticator, sharedAuthenticator } from './authentication.js';
 import { errorHandler } from './http-errors.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -114,7 +115,7 @@ export default definePlugin<RestConfig>((host) => ({
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
     app.use(apiDocsRouter());
-    app.use(buildRouter(allRoutes(host, tokens, throttle, config), createAuthenticator(host.accounts, tokens), express.json({ limit: config.bodyLimit, strict: false })));
+    app.use(buildRouter(allRoutes(host, tokens, throttle, config), createAuthenticator(host.accounts, tokens), bodyParsers(config.bodyLimit)));
     app.use(errorHandler(() => host.settings().debug, host.log, () => host.storage.ping()));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));

@@ -86,7 +86,10 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
       security: r.access === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }],
       'x-meterhub-access': r.access,
     };
-    if (r.body) op['requestBody'] = { required: true, content: { 'application/json': { schema: r.body } } };
+    if (r.body) {
+      const forms = r.forms ? { 'application/x-www-form-urlencoded': { schema: r.body }, 'multipart/form-data': { schema: r.body } } : {};
+      op['requestBody'] = { required: true, content: { 'application/json': { schema: r.body }, ...forms } };
+    }
     (paths[path] ??= {})[r.method] = op;
   }
   for (const [path, item] of Object.entries(described)) paths[path] = { ...item, ...paths[path] };

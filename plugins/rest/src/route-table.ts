@@ -37,24 +37,46 @@ export interface RouteSpec {
   errors?: Array<404 | 409 | 429>;
   /** Other statuses the handler answers with a body of its own (via setStatus), e.g. /health/'s 503, with their schema. */
   alsoAnswers?: Record<number, object>;
+  /**
+   * The body may also come form-encoded or as multipart form fields (what
+   * DRF accepts on every view; the old frontend's login form sends them).
+   */
+  forms?: boolean;
   handler(ctx: RouteContext<any, any>): Promise<unknown> | unknown;
+}
+
+/** How bodies are read: JSON everywhere, form fields where a route takes them (`forms`). */
+export interface BodyParsers {
+  json: RequestHandler;
+  forms: readonly RequestHandler[];
+}
+
+/**
+ * Only the query parameters a route knows are validated and handed on:
+ * others (`?format=json`, a cache-buster `?_=123`) are ignored, as DRF does.
+ */
+function knownQuery(schema: object, query: Record<string, unknown>): Record<string, unknown> {
+  const known = (schema as { properties?: Record<string, unknown> }).properties ?? {};
+  return Object.fromEntries(Object.entries(query).filter(([k]) => Object.hasOwn(known, k)));
 }
 
 /**
  * Registers every route, plus a 405 with `Allow` for other methods on a known
- * path. `parseBody` runs only on routes that take a body: reads, the bulk of
- * the traffic, skip it.
+ * path, and a 308 from each path without its trailing slash to the path with
+ * it (Django's APPEND_SLASH; 308 keeps the method and body). Body parsers run
+ * only on routes that take a body: reads, the bulk of the traffic, skip them.
  */
-export function buildRouter(routes: readonly RouteSpec[], authenticate: (access: Access) => RequestHandler, parseBody: RequestHandler): Router {
+export function buildRouter(routes: readonly RouteSpec[], authenticate: (access: Access) => RequestHandler, parsers: BodyParsers): Router {
   const router = express.Router({ strict: true });
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
     methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
-    const chain: RequestHandler[] = r.method === 'get' || r.method === 'delete' ? [authenticate(r.access)] : [parseBody, authenticate(r.access)];
+    const parse = r.forms ? [parsers.json, ...parsers.forms] : [parsers.json];
+    const chain: RequestHandler[] = r.method === 'get' || r.method === 'delete' ? [authenticate(r.access)] : [...parse, authenticate(r.access)];
     router[r.method](r.path, ...chain, async (req, res, next) => {
       try {
         const body = r.body ? validate(r.body, req.body ?? null, 'body') : req.body;
-        const query = r.query ? validate(r.query, req.query, 'query') : req.query;
+        const query = r.query ? validate(r.query, knownQuery(r.query, req.query as Record<string, unknown>), 'query') : req.query;
         let status = r.status ?? 200;
         const result = await r.handler({
           req, res, params: req.params as Record<string, string>, body, query, principal: (req as unknown as AuthedRequest).principal,
@@ -74,7 +96,30 @@ export function buildRouter(routes: readonly RouteSpec[], authenticate: (access:
       next(new MeterhubError('METERHUB_ERR_METHOD_NOT_ALLOWED', `method not allowed; allowed: ${methods.join(', ')}`));
     });
   }
+  for (const path of methodsByPath.keys()) {
+    if (!path.endsWith('/')) continue;
+    router.all(path.slice(0, -1), (req, res) => {
+      const [pathname, search] = splitUrl(req.originalUrl);
+      res.redirect(308, `${pathname}/${search}`);
+    });
+  }
   return router;
 }
 
+function splitUrl(url: string): [string, string] {
+  const q = url.indexOf('?');
+  return q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
+}
+
+/**
+ * This request's URL made absolute (scheme and host as the client used them)
+ * with `params` replacing its query: what DRF puts in `next` and `previous`,
+ * so clients may follow the links as they are.
+ */
+export function absoluteUrl(req: Request, params: Record<string, string | number | undefined>): string {
+  // Concatenated, not resolved: a path starting with // must not become a host.
+  const url = new URL(`${req.protocol}://${req.get('host') ?? 'localhost'}${splitUrl(req.originalUrl)[0]}`);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
+  return url.toString();
+}
 export const badRequest = (path: string, message: string) => new MeterhubError('METERHUB_ERR_VALIDATION', message, { details: [{ path, message }] });

@@ -11,6 +11,9 @@ export interface TokenClaims {
   ver: number;
   role: string;
   jti: string;
+  /** simplejwt's claims, for clients written for the old API: the user id as a string (as simplejwt 5.5 sends it) and the token type. */
+  user_id: string;
+  token_type: TokenType;
   /** Expiry, epoch seconds (set by jsonwebtoken). */
   exp?: number;
 }
@@ -37,7 +40,7 @@ export class TokenService {
 
   issue(user: UserView, typ: TokenType): string {
     const minutes = typ === 'access' ? this.lifetimes.accessMinutes : this.lifetimes.refreshMinutes;
-    const claims: Omit<TokenClaims, 'sub'> = { typ, ver: user.tokenVersion, role: user.role, jti: randomUUID() };
+    const claims: Omit<TokenClaims, 'sub'> = { typ, token_type: typ, user_id: String(user.id), ver: user.tokenVersion, role: user.role, jti: randomUUID().replaceAll('-', '') };
     return jwt.sign(claims, this.#key, { algorithm: ALGORITHM, issuer: ISSUER, subject: String(user.id), expiresIn: minutes * 60 });
   }
 

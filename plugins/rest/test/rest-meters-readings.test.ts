@@ -73,10 +73,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     it('pages history by cursor', async () => {
       const t0 = Date.UTC(2026, 5, 1);
       const first = await rig.request('GET', `/api/meters/house/power/history/?from=${t0}&to=${t0 + 500_000}&resolution=raw&limit=200&measurements=power`, { token });
-      expect(first.body.count).to.equal(200);
-      expect(first.body.next).to.be.a('string');
+      expect(first.body).to.deep.include({ count: 500, pageCount: 200, previous: null });
+      expect(first.body.next).to.match(/^http:\/\/127\.0\.0\.1:\d+\/api\/meters\/house\/power\/history\/\?/);
       const second = await rig.request('GET', first.body.next.replace(/^.*?\/api/, '/api'), { token });
       expect(second.body.results[0].values.power).to.equal(200);
+      expect(second.body).to.deep.include({ count: 500, pageCount: 200 });
+      expect(second.body.previous).to.be.a('string');
+      const third = await rig.request('GET', second.body.next.replace(/^.*?\/api/, '/api'), { token });
+      expect(third.body).to.deep.include({ pageCount: 100, next: null });
       expect(Object.keys(second.body.results[0].values)).to.deep.equal(['power']);
     });
 

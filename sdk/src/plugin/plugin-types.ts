@@ -178,11 +178,16 @@ export interface HistoryPageView {
 export interface StorageReader {
   /** The newest values of a meter's family (`power`: instant values, `energy`: counters), from memory. */
   latest(meterId: string, family: 'power' | 'energy'): { ts: number; values: Record<string, number> } | undefined;
-  /** History of one meter; `resolution: 'auto'` picks the coarsest rollup that still gives `points` points. */
+  /**
+   * History of one meter; `resolution: 'auto'` picks the coarsest rollup that
+   * still gives `points` points. Day buckets are local days of `tz` (default
+   * UTC; since host API 1.2). The answer says the width of its points:
+   * `bucket` ('raw', '1m', '45m', '1d' …) and `bucketMs` (null for raw rows).
+   */
   history(meterId: string, query: {
     family: 'power' | 'energy'; from: number; to: number;
-    resolution: 'auto' | 'raw' | '1m' | '1h' | '1d'; points?: number; measurements?: readonly string[];
-  }): Promise<{ resolution: string; points: HistoryPointView[]; truncated: boolean }>;
+    resolution: 'auto' | 'raw' | '1m' | '1h' | '1d'; points?: number; measurements?: readonly string[]; tz?: string;
+  }): Promise<{ resolution: string; bucket: string; bucketMs: number | null; points: HistoryPointView[]; truncated: boolean }>;
   /**
    * History in pages of at most `pageSize` rows (default 5000), oldest first,
    * one query per page, as columns: raw rows, or rollup buckets (mean of
@@ -194,10 +199,14 @@ export interface StorageReader {
     family: 'power' | 'energy'; from: number; to: number;
     resolution: 'raw' | '1m' | '1h' | '1d'; measurements?: readonly string[]; pageSize?: number;
   }): AsyncIterable<HistoryPageView>;
-  /** Consumption (counter increase) per local day, week or month in an IANA time zone. */
+  /**
+   * Consumption (counter increase) per local day, week or month in an IANA
+   * time zone, rounded to the counters' resolution. `partial` (since host API
+   * 1.2) flags a period the range or the stored data cover only in part.
+   */
   consumption(meterId: string, query: {
     period: 'day' | 'week' | 'month'; tz: string; from: number; to: number; measurements?: readonly string[];
-  }): Promise<Array<{ start: string; end: string; values: Record<string, number> }>>;
+  }): Promise<Array<{ start: string; end: string; values: Record<string, number>; partial: boolean }>>;
   /**
    * Stores one reading through the host's ingest path and resolves once it is
    * committed (`stored`) or, while the database is unreachable, spooled on disk.

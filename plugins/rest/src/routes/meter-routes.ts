@@ -1,6 +1,8 @@
-import type { HostApi, MeterRecord } from '@meterhub/sdk';
+import type { Request } from 'express';
+import { apply as mergePatch } from 'json-merge-patch';
+import { isMeterhubError, type HostApi, type MeterRecord } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
-import type { RouteSpec } from '../route-table.js';
+import { absoluteUrl, type RouteSpec } from '../route-table.js';
 import { meterSchema, pageSchema } from '../response-schemas.js';
 
 export const pageQuery = {
@@ -8,10 +10,13 @@ export const pageQuery = {
   properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } },
 };
 
-/** DRF-style page, as the old system answered lists. */
-export function page<T>(items: readonly T[], query: { limit: number; offset: number }, url: string, total = items.length): { count: number; next: string | null; previous: string | null; results: T[] } {
-  const base = url.split('?')[0];
-  const link = (offset: number) => `${base}?limit=${query.limit}&offset=${offset}`;
+/**
+ * DRF-style page (LimitOffsetPagination), as the old system answered lists:
+ * `count` is the total, `next` and `previous` absolute URLs (the previous
+ * link drops `offset` when it would be 0, as DRF's does).
+ */
+export function page<T>(items: readonly T[], query: { limit: number; offset: number }, req: Request, total = items.length): { count: number; next: string | null; previous: string | null; results: T[] } {
+  const link = (offset: number) => absoluteUrl(req, { limit: query.limit, ...(offset > 0 ? { offset } : {}) });
   return {
     count: total,
     next: query.offset + query.limit < total ? link(query.offset + query.limit) : null,
@@ -34,25 +39,66 @@ function withStatus(live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
   return { ...m, status: { online: s?.state === 'online', state: m.enabled ? s?.state ?? 'unknown' : 'disabled', lastSeen: s?.lastSuccess ?? null, error: s?.lastError?.message ?? null } };
 }
 
+/** A schema without its defaults: a patch must not fill in what it leaves out. */
+function withoutDefaults(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutDefaults);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== 'default').map(([k, v]) => [k, withoutDefaults(v)]));
+}
+
+type Schema = { properties: Record<string, object>; required?: string[] };
+
+/**
+ * The meter schema as the API takes it: an id may be a number (the old API's
+ * ids were integers; it is stored as its decimal string) and may be left out
+ * on create (the next free number is given).
+ */
+function createSchema(schema: Schema): object {
+  const { id, ...rest } = schema.properties;
+  return { ...schema, required: (schema.required ?? []).filter((r) => r !== 'id'), properties: { id: { anyOf: [id, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }] }, ...rest } };
+}
+
+/** RFC 7396 merge patch: each field may also be null, which removes it (back to its default). */
+function patchSchema(schema: Schema): object {
+  const bare = withoutDefaults(schema) as Schema;
+  return { ...bare, required: [], properties: Object.fromEntries(Object.entries(bare.properties).map(([k, v]) => [k, { anyOf: [v, { type: 'null' }] }])) };
+}
+
+/** The next number no meter uses as its id, above every numeric id (ids are never reused while a higher one exists). */
+function nextNumericId(meters: readonly MeterRecord[]): string {
+  const numbers = meters.map((m) => (/^[1-9]\d{0,14}$/.test(m.id) ? Number(m.id) : 0));
+  return String(Math.max(0, ...numbers) + 1);
+}
+
 /** `/api/meters/` and `/api/meters/{id}/`; changes reach the scheduler within a cycle. */
 export function meterRoutes(host: HostApi): RouteSpec[] {
-  const schema = host.meters.schema();
-  const patchSchema = { ...schema, required: [] };
-  const answer = meterSchema(schema);
+  const schema = host.meters.schema() as unknown as Schema;
+  const answer = meterSchema(schema as unknown as Record<string, unknown>);
   const get = async (id: string) => (await host.meters.get(id)) ?? Promise.reject(notFound(`meter "${id}"`));
+  const create = async (body: Record<string, unknown>) => {
+    if (body['id'] !== undefined) return host.meters.create({ ...body, id: String(body['id']) });
+    // Two clients creating at once may pick the same number: the loser takes the next one.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await host.meters.create({ ...body, id: nextNumericId(await host.meters.list()) });
+      } catch (err) {
+        if (attempt >= 4 || !isMeterhubError(err) || err.code !== 'METERHUB_ERR_CONFLICT') throw err;
+      }
+    }
+  };
   return [
     {
       method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, response: pageSchema(answer), summary: 'List meters with their live status',
       async handler({ query, req }) {
         const live = liveMeters(host);
-        return page((await host.meters.list()).map((m) => withStatus(live, m)), query as { limit: number; offset: number }, req.originalUrl);
+        return page((await host.meters.list()).map((m) => withStatus(live, m)), query as { limit: number; offset: number }, req);
       },
     },
     {
-      method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: schema, status: 201, response: answer, errors: [409],
-      summary: 'Create a meter; it is polled within a cycle',
+      method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: createSchema(schema), status: 201, response: answer, errors: [409],
+      summary: 'Create a meter; it is polled within a cycle. Without an id, the next free number is given',
       async handler({ body }) {
-        return withStatus(liveMeters(host), await host.meters.create(body));
+        return withStatus(liveMeters(host), await create(body as Record<string, unknown>));
       },
     },
     {
@@ -69,10 +115,12 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
       },
     },
     {
-      method: 'patch', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: patchSchema, response: answer, errors: [409],
-      summary: 'Change some fields of a meter (meters of the config file answer 409)',
+      method: 'patch', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: patchSchema(schema), response: answer, errors: [409],
+      summary: 'Change some fields of a meter as a JSON merge patch (RFC 7396: fields left out stay, null removes); meters of the config file answer 409',
       async handler({ params, body }) {
-        return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, true));
+        const { source: _s, connection: _c, ...current } = await get(params['id']!) as MeterRecord & { source?: unknown; connection?: unknown };
+        const merged = mergePatch(structuredClone(current), body) as Record<string, unknown>;
+        return withStatus(liveMeters(host), await host.meters.update(params['id']!, merged, false));
       },
     },
     {

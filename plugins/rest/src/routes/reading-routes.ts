@@ -1,24 +1,17 @@
-import { getMeasurement, MeterhubError, type ErrorDetail, type HostApi } from '@meterhub/sdk';
+import { float32Decimal, getMeasurement, isTimeZone, type HostApi } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
-import { badRequest, type RouteSpec } from '../route-table.js';
+import { readingsFromBody, submitBodySchema } from '../reading-body.js';
+import { absoluteUrl, badRequest, type RouteSpec } from '../route-table.js';
 import { iso, parseTime } from '../time-params.js';
 import { consumptionSchema, historySchema, latestSchema, submitResultSchema } from '../response-schemas.js';
 
-type Family = 'power' | 'energy';
-const MAX_BATCH = 5000;
-
-const readingSchema = {
-  type: 'object', additionalProperties: false, required: ['timestamp', 'values'],
-  properties: {
-    timestamp: { anyOf: [{ type: 'string', maxLength: 40 }, { type: 'integer' }], description: 'ISO 8601 or epoch milliseconds' },
-    values: { type: 'object', minProperties: 1, maxProperties: 200, additionalProperties: { type: 'number' } },
-  },
-};
-const submitBody = { anyOf: [readingSchema, { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: readingSchema }] };
+const bound = { type: 'string', maxLength: 40, description: 'ISO 8601 or epoch milliseconds; a date or a time without offset is read in `tz`' };
+const tzParam = { type: 'string', maxLength: 64, default: 'UTC', description: 'IANA time zone of day buckets and of bounds without an offset' };
 const historyQuery = {
-  type: 'object', additionalProperties: false, required: ['from', 'to'],
+  type: 'object', additionalProperties: false,
   properties: {
-    from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 },
+    from: { ...bound, description: `${bound.description}; default: 24 hours before to` }, to: { ...bound, description: `${bound.description}; default: now` },
+    tz: tzParam,
     resolution: { enum: ['auto', 'raw', '1m', '1h', '1d'], default: 'auto' },
     measurements: { type: 'string', maxLength: 4000, description: 'comma-separated ids' },
     points: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
@@ -29,8 +22,8 @@ const historyQuery = {
 const consumptionQuery = {
   type: 'object', additionalProperties: false, required: ['period'],
   properties: {
-    period: { enum: ['day', 'week', 'month'] }, tz: { type: 'string', maxLength: 64, default: 'UTC' },
-    from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 },
+    period: { enum: ['day', 'week', 'month'] }, tz: tzParam,
+    from: { ...bound, description: `${bound.description}; default: 31 days before to` }, to: { ...bound, description: `${bound.description}; default: now` },
     measurements: { type: 'string', maxLength: 4000 },
   },
 };
@@ -41,25 +34,12 @@ export const MAX_RANGE_MS = 5 * 366 * 86_400_000;
 export function readingRoutes(host: HostApi): RouteSpec[] {
   const meterOf = async (id: string) => (await host.meters.get(id)) ?? Promise.reject(notFound(`meter "${id}"`));
 
-  /** Maps submitted names to vocabulary ids of the meter's driver and the right family, naming every bad field. */
-  const canonical = (driverId: string, family: Family, values: Record<string, number>, path: string, problems: ErrorDetail[]) => {
-    const driver = host.drivers.get(driverId);
-    const out: Record<string, number> = {};
-    for (const [name, v] of Object.entries(values)) {
-      const reg = driver?.resolve(name);
-      const id = reg?.measurement.id ?? (getMeasurement(name) ? name : undefined);
-      if (!id || !reg) problems.push({ path: `${path}/values/${name}`, message: `is not a measurement of driver ${driverId}` });
-      else if (getMeasurement(id)!.family !== family) problems.push({ path: `${path}/values/${name}`, message: `is ${family === 'power' ? 'a counter: submit it to energy/' : 'an instantaneous value: submit it to power/'}` });
-      else if (!Number.isFinite(v)) problems.push({ path: `${path}/values/${name}`, message: 'must be a finite number' });
-      else out[id] = v;
-    }
-    return out;
-  };
-
   const measurementList = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
-  const range = (q: { from?: string; to?: string }, defaultSpan: number) => {
-    const to = q.to !== undefined ? parseTime(q.to, '?to') : Date.now();
-    const from = q.from !== undefined ? parseTime(q.from, '?from') : to - defaultSpan;
+  /** The range asked for; bounds without an offset (a date-only `2026-11-01`) are local times in `tz`. */
+  const range = (q: { from?: string; to?: string; tz: string }, defaultSpan: number) => {
+    if (!isTimeZone(q.tz)) throw badRequest('?tz', 'is not a known IANA time zone (e.g. Europe/Berlin)');
+    const to = q.to !== undefined ? parseTime(q.to, '?to', q.tz) : Date.now();
+    const from = q.from !== undefined ? parseTime(q.from, '?from', q.tz) : to - defaultSpan;
     if (from >= to) throw badRequest('?from', 'must be before to');
     if (to - from > MAX_RANGE_MS) throw badRequest('?from', 'the range may span at most 5 years');
     return { from, to };
@@ -69,23 +49,11 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
   for (const family of ['power', 'energy'] as const) {
     routes.push(
       {
-        method: 'post', path: `/api/meters/:id/${family}/`, tag: 'readings', access: 'ingest', body: submitBody, status: 201, response: submitResultSchema, alsoAnswers: { 202: submitResultSchema },
-        summary: `Submit one ${family} reading or a batch; idempotent on (meter, timestamp)`,
+        method: 'post', path: `/api/meters/:id/${family}/`, tag: 'readings', access: 'ingest', body: submitBodySchema, status: 201, response: submitResultSchema, alsoAnswers: { 202: submitResultSchema },
+        summary: `Submit one ${family} reading or a batch, as {timestamp, values} or flat like the old logger; idempotent on (meter, timestamp)`,
         async handler({ params, body, setStatus }) {
           const meter = await meterOf(params['id']!);
-          const list = (Array.isArray(body) ? body : [body]) as Array<{ timestamp: string | number; values: Record<string, number> }>;
-          const problems: ErrorDetail[] = [];
-          const readings = list.map((r, i) => {
-            const path = Array.isArray(body) ? `/${i}` : '';
-            let ts = 0;
-            try {
-              ts = parseTime(r.timestamp, `${path}/timestamp`);
-            } catch (err) {
-              problems.push(...(err as MeterhubError).details);
-            }
-            return { meterId: meter.id, ts, values: canonical(meter.driver, family, r.values, path, problems) };
-          });
-          if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the readings are not valid', { details: problems.slice(0, 100) });
+          const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family);
           const { spooled } = await host.storage.ingestBatch(readings);
           // Kept on disk while the database is unreachable: accepted, not yet stored.
           if (spooled > 0) setStatus(202);
@@ -99,7 +67,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
           const meter = await meterOf(params['id']!);
           const latest = host.storage.latest(meter.id, family);
           if (!latest) throw notFound(`${family} reading of meter "${meter.id}" yet`);
-          return { meter: meter.id, timestamp: iso(latest.ts), values: latest.values };
+          return { meter: meter.id, timestamp: iso(latest.ts), values: Object.fromEntries(Object.entries(latest.values).map(([k, v]) => [k, float32Decimal(v)])) };
         },
       },
       {
@@ -107,17 +75,23 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
         summary: `${family} history over a time range, raw or rolled up; pages by cursor`,
         async handler({ params, query, req }) {
           const meter = await meterOf(params['id']!);
-          const q = query as { from: string; to: string; resolution: 'auto'; measurements?: string; points: number; limit: number; cursor?: string };
+          const q = query as { from?: string; to?: string; tz: string; resolution: 'auto'; measurements?: string; points: number; limit: number; cursor?: string };
           const { from, to } = range(q, 86_400_000);
-          const start = q.cursor !== undefined ? Math.max(from, parseTime(q.cursor, '?cursor')) : from;
+          const cursor = q.cursor !== undefined ? parseTime(q.cursor, '?cursor') : from;
           const measurements = measurementList(q.measurements);
           for (const [i, m] of (measurements ?? []).entries()) if (!getMeasurement(m)) throw badRequest(`?measurements/${i}`, `"${m}" is not a measurement`);
-          const result = await host.storage.history(meter.id, { family, from: start, to, resolution: q.resolution, points: q.points, ...(measurements ? { measurements } : {}) });
-          const points = result.points.slice(0, q.limit);
-          const more = result.points.length > q.limit;
-          const next = more ? `${req.baseUrl}${req.path}?${new URLSearchParams({ ...req.query as Record<string, string>, cursor: String(result.points[q.limit]!.ts) })}` : null;
+          // The whole range every time, the cursor only picks the page: so
+          // every page has the same buckets and `count` is the total.
+          const result = await host.storage.history(meter.id, { family, from, to, tz: q.tz, resolution: q.resolution, points: q.points, ...(measurements ? { measurements } : {}) });
+          let first = result.points.findIndex((p) => p.ts >= cursor);
+          if (first < 0) first = result.points.length;
+          const points = result.points.slice(first, first + q.limit);
+          const link = (index: number) => absoluteUrl(req, { ...req.query as Record<string, string>, cursor: String(result.points[index]!.ts) });
+          const next = first + q.limit < result.points.length ? link(first + q.limit) : null;
+          const previous = first > 0 ? link(Math.max(0, first - q.limit)) : null;
           return {
-            meter: meter.id, family, resolution: result.resolution, from: iso(from), to: iso(to), count: points.length, next, truncated: result.truncated,
+            meter: meter.id, family, tz: q.tz, resolution: result.resolution, bucket: result.bucket, bucketSeconds: result.bucketMs === null ? null : result.bucketMs / 1000,
+            from: iso(from), to: iso(to), count: result.points.length, pageCount: points.length, next, previous, truncated: result.truncated,
             results: points.map((p) => ({ timestamp: iso(p.ts), ...p, ts: undefined })),
           };
         },
@@ -133,7 +107,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
       const { from, to } = range(q, 31 * 86_400_000);
       const measurements = measurementList(q.measurements);
       const periods = await host.storage.consumption(meter.id, { period: q.period, tz: q.tz, from, to, ...(measurements ? { measurements } : {}) });
-      return { meter: meter.id, period: q.period, tz: q.tz, results: periods.map((p) => ({ start: p.start, end: p.end, values: p.values })) };
+      return { meter: meter.id, period: q.period, tz: q.tz, from: iso(from), to: iso(to), results: periods.map((p) => ({ start: p.start, end: p.end, partial: p.partial, values: p.values })) };
     },
   });
   return routes;

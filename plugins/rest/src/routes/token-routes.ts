@@ -20,7 +20,7 @@ export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: Login
   };
   return [
     {
-      method: 'post', path: '/api/token/', tag: 'auth', access: 'public', body: tokenBody, response: tokenPairSchema, errors: [429],
+      method: 'post', path: '/api/token/', tag: 'auth', access: 'public', body: tokenBody, response: tokenPairSchema, errors: [429], forms: true,
       summary: 'Exchange a username and password for an access and a refresh token',
       async handler({ req, body }) {
         const { username, password } = body as { username: string; password: string };
@@ -35,7 +35,7 @@ export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: Login
       },
     },
     {
-      method: 'post', path: '/api/token/refresh/', tag: 'auth', access: 'public', body: refreshBody,
+      method: 'post', path: '/api/token/refresh/', tag: 'auth', access: 'public', body: refreshBody, forms: true,
       response: accessTokenSchema,
       summary: 'Exchange a refresh token for a new access token',
       async handler({ body }) {
@@ -43,7 +43,7 @@ export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: Login
       },
     },
     {
-      method: 'post', path: '/api/token/revoke/', tag: 'auth', access: 'public', body: refreshBody, status: 204,
+      method: 'post', path: '/api/token/revoke/', tag: 'auth', access: 'public', body: refreshBody, status: 204, forms: true,
       summary: 'Log out: revoke the refresh token and every other token of its user',
       async handler({ body }) {
         const user = await userFromRefresh((body as { refresh: string }).refresh);
