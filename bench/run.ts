@@ -12,6 +12,7 @@ import { liveBench } from './live-bench.js';
 import { exportBench } from './export-bench.js';
 import { uplinkBench } from './uplink-bench.js';
 import { modbusServerBench } from './modbus-server-bench.js';
+import { pgSqlBench } from './pg-sql-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -30,5 +31,7 @@ console.log('\n== uplink: collector in its own process, central host on loopback
 if (!only || only === 'uplink') await uplinkBench(ctx);
 console.log('\n== Modbus TCP server: load from a separate process, 32 connections');
 if (!only || only === 'modbus-server') await modbusServerBench(ctx);
+console.log('\n== PostgreSQL readable with SQL: views over packed rows vs a wide table, one meter, 8 measurements per reading');
+if (!only || only === 'pg-sql') await pgSqlBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);
