@@ -12,6 +12,7 @@ import pg from 'pg';
 import { MEASUREMENTS } from '@meterhub/sdk';
 import { createLogger } from '../core/src/logging/logger.js';
 import { packValues } from '../core/src/storage/packed-values.js';
+import { packAggregates } from '../core/src/storage/rollups.js';
 import { snakeCase } from '../core/src/storage/sql-views.js';
 import { StorageService } from '../core/src/storage/storage-service.js';
 import { createTestDatabase } from '../test-support/postgres.js';
@@ -99,6 +100,22 @@ export async function pgSqlBench(ctx: BenchContext): Promise<void> {
     }
     const [viewMs, wideQueryMs] = [median(viewTimes), median(wideTimes)];
 
+    // The same range at minute resolution, from the minute rollups (as the rollup job leaves them).
+    const minutes = readings / 60;
+    const agg = (i: number) => packAggregates('power', new Map(codes.map((c, k) => [c, { min: 200 + k, max: 260 + k, sum: (230 + (i % 10)) * 60, count: 60 }])));
+    for (let i = 0; i < minutes; i += 2000) {
+      const n = Math.min(2000, minutes - i);
+      const params: unknown[] = [];
+      for (let k = 0; k < n; k++) params.push(ref, 1, T0 + (i + k) * 60_000, agg(i + k));
+      await client.query(`INSERT INTO rollups_power (meter_ref, resolution, bucket, data) VALUES ${placeholders(n, 4)}`, params);
+    }
+    await client.query('VACUUM ANALYZE rollups_power');
+    const rollupSql = `SELECT floor(extract(epoch from ts)/60)*60 AS "time", avg(power_avg) AS power, avg(voltage_l1_avg) AS voltage_l1
+      FROM meterhub.power_rollups_1m WHERE meter = 'bench' AND ts BETWEEN '${from}' AND '${to}' GROUP BY 1 ORDER BY 1`;
+    if (await check(rollupSql) !== minutes) throw new Error('the minute rollup view answers a wrong row count');
+    const rollupTimes: number[] = [];
+    for (let r = 0; r < runs; r++) rollupTimes.push(await timed(() => client.query(rollupSql)));
+
     const packedRate = stored / (packedMs / 1000);
     const wideRate = stored / (wideMs / 1000);
     report(ctx, 'pg-sql: bare ingest, packed rows (the storage layout)', `${fmt(packedRate)} values/s`,
@@ -106,6 +123,8 @@ export async function pgSqlBench(ctx: BenchContext): Promise<void> {
     report(ctx, 'pg-sql: bytes per stored value (table and indexes)', `packed ${packedBytes.toFixed(1)}`, `wide ${wideBytes.toFixed(1)}`, `${(wideBytes / packedBytes).toFixed(2)}x for the wide table (reported)`, true);
     report(ctx, `pg-sql: Grafana-style query, 1-minute averages of 2 columns over ${readings / 3600} h of 1 s readings`, `view over packed rows: median ${viewMs.toFixed(0)} ms`,
       `wide table: median ${wideQueryMs.toFixed(0)} ms`, `${(viewMs / wideQueryMs).toFixed(1)}x the wide table (reported)`, true);
+    report(ctx, `pg-sql: the same query from the minute rollup view (${fmt(minutes)} rows)`, `median ${median(rollupTimes).toFixed(1)} ms`,
+      `raw view above: median ${viewMs.toFixed(0)} ms`, `${(viewMs / median(rollupTimes)).toFixed(0)}x faster than the raw view (reported)`, true);
   } finally {
     await client.end().catch(() => undefined);
     await db.drop();
