@@ -22,6 +22,7 @@ import { report, type BenchContext } from './bench-report.js';
 const MEASURED = ['voltageL1', 'voltageL2', 'voltageL3', 'currentL1', 'currentL2', 'currentL3', 'power', 'frequency'];
 const T0 = Date.UTC(2026, 0, 1);
 const CHUNK = 4000;
+const ROUNDS = 3;
 const log = createLogger({ level: 'silent', pretty: false });
 const values = (i: number) => MEASURED.map((_, k) => 230 + ((i * 7 + k) % 100) / 8);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -74,15 +75,26 @@ export async function pgSqlBench(ctx: BenchContext): Promise<void> {
     await client.query('CREATE INDEX wide_power_ts_brin ON wide_power USING BRIN (ts)');
     const wideCols = MEASURED.map(snakeCase);
 
-    const packedMs = await insertAll(client, (n) => `INSERT INTO readings_power (meter_ref, ts, data) VALUES ${placeholders(n, 3)} ON CONFLICT DO NOTHING`,
-      (i) => [ref, T0 + i * 1000, packValues(values(i).map((v, k) => [codes[k]!, v] as [number, number]))], readings);
-    const wideMs = await insertAll(client, (n) => `INSERT INTO wide_power (meter_ref, ts, ${wideCols.join(', ')}) VALUES ${placeholders(n, 2 + wideCols.length)} ON CONFLICT DO NOTHING`,
-      (i) => [ref, new Date(T0 + i * 1000), ...values(i)], readings);
+    // The layout before the views' time index (migration 002): what that index costs the insert.
+    await client.query('CREATE TABLE readings_power_before (meter_ref INTEGER NOT NULL, ts BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (meter_ref, ts))');
+    await client.query('CREATE INDEX readings_power_before_ts_brin ON readings_power_before USING BRIN (ts)');
+    const packed = (table: string) => (round: number) => insertAll(client, (n) => `INSERT INTO ${table} (meter_ref, ts, data) VALUES ${placeholders(n, 3)} ON CONFLICT DO NOTHING`,
+      (i) => [ref, T0 + (round * readings + i) * 1000, packValues(values(i).map((v, k) => [codes[k]!, v] as [number, number]))], readings);
+    const wide = (round: number) => insertAll(client, (n) => `INSERT INTO wide_power (meter_ref, ts, ${wideCols.join(', ')}) VALUES ${placeholders(n, 2 + wideCols.length)} ON CONFLICT DO NOTHING`,
+      (i) => [ref, new Date(T0 + (round * readings + i) * 1000), ...values(i)], readings);
+    // Rounds alternate the three tables so warm-up and load swings hit each alike; each reports its best round.
+    const sides = [packed('readings_power'), packed('readings_power_before'), wide];
+    const best = [Infinity, Infinity, Infinity];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < sides.length; k++) best[k] = Math.min(best[k]!, await sides[k]!(round));
+    }
+    const [packedMs, beforeMs, wideMs] = best as [number, number, number];
     await client.query('VACUUM ANALYZE readings_power');
     await client.query('VACUUM ANALYZE wide_power');
     const size = async (t: string) => Number((await client.query<{ b: string }>('SELECT pg_total_relation_size($1) AS b', [t])).rows[0]!.b);
     const stored = readings * MEASURED.length;
-    const [packedBytes, wideBytes] = [await size('readings_power') / stored, await size('wide_power') / stored];
+    const storedAll = ROUNDS * stored;
+    const [packedBytes, wideBytes] = [await size('readings_power') / storedAll, await size('wide_power') / storedAll];
 
     const from = new Date(T0).toISOString();
     const to = new Date(T0 + readings * 1000 - 1).toISOString();
@@ -120,6 +132,8 @@ export async function pgSqlBench(ctx: BenchContext): Promise<void> {
     const wideRate = stored / (wideMs / 1000);
     report(ctx, 'pg-sql: bare ingest, packed rows (the storage layout)', `${fmt(packedRate)} values/s`,
       `wide table, double precision column per measurement: ${fmt(wideRate)} values/s`, `${((packedRate / wideRate) * 100).toFixed(0)}% of the wide table (reported)`, true);
+    report(ctx, 'pg-sql: bare ingest with the views\' time index (BRIN on to_timestamp(ts))', `${fmt(packedRate)} values/s`,
+      `the same table without it: ${fmt(stored / (beforeMs / 1000))} values/s`, `${((packedRate / (stored / (beforeMs / 1000))) * 100).toFixed(0)}% (reported)`, true);
     report(ctx, 'pg-sql: bytes per stored value (table and indexes)', `packed ${packedBytes.toFixed(1)}`, `wide ${wideBytes.toFixed(1)}`, `${(wideBytes / packedBytes).toFixed(2)}x for the wide table (reported)`, true);
     report(ctx, `pg-sql: Grafana-style query, 1-minute averages of 2 columns over ${readings / 3600} h of 1 s readings`, `view over packed rows: median ${viewMs.toFixed(0)} ms`,
       `wide table: median ${wideQueryMs.toFixed(0)} ms`, `${(viewMs / wideQueryMs).toFixed(1)}x the wide table (reported)`, true);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ensureReadingViews, SQL_SCHEMA } from './sql-views.js';
+import { ensureReadingViews, SQL_SCHEMA, timestampOf } from './sql-views.js';
 import { enableTimescale } from './timescale.js';
 
 interface Migration {
@@ -92,8 +92,8 @@ const MIGRATIONS: Migration[] = [
       if (isSqlite(knex)) return;
       // The views' `ts` is a timestamptz computed from epoch ms; these small BRIN indexes on that
       // expression let `WHERE ts > now() - interval '1 day'` skip old blocks instead of scanning a meter's whole history.
-      for (const [table, col] of [['readings_power', 'ts'], ['readings_energy', 'ts'], ['rollups_power', 'bucket'], ['rollups_energy', 'bucket']]) {
-        await knex.raw(`CREATE INDEX ${table}_tstz_brin ON ${table} USING BRIN (to_timestamp(${col} / 1000.0))`);
+      for (const [table, col] of [['readings_power', 'ts'], ['readings_energy', 'ts'], ['rollups_power', 'bucket'], ['rollups_energy', 'bucket']] as const) {
+        await knex.raw(`CREATE INDEX ${table}_tstz_brin ON ${table} USING BRIN (${timestampOf(col)})`);
       }
       await ensureReadingViews(knex);
     },

@@ -94,7 +94,13 @@ const ROLLUP_COLUMNS: Record<Family, { fields: number; columns: Array<[suffix: s
 const idsOf = (family: Family) => [...MEASUREMENTS.values()].filter((m) => m.family === family).map((m) => m.id);
 /** The code of a measurement, looked up once per query (an InitPlan), NULL while the database has never stored it. */
 const codeOf = (id: string) => `(SELECT code FROM measurement_codes WHERE measurement = '${id}')`;
-const tsOf = (col: string) => `to_timestamp(r.${col} / 1000.0)`;
+/**
+ * Epoch ms as timestamptz. Float division, not numeric (`/ 1000.0`): the time index on
+ * this expression is computed on every insert. Exact: to_timestamp rounds to whole µs.
+ * The index (migration 002) and the views must use the very same expression.
+ */
+export const timestampOf = (col: string) => `to_timestamp(${col}::double precision / 1000)`;
+const tsOf = (col: string) => timestampOf(`r.${col}`);
 
 /** `CREATE VIEW` statements of every readings and rollup view, from the vocabulary. */
 export function readingViewsSql(): string[] {
