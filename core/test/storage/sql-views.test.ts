@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { MEASUREMENTS } from '@meterhub/sdk';
 import { packValues, unpackValues } from '../../src/storage/packed-values.js';
 import { ensureReadingViews, snakeCase, SQL_SCHEMA } from '../../src/storage/sql-views.js';
@@ -58,6 +59,13 @@ describe('readings readable with SQL on PostgreSQL', function () {
     expect(energy.map((r) => r.import_energy)).to.deep.equal([100, 100.25, 100.5, 100.75, 101]);
   });
 
+  it('runs the SQL examples of docs/storage.md', async () => {
+    const doc = readFileSync(new URL('../../../docs/storage.md', import.meta.url), 'utf8');
+    const statements = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(';')).map((x) => x.trim()).filter(Boolean);
+    expect(statements).to.have.length.greaterThan(3);
+    for (const statement of statements) expect((await sql(statement)).length, statement).to.be.greaterThan(0);
+  });
+
   it('decodes every value the packer writes (float32, float64, negative, tiny, huge) as JavaScript reads it', async () => {
     const values = [0, -0.5, 230.1, 1e-40, 1.5e-45, -3.4e38, 1e300, -2.2250738585072014e-308, 123456.789, Number.MAX_SAFE_INTEGER, -1e-7];
     const data = packValues(values.map((v, i) => [i + 1, v] as [number, number]));
@@ -96,6 +104,44 @@ describe('readings readable with SQL on PostgreSQL', function () {
     expect(await ensureReadingViews(s.knex)).to.equal('created');
     expect(await ensureReadingViews(s.knex)).to.equal('current');
     expect(await sql(`SELECT power FROM meterhub.power_readings WHERE meter = 'garage' AND ts = to_timestamp(?)`, [Date.UTC(2026, 2, 2) / 1000])).to.deep.equal([{ power: 100 }]);
+  });
+
+  it('keeps the previous views when a rebuild is refused (a user view depends on them)', async () => {
+    await s.knex.raw(`CREATE VIEW public.my_power AS SELECT ts, power FROM ${SQL_SCHEMA}.power_readings`);
+    try {
+      await s.knex.raw(`COMMENT ON SCHEMA ${SQL_SCHEMA} IS 'meterhub views of an older release'`);
+      let failure: Error | undefined;
+      await ensureReadingViews(s.knex).catch((err: Error) => { failure = err; });
+      expect(failure?.message).to.match(/depend/);
+      expect(await sql(`SELECT power FROM public.my_power WHERE ts = to_timestamp(?)`, [Date.UTC(2026, 2, 2) / 1000])).to.deep.equal([{ power: 100 }]);
+    } finally {
+      await s.knex.raw('DROP VIEW public.my_power');
+    }
+    expect(await ensureReadingViews(s.knex)).to.equal('created');
+  });
+
+  it('lets a read-only role granted as examples/grafana says read the views, also after a rebuild, and not the tables', async () => {
+    const role = `grafana_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    await s.knex.raw(`CREATE ROLE ${role}`);
+    try {
+      for (const grant of [
+        `GRANT USAGE ON SCHEMA ${SQL_SCHEMA} TO ${role}`, `GRANT SELECT ON ALL TABLES IN SCHEMA ${SQL_SCHEMA} TO ${role}`, `GRANT SELECT ON meters TO ${role}`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE current_user IN SCHEMA ${SQL_SCHEMA} GRANT SELECT ON TABLES TO ${role}`,
+      ]) await s.knex.raw(grant);
+      await s.knex.raw(`COMMENT ON SCHEMA ${SQL_SCHEMA} IS 'meterhub views of an older release'`);
+      expect(await ensureReadingViews(s.knex)).to.equal('created');
+      const asRole = (text: string) => s.knex.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL ROLE ${role}`);
+        return ((await trx.raw(text)) as { rows: unknown[] }).rows;
+      });
+      expect(await asRole(`SELECT power_max FROM ${SQL_SCHEMA}.power_rollups_1h WHERE meter = 'garage' AND ts = to_timestamp(${Date.UTC(2026, 2, 2) / 1000})`)).to.deep.equal([{ power_max: 600 }]);
+      let denied: Error | undefined;
+      await asRole('SELECT data FROM readings_power LIMIT 1').catch((err: Error) => { denied = err; });
+      expect(denied?.message).to.match(/permission denied/);
+    } finally {
+      await s.knex.raw(`DROP OWNED BY ${role}`);
+      await s.knex.raw(`DROP ROLE ${role}`);
+    }
   });
 
   it('skips the TimescaleDB migration cleanly on a server without the extension: applied, plain tables, data readable', async () => {
