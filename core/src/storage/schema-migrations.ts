@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { ensureReadingViews, SQL_SCHEMA, timestampOf } from './sql-views.js';
+import { enableTimescale } from './timescale.js';
 
 interface Migration {
   name: string;
@@ -81,6 +83,34 @@ const MIGRATIONS: Migration[] = [
       for (const t of ['rollup_dirty', 'rollups_energy', 'rollups_power', 'readings_energy', 'readings_power', 'api_keys', 'users', 'meters', 'measurement_codes']) {
         await knex.schema.dropTableIfExists(t);
       }
+    },
+  },
+  {
+    // Readings readable with SQL (sql-views.ts): the decode functions and views, PostgreSQL only.
+    name: '002_sql_views',
+    async up(knex) {
+      if (isSqlite(knex)) return;
+      // The views' `ts` is a timestamptz computed from epoch ms; these small BRIN indexes on that
+      // expression let `WHERE ts > now() - interval '1 day'` skip old blocks instead of scanning a meter's whole history.
+      for (const [table, col] of [['readings_power', 'ts'], ['readings_energy', 'ts'], ['rollups_power', 'bucket'], ['rollups_energy', 'bucket']] as const) {
+        await knex.raw(`CREATE INDEX ${table}_tstz_brin ON ${table} USING BRIN (${timestampOf(col)})`);
+      }
+      await ensureReadingViews(knex);
+    },
+    async down(knex) {
+      if (isSqlite(knex)) return;
+      await knex.raw(`DROP SCHEMA IF EXISTS ${SQL_SCHEMA} CASCADE`);
+      for (const table of ['readings_power', 'readings_energy', 'rollups_power', 'rollups_energy']) await knex.raw(`DROP INDEX IF EXISTS ${table}_tstz_brin`);
+    },
+  },
+  {
+    // Hypertables and compression when the server has TimescaleDB (timescale.ts); skipped without it.
+    name: '003_timescale',
+    async up(knex) {
+      if (!isSqlite(knex)) await enableTimescale(knex);
+    },
+    async down() {
+      // A hypertable cannot be turned back into a plain table in place; dropping the tables (001's down) removes it.
     },
   },
 ];

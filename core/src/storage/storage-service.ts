@@ -16,6 +16,7 @@ import { FAMILIES, type Family, type ReadingStore } from './reading-store.js';
 import { enforceRetention, runRollups, type RetentionPolicy } from './rollup-job.js';
 import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
+import { ensureReadingViews } from './sql-views.js';
 import { enableTimescale } from './timescale.js';
 import type { Period } from './time-zones.js';
 import { LayoutCache, type ValueLayout } from './value-layout.js';
@@ -95,6 +96,9 @@ export class StorageService {
       const applied = await migrateLatest(knex);
       if (applied.length) log.info({ migrations: applied }, 'database schema migrated');
       if (settings.target.engine === 'postgres') {
+        // The SQL views follow the vocabulary of this release (rebuilt only when it changed). A rebuild
+        // that fails (a user's own view depends on them) keeps the previous views and must not stop the host.
+        await ensureReadingViews(knex).catch((err: unknown) => log.warn({ err: describeError(err) }, 'SQL views in schema meterhub not rebuilt; they keep their previous columns'));
         const timescale = await enableTimescale(knex);
         log.info({ timescale }, timescale === 'unavailable' ? 'TimescaleDB not available: plain PostgreSQL tables' : `TimescaleDB hypertables ${timescale}`);
       }
