@@ -19,18 +19,24 @@ export function page<T>(items: readonly T[], query: { limit: number; offset: num
   };
 }
 
-type LiveMeter = { id: string; state: string; lastSuccess: string | null; lastError: { message: string } | null };
+type LiveMeter = { id: string; state: string; lastSeen: string | null; error: string | null };
 
-/** The scheduler's view of every meter, taken once per request (status() builds percentiles). */
+/**
+ * Every meter's live state, taken once per request: polled meters from the
+ * scheduler, pushed ones from the arrivals of their readings; `lastSeen` is
+ * the newest reading's time from the host's one latest-values store.
+ */
 function liveMeters(host: HostApi): Map<string, LiveMeter> {
-  const acquisition = host.status()['acquisition'] as { meters: LiveMeter[] } | undefined;
-  return new Map((acquisition?.meters ?? []).map((m) => [m.id, m]));
+  const out = new Map<string, LiveMeter>();
+  for (const e of host.meterStates.current()) out.set(e.meterId, { id: e.meterId, state: e.state, lastSeen: e.lastSeen ?? null, error: e.error ?? null });
+  return out;
 }
 
-/** A meter with its live status from the scheduler. */
+/** A meter with its live status. A pushed meter (no bus) is never `disabled`: nothing polls it, its readings come when they come. */
 function withStatus(live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
   const s = live.get(m.id);
-  return { ...m, status: { online: s?.state === 'online', state: m.enabled ? s?.state ?? 'unknown' : 'disabled', lastSeen: s?.lastSuccess ?? null, error: s?.lastError?.message ?? null } };
+  const state = m.enabled || m.bus === undefined ? s?.state ?? 'unknown' : 'disabled';
+  return { ...m, status: { online: s?.state === 'online', state, lastSeen: s?.lastSeen ?? null, error: s?.error ?? null } };
 }
 
 /** `/api/meters/` and `/api/meters/{id}/`; changes reach the scheduler within a cycle. */
@@ -48,7 +54,7 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
     },
     {
       method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: schema, status: 201,
-      summary: 'Create a meter; it is polled within a cycle',
+      summary: 'Create a meter: with a bus it is polled within a cycle; without one (e.g. `{"name": "Garage"}`) it is a pushed meter taking submitted readings',
       async handler({ body }) {
         return withStatus(liveMeters(host), await host.meters.create(body));
       },

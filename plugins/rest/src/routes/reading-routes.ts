@@ -40,14 +40,18 @@ export const MAX_RANGE_MS = 5 * 366 * 86_400_000;
 export function readingRoutes(host: HostApi): RouteSpec[] {
   const meterOf = async (id: string) => (await host.meters.get(id)) ?? Promise.reject(notFound(`meter "${id}"`));
 
-  /** Maps submitted names to vocabulary ids of the meter's driver and the right family, naming every bad field. */
-  const canonical = (driverId: string, family: Family, values: Record<string, number>, path: string, problems: ErrorDetail[]) => {
-    const driver = host.drivers.get(driverId);
+  /**
+   * Maps submitted names to vocabulary ids of the meter's driver and the right
+   * family, naming every bad field. A meter without a driver (a pushed one)
+   * takes any vocabulary id.
+   */
+  const canonical = (driverId: string | undefined, family: Family, values: Record<string, number>, path: string, problems: ErrorDetail[]) => {
+    const driver = driverId === undefined ? undefined : host.drivers.get(driverId);
     const out: Record<string, number> = {};
     for (const [name, v] of Object.entries(values)) {
       const reg = driver?.resolve(name);
       const id = reg?.measurement.id ?? (getMeasurement(name) ? name : undefined);
-      if (!id || !reg) problems.push({ path: `${path}/values/${name}`, message: `is not a measurement of driver ${driverId}` });
+      if (!id || (driverId !== undefined && !reg)) problems.push({ path: `${path}/values/${name}`, message: driverId === undefined ? 'is not a measurement id of the vocabulary' : `is not a measurement of driver ${driverId}` });
       else if (getMeasurement(id)!.family !== family) problems.push({ path: `${path}/values/${name}`, message: `is ${family === 'power' ? 'a counter: submit it to energy/' : 'an instantaneous value: submit it to power/'}` });
       else if (!Number.isFinite(v)) problems.push({ path: `${path}/values/${name}`, message: 'must be a finite number' });
       else out[id] = v;
@@ -70,8 +74,10 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
       {
         method: 'post', path: `/api/meters/:id/${family}/`, tag: 'readings', access: 'ingest', body: submitBody, status: 201,
         summary: `Submit one ${family} reading or a batch; idempotent on (meter, timestamp)`,
-        async handler({ params, body }) {
+        async handler({ params, body, req }) {
           const meter = await meterOf(params['id']!);
+          // A collector's uplink says so; any other submission is a push.
+          const source = req.headers['x-meterhub-source'] === 'uplink' ? 'uplink' : 'push';
           const list = (Array.isArray(body) ? body : [body]) as Array<{ timestamp: string | number; values: Record<string, number> }>;
           const problems: ErrorDetail[] = [];
           const readings = list.map((r, i) => {
@@ -82,10 +88,11 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
             } catch (err) {
               problems.push(...(err as MeterhubError).details);
             }
-            return { meterId: meter.id, ts, values: canonical(meter.driver, family, r.values, path, problems) };
+            return { meterId: meter.id, ts, values: canonical(meter.driver, family, r.values, path, problems), source };
           });
           if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the readings are not valid', { details: problems.slice(0, 100) });
-          const { spooled } = await host.storage.ingestBatch(readings);
+          // The one door: published live, latest values updated, stored; resolves once committed or spooled.
+          const { spooled } = await host.readings.submit(readings);
           return { accepted: readings.length, spooled };
         },
       },
