@@ -207,7 +207,16 @@ export class Host {
     this.readings.attach(storage, this.config.storage.keepHistory);
     const pushed = new PushedMeterStates(this.meterStates, this.readings.latest, this.config.pushedMeters.staleAfterMs);
     this.#pushed = pushed;
-    this.readings.onArrival = (r) => pushed.note(r);
+    // Disabled meters with a bus that a collector forwards readings for: made by an older uplink, migrated on first sight.
+    let placeholders = new Set<string>();
+    this.readings.onArrival = (r) => {
+      pushed.note(r);
+      if (r.source === 'uplink' && placeholders.delete(r.meterId)) {
+        void this.meters?.migrateToPushed(r.meterId).then((done) => {
+          if (done) this.log.info({ meter: r.meterId }, `meter ${r.meterId} (made by an older uplink on a placeholder bus) is now a pushed meter`);
+        }, (err: unknown) => this.log.warn({ meter: r.meterId, err: String(err) }, 'migrating a placeholder meter failed'));
+      }
+    };
     this.accounts = { users: new UserRepository(storage.knex), keys: new ApiKeyRepository(storage.knex) };
     const acquisition = new AcquisitionService({
       drivers: this.drivers,
@@ -221,6 +230,7 @@ export class Host {
     });
     const apply = (meters: MeterConfig[]) => {
       pushed.setMeters(meters);
+      placeholders = new Set(meters.filter((m) => m.bus !== undefined && !m.enabled).map((m) => m.id));
       return acquisition.apply(this.config.buses, meters);
     };
     this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, apply);

@@ -74,6 +74,20 @@ export class MeterRegistry {
     return changed;
   }
 
+  /**
+   * Makes a disabled API meter with a bus a pushed meter, when readings for it
+   * arrive from a collector: older uplinks created their meters that way, on a
+   * placeholder bus of this host. Returns true when it changed the meter.
+   */
+  async migrateToPushed(id: string): Promise<boolean> {
+    const m = await this.storage.meters.byKey(id);
+    if (!m || m.source !== 'api' || m.config.enabled || m.config.bus === undefined) return false;
+    const { bus: _b, unitId: _u, ...pushed } = m.config;
+    await this.storage.meters.replace(m.ref, { ...pushed, enabled: true });
+    await this.#applyAll();
+    return true;
+  }
+
   static view(m: StoredMeter): MeterView {
     return { ...m.config, source: m.source };
   }

@@ -1,3 +1,4 @@
+import { TimeSlice } from './time-slice.js';
 import { MeterhubError, type HistoryPointView } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
@@ -7,6 +8,8 @@ import { isValidTimeZone, isoInZone, nextPeriod, offsetAt, startOfPeriod, type P
 
 /** The most rows one query reads; asking for more gets `truncated: true`. */
 export const MAX_ROWS = 100_000;
+/** Raw rows read per query of a raw history: small enough to decode within a slice of the event loop. */
+const RAW_CHUNK = 5000;
 
 export interface HistoryRequest {
   meterRef: number;
@@ -198,8 +201,25 @@ export async function queryHistory(store: ReadingStore, codes: MeasurementCodes,
   const resolution = req.resolution === 'auto' ? chooseResolution(req.from, req.to, points) : req.resolution;
   const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
   if (resolution === 'raw') {
-    const rows = await store.raw(req.family, req.meterRef, req.from, req.to, MAX_ROWS + 1);
-    return { resolution, points: rows.slice(0, MAX_ROWS).map((r) => rawPoint(r, codes, wanted)), truncated: rows.length > MAX_ROWS };
+    // Read and decoded in chunks with a turn of the event loop between them: 100,000 rows at once would hold it.
+    const points: HistoryPointView[] = [];
+    const slice = new TimeSlice();
+    let from = req.from;
+    let truncated = false;
+    for (;;) {
+      await slice.pause();
+      const rows = await store.raw(req.family, req.meterRef, from, req.to, RAW_CHUNK);
+      for (const r of rows) {
+        if (points.length === MAX_ROWS) {
+          truncated = true;
+          break;
+        }
+        points.push(rawPoint(r, codes, wanted));
+      }
+      if (truncated || rows.length < RAW_CHUNK) break;
+      from = rows[rows.length - 1]!.ts + 1;
+    }
+    return { resolution, points, truncated };
   }
   const rows = await store.rollups(req.family, req.meterRef, resolution, req.from, req.to, MAX_ROWS + 1);
   const truncated = rows.length > MAX_ROWS;

@@ -2,6 +2,7 @@ import { describeError } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
 import type { IngestSpool, SpooledReading } from './ingest-spool.js';
 import type { WriteBatch } from './reading-store.js';
+import { TimeSlice } from './time-slice.js';
 import { packWithLayout, type LayoutCache, type ValueLayout } from './value-layout.js';
 
 export type IngestOutcome = 'stored' | 'spooled';
@@ -125,7 +126,10 @@ export class IngestQueue {
     this.#flushQueued = true;
     return this.serial(async () => {
       this.#flushQueued = false;
+      const slice = new TimeSlice();
       while (this.#pending.length > 0) {
+        // A bulk submission is many batches: let polls and requests run between them.
+        await slice.pause();
         const items = this.#pending.splice(0, this.opts.maxBatch);
         this.#wake();
         const readings = items.map((i) => i.reading);
@@ -159,7 +163,9 @@ export class IngestQueue {
 
   /** Moves spooled readings into the database, oldest first, while it accepts them. */
   async #drainSpool(): Promise<void> {
+    const slice = new TimeSlice();
     for (;;) {
+      await slice.pause();
       const { upTo, readings } = this.spool.peek(this.opts.maxBatch);
       if (readings.length === 0) return;
       try {

@@ -1,0 +1,20 @@
+// Mocha's config. The whole suite runs when no test file is named; naming files
+// (`npx mocha plugins/mqtt/test/mqtt.test.ts`) runs only those, since mocha
+// would otherwise add them to the configured spec list and run everything.
+const named = process.argv.slice(2).some((arg) => !arg.startsWith('-') && /\.ts$/.test(arg));
+
+module.exports = {
+  'node-option': ['import=tsx'],
+  extension: ['ts'],
+  ...(named ? {} : {
+    spec: [
+      'sdk/test/**/*.test.ts',
+      'core/test/**/*.test.ts',
+      'drivers/test/**/*.test.ts',
+      'plugins/*/test/**/*.test.ts',
+    ],
+  }),
+  reporter: './test-support/summary-reporter.cjs',
+  timeout: 20000,
+  exit: true,
+};
