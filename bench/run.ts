@@ -11,6 +11,7 @@ import { restBench } from './rest-bench.js';
 import { liveBench } from './live-bench.js';
 import { exportBench } from './export-bench.js';
 import { uplinkBench } from './uplink-bench.js';
+import { pipelineBench } from './pipeline-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -27,5 +28,7 @@ console.log('\n== export: host in its own process, download over loopback');
 if (!only || only === 'export') await exportBench(ctx);
 console.log('\n== uplink: collector in its own process, central host on loopback');
 if (!only || only === 'uplink') await uplinkBench(ctx);
+console.log('\n== reading pipeline: push-to-live latency, event loop during a backfill');
+if (!only || only === 'pipeline') await pipelineBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);
