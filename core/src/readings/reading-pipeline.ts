@@ -30,6 +30,8 @@ export class ReadingPipeline {
   #storage: StorageService | undefined;
   #keepHistory = true;
   #published = 0;
+  /** Meters warned about: readings published but not stored. */
+  readonly #unstored = new Set<string>();
   #replays = 0;
   /** Called for every reading after the latest values took it (pushed meters' states follow arrivals). */
   onArrival: ((reading: Reading) => void) | undefined;
@@ -68,15 +70,16 @@ export class ReadingPipeline {
 
   /**
    * Takes a reading without waiting, for the polling scheduler (which must not
-   * block) and streams. A reading of a meter the database does not know is
-   * dropped with a warning.
+   * block) and streams. A reading of a meter the database does not know (an
+   * embedder handing the acquisition meters of its own) is published but not
+   * stored, with one warning per meter.
    */
   publish(reading: Reading, source: ReadingSource = 'poll'): void {
     const storage = this.#storage;
     const ref = storage?.cachedRef(reading.meterId);
-    if (storage && ref === undefined) {
-      this.log.warn({ meter: reading.meterId }, 'reading for a meter that is not in the database; dropped');
-      return;
+    if (storage && ref === undefined && !this.#unstored.has(reading.meterId)) {
+      this.#unstored.add(reading.meterId);
+      this.log.warn({ meter: reading.meterId }, 'readings of a meter that is not in the database are published but not stored');
     }
     const item = this.#take(reading, source, ref);
     if (item && this.#keepHistory) storage!.offerPrepared(item);
