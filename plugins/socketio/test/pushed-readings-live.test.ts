@@ -127,6 +127,9 @@ describe('pushed meters on a host without buses', function () {
       const status = rig.host.status();
       expect(status.meterStates.find((m) => m.meterId === 'garage')).to.include({ state: 'online' });
       expect(status.eventLoop).to.have.keys('p50Ms', 'p99Ms', 'maxMs', 'windowSeconds', 'worstMs', 'worstAt');
+      const health = await rig.request('GET', '/health/');
+      expect(health.body.eventLoop).to.include.keys('p99Ms', 'maxMs');
+      expect(health.body.meters.find((m: { id: string }) => m.id === 'garage')).to.include({ state: 'online' });
     } finally {
       sio.close();
     }

@@ -1,4 +1,4 @@
-import { MeterhubError, type HostApi, type Role, type Scope } from '@meterhub/sdk';
+import { MeterhubError, type HostApi, type MeterStateEvent, type Role, type Scope } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import type { RouteSpec } from '../route-table.js';
 import { page, pageQuery } from './meter-routes.js';
@@ -100,6 +100,15 @@ function uplinkHealth(details: Record<string, unknown> | undefined): Record<stri
   };
 }
 
+/** Every meter, polled (as the scheduler has it) or pushed, with `lastSeen` from its newest reading. */
+function meterHealth(polled: ReadonlyArray<{ id: string; state: string; lastSuccess: string | null }>, states: readonly MeterStateEvent[]) {
+  const byId = new Map(states.map((e) => [e.meterId, e]));
+  const out = polled.map((m) => ({ id: m.id, state: m.state, lastSeen: byId.get(m.id)?.lastSeen ?? m.lastSuccess }));
+  const listed = new Set(out.map((m) => m.id));
+  for (const e of states) if (!listed.has(e.meterId)) out.push({ id: e.meterId, state: e.state, lastSeen: e.lastSeen ?? null });
+  return out;
+}
+
 /** `/health/`: liveness and readiness, no auth, no secrets. */
 export function healthRoute(host: HostApi): RouteSpec {
   return {
@@ -112,6 +121,7 @@ export function healthRoute(host: HostApi): RouteSpec {
         acquisition: { buses: Array<{ id: string; state: string; connected?: boolean }>; meters: Array<{ id: string; state: string; lastSuccess: string | null }> };
         storage: { engine?: string; spooled?: number } | null;
         requiredPlugins?: string[];
+        eventLoop?: { p50Ms: number; p99Ms: number; maxMs: number; windowSeconds: number; worstMs: number } | null;
       };
       const database = await host.storage.ping();
       const failed = s.plugins.filter((p) => p.state === 'error' && (s.requiredPlugins ?? []).includes(p.id));
@@ -126,7 +136,8 @@ export function healthRoute(host: HostApi): RouteSpec {
         plugins: s.plugins.map((p) => ({ id: p.id, state: p.state })),
         ...uplinkHealth(s.plugins.find((p) => p.id === 'uplink')?.details),
         buses: s.acquisition.buses.map((b) => ({ id: b.id, state: b.state, connected: b.connected ?? false })),
-        meters: s.acquisition.meters.map((m) => ({ id: m.id, state: m.state, lastSeen: m.lastSuccess })),
+        meters: meterHealth(s.acquisition.meters, host.meterStates.current()),
+        ...(s.eventLoop ? { eventLoop: { p50Ms: s.eventLoop.p50Ms, p99Ms: s.eventLoop.p99Ms, maxMs: s.eventLoop.maxMs, windowSeconds: s.eventLoop.windowSeconds, worstMs: s.eventLoop.worstMs } } : {}),
       };
     },
   };

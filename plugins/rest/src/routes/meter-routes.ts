@@ -28,7 +28,13 @@ type LiveMeter = { id: string; state: string; lastSeen: string | null; error: st
  */
 function liveMeters(host: HostApi): Map<string, LiveMeter> {
   const out = new Map<string, LiveMeter>();
-  for (const e of host.meterStates.current()) out.set(e.meterId, { id: e.meterId, state: e.state, lastSeen: e.lastSeen ?? null, error: e.error ?? null });
+  const polled = (host.status()['acquisition'] as { meters: Array<{ id: string; state: string; lastSuccess: string | null; lastError: { message: string } | null }> } | undefined)?.meters ?? [];
+  for (const m of polled) out.set(m.id, { id: m.id, state: m.state, lastSeen: m.lastSuccess, error: m.lastError?.message ?? null });
+  for (const e of host.meterStates.current()) {
+    const known = out.get(e.meterId);
+    if (known) known.lastSeen = e.lastSeen ?? known.lastSeen;
+    else out.set(e.meterId, { id: e.meterId, state: e.state, lastSeen: e.lastSeen ?? null, error: e.error ?? null });
+  }
   return out;
 }
 
