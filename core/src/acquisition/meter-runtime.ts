@@ -9,8 +9,9 @@ import { decodeBlock, emptyKnowledge, learnFromRefusal, planReads, type PlanKnow
 import { invalidReason } from './value-checks.js';
 
 export type { MeterState } from '@meterhub/sdk';
-import type { MeterState } from '@meterhub/sdk';
-export type PollGroup = 'instant' | 'counter';
+import type { MeasurementKind, MeterState } from '@meterhub/sdk';
+/** The two poll groups are the two kinds of measurement. */
+export type PollGroup = MeasurementKind;
 
 export interface MeterStatus {
   id: string;

@@ -1,8 +1,9 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import { TimeSlice } from './time-slice.js';
 import { MeterhubError, type HistoryPointView } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
-import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
+import { RESOLUTIONS, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
 import { unpackAggregates, type CounterAggregate, type InstantAggregate } from './rollups.js';
 import { isValidTimeZone, isoInZone, nextPeriod, offsetAt, startOfPeriod, type Period } from './time-zones.js';
 
@@ -13,7 +14,7 @@ const RAW_CHUNK = 5000;
 
 export interface HistoryRequest {
   meterRef: number;
-  family: Family;
+  family: MeasurementFamily;
   from: number;
   to: number;
   resolution: 'auto' | 'raw' | Resolution;
@@ -46,7 +47,7 @@ function rawPoint(row: PackedRow, codes: MeasurementCodes, wanted?: ReadonlySet<
   return { ts: row.ts, values };
 }
 
-function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackAggregates>, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint {
+function rollupPoint(family: MeasurementFamily, ts: number, aggs: ReturnType<typeof unpackAggregates>, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint {
   const p: HistoryPoint = family === 'power' ? { ts, values: {}, min: {}, max: {} } : { ts, values: {}, delta: {} };
   for (const [code, a] of aggs) {
     const id = codes.id(code);
@@ -67,7 +68,7 @@ function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackA
 
 export interface PagesRequest {
   meterRef: number;
-  family: Family;
+  family: MeasurementFamily;
   from: number;
   to: number;
   resolution: 'raw' | Resolution;
@@ -120,7 +121,7 @@ class PageBuilder {
   readonly #stride: number;
   n = 0;
 
-  constructor(private readonly family: Family, private readonly codes: MeasurementCodes, private readonly wanted: ReadonlySet<string> | undefined, private readonly arrays: ArrayPool) {
+  constructor(private readonly family: MeasurementFamily, private readonly codes: MeasurementCodes, private readonly wanted: ReadonlySet<string> | undefined, private readonly arrays: ArrayPool) {
     this.ts = arrays.take();
     this.#stride = 2 + 8 * (family === 'power' ? 4 : 3);
   }
@@ -237,7 +238,7 @@ export async function queryHistory(store: ReadingStore, codes: MeasurementCodes,
  * small array per bucket and measurement, no per-row maps. A year of hourly
  * rows for ~1000 points is 8760 rows to fold.
  */
-function groupRollups(family: Family, rows: readonly PackedRow[], from: number, width: number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
+function groupRollups(family: MeasurementFamily, rows: readonly PackedRow[], from: number, width: number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
   const n = family === 'power' ? 4 : 3;
   const stride = 2 + 8 * n;
   const groups = new Map<number, Map<number, Float64Array>>();

@@ -1,9 +1,8 @@
-import { getMeasurement, MeterhubError, type ErrorDetail, type HostApi } from '@meterhub/sdk';
+import { getMeasurement, MeterhubError, type ErrorDetail, type HostApi, type MeasurementFamily } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import { badRequest, type RouteSpec } from '../route-table.js';
 import { iso, parseTime } from '../time-params.js';
 
-type Family = 'power' | 'energy';
 const MAX_BATCH = 5000;
 
 const readingSchema = {
@@ -45,7 +44,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
    * family, naming every bad field. A meter without a driver (a pushed one)
    * takes any vocabulary id.
    */
-  const canonical = (driverId: string | undefined, family: Family, values: Record<string, number>, path: string, problems: ErrorDetail[]) => {
+  const canonical = (driverId: string | undefined, family: MeasurementFamily, values: Record<string, number>, path: string, problems: ErrorDetail[]) => {
     const driver = driverId === undefined ? undefined : host.drivers.get(driverId);
     const out: Record<string, number> = {};
     for (const [name, v] of Object.entries(values)) {
