@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { formatStatus } from '../../../core/src/cli/commands/status-command.js';
 import { RestRig } from '../../rest/test/rest-rig.js';
 import { SioClient, WsClient } from './live-clients.js';
 
@@ -127,6 +128,9 @@ describe('pushed meters on a host without buses', function () {
       const status = rig.host.status();
       expect(status.meterStates.find((m) => m.meterId === 'garage')).to.include({ state: 'online' });
       expect(status.eventLoop).to.have.keys('p50Ms', 'p99Ms', 'maxMs', 'windowSeconds', 'worstMs', 'worstAt');
+      const printed = formatStatus(status);
+      expect(printed).to.match(/garage\s+online\s+pushed, last reading \d+ s ago/);
+      expect(printed).to.match(/event loop delay: p50 [\d.]+ ms, p99 [\d.]+ ms/);
       const health = await rig.request('GET', '/health/');
       expect(health.body.eventLoop).to.include.keys('p99Ms', 'maxMs');
       expect(health.body.meters.find((m: { id: string }) => m.id === 'garage')).to.include({ state: 'online' });
