@@ -38,11 +38,21 @@ function liveMeters(host: HostApi): Map<string, LiveMeter> {
   return out;
 }
 
-/** A meter with its live status. A pushed meter (no bus) is never `disabled`: nothing polls it, its readings come when they come. */
-function withStatus(live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
+/** The time of a meter's newest reading, from the host's one latest-values store. */
+function newestReading(host: HostApi, id: string): string | null {
+  const ts = Math.max(host.storage.latest(id, 'power')?.ts ?? -Infinity, host.storage.latest(id, 'energy')?.ts ?? -Infinity);
+  return Number.isFinite(ts) ? new Date(ts).toISOString() : null;
+}
+
+/**
+ * A meter with its live status. A pushed meter (no bus) is never `disabled`:
+ * nothing polls it, its readings come when they come. `lastSeen` is the newest
+ * reading's time whatever the state (a disabled meter may still get readings).
+ */
+function withStatus(host: HostApi, live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
   const s = live.get(m.id);
   const state = m.enabled || m.bus === undefined ? s?.state ?? 'unknown' : 'disabled';
-  return { ...m, status: { online: s?.state === 'online', state, lastSeen: s?.lastSeen ?? null, error: s?.error ?? null } };
+  return { ...m, status: { online: s?.state === 'online', state, lastSeen: s?.lastSeen ?? newestReading(host, m.id), error: s?.error ?? null } };
 }
 
 /** `/api/meters/` and `/api/meters/{id}/`; changes reach the scheduler within a cycle. */
@@ -55,34 +65,34 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
       method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, summary: 'List meters with their live status',
       async handler({ query, req }) {
         const live = liveMeters(host);
-        return page((await host.meters.list()).map((m) => withStatus(live, m)), query as { limit: number; offset: number }, req.originalUrl);
+        return page((await host.meters.list()).map((m) => withStatus(host, live, m)), query as { limit: number; offset: number }, req.originalUrl);
       },
     },
     {
       method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: schema, status: 201,
       summary: 'Create a meter: with a bus it is polled within a cycle; without one (e.g. `{"name": "Garage"}`) it is a pushed meter taking submitted readings',
       async handler({ body }) {
-        return withStatus(liveMeters(host), await host.meters.create(body));
+        return withStatus(host, liveMeters(host), await host.meters.create(body));
       },
     },
     {
       method: 'get', path: '/api/meters/:id/', tag: 'meters', access: 'read', summary: 'One meter with its live status',
       async handler({ params }) {
-        return withStatus(liveMeters(host), await get(params['id']!));
+        return withStatus(host, liveMeters(host), await get(params['id']!));
       },
     },
     {
       method: 'put', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: schema,
       summary: 'Replace a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
-        return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, false));
+        return withStatus(host, liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, false));
       },
     },
     {
       method: 'patch', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: patchSchema,
       summary: 'Change some fields of a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
-        return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, true));
+        return withStatus(host, liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, true));
       },
     },
     {
