@@ -51,8 +51,8 @@ export class PushedMeterStates {
       }
       const t: Tracked = { staleAfterMs: after, state: 'unknown', timer: undefined };
       this.#meters.set(id, t);
-      if (this.latest.newestTs(id) === undefined) this.feed.publish({ meterId: id, state: 'unknown', at: new Date(this.now()).toISOString() });
-      else this.#check(id, t);
+      this.feed.publish({ meterId: id, state: 'unknown', at: new Date(this.now()).toISOString() });
+      this.#check(id, t);
     }
   }
 
@@ -64,8 +64,11 @@ export class PushedMeterStates {
   }
 
   #check(id: string, t: Tracked): void {
+    const seen = this.latest.newestTs(id);
+    // No reading yet: `unknown` until the first one.
+    if (seen === undefined) return;
     const now = this.now();
-    const newest = Math.min(this.latest.newestTs(id) ?? -Infinity, now);
+    const newest = Math.min(seen, now);
     const left = newest + t.staleAfterMs - now;
     const state: MeterState = left > 0 ? 'online' : 'stale';
     if (state !== t.state) {

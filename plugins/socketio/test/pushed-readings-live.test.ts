@@ -35,6 +35,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       ws.send({ type: 'subscribe', meters: ['porch', 'house'] });
       await ws.until('ack', () => ws.of('ack').length === 1);
       await sio.until('a polled reading', () => sio.of('reading', 'house').length > 0);
+      await ws.until('a polled reading on the WebSocket', () => ws.of('reading', 'house').length > 0);
 
       const ts = Date.now();
       const posted = await rig.request('POST', '/api/meters/porch/power/', { token, body: { timestamp: ts, values: { power: 1234.5, voltageL1: 229.5 } } });
@@ -80,6 +81,18 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const history = await rig.request('GET', `/api/meters/porch/power/history/?from=${new Date(old - 1).toISOString()}&to=${new Date(old + 2000).toISOString()}&resolution=raw`, { token });
       expect(history.body.results.map((p: { values: { power: number } }) => p.values.power)).to.deep.equal([5, 6]);
     });
+
+    it('a disabled meter an older uplink made on a placeholder bus becomes a pushed meter when a collector forwards its readings', async () => {
+      const old = await rig.request('POST', '/api/meters/', { token, body: { id: 'shed', driver: 'sdm230', bus: 'sim', unitId: 7, enabled: false } });
+      expect(old.body.status.state).to.equal('disabled');
+      const posted = await rig.request('POST', '/api/meters/shed/power/', { token, headers: { 'x-meterhub-source': 'uplink' }, body: { timestamp: Date.now(), values: { power: 3 } } });
+      expect(posted.status).to.equal(201);
+      await rig.waitFor('the meter migrated', async () => (await rig.request('GET', '/api/meters/shed/', { token })).body.bus === undefined);
+      const now = await rig.request('GET', '/api/meters/shed/', { token });
+      expect(now.body).to.include({ driver: 'sdm230', enabled: true });
+      await rig.request('POST', '/api/meters/shed/power/', { token, headers: { 'x-meterhub-source': 'uplink' }, body: { timestamp: Date.now(), values: { power: 4 } } });
+      await rig.waitFor('online', async () => (await rig.request('GET', '/api/meters/shed/', { token })).body.status.state === 'online');
+    });
   });
 }
 
@@ -89,7 +102,7 @@ describe('pushed meters on a host without buses', function () {
   let token: string;
 
   before(async () => {
-    rig = await RestRig.start('sqlite', { buses: [], meters: [], pushedMeters: { staleAfterMs: 600 } });
+    rig = await RestRig.start('sqlite', { buses: [], meters: [{ id: 'shed', name: 'Shed', expectedIntervalMs: 60000 }], pushedMeters: { staleAfterMs: 600 } });
     token = (await rig.login()).access;
   });
   after(() => rig.stop());
@@ -137,6 +150,13 @@ describe('pushed meters on a host without buses', function () {
     } finally {
       sio.close();
     }
+  });
+
+  it('a pushed meter declared in the config file is listed, read-only, and waits for its first reading', async () => {
+    const shed = await rig.request('GET', '/api/meters/shed/', { token });
+    expect(shed.body).to.include({ id: 'shed', name: 'Shed', source: 'config', expectedIntervalMs: 60000 });
+    expect(shed.body.status).to.include({ state: 'unknown', lastSeen: null });
+    expect((await rig.request('PATCH', '/api/meters/shed/', { token, body: { name: 'x' } })).status).to.equal(409);
   });
 
   it('a polled meter still needs a bus, a driver and a unit id; a pushed one refuses a bus', async () => {
