@@ -1,6 +1,7 @@
 import type { MeasurementFamily } from '@meterhub/sdk';
 import Database from 'better-sqlite3';
 import { SQLITE_PRAGMAS } from './knex-factory.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { mergePacked } from './packed-values.js';
 import {
   dirtyMinutes, RESOLUTIONS, rawTable, rollupTable,
@@ -29,10 +30,14 @@ export class SqliteReadingStore implements ReadingStore {
   readonly #listDirty: Database.Statement;
   readonly #unmarkDirty: Database.Statement;
   readonly #writeTx: (batches: readonly WriteBatch[]) => void;
+  readonly #checkpointer: WalCheckpointer;
 
   constructor(filename: string) {
     this.db = new Database(filename);
     for (const p of SQLITE_PRAGMAS) this.db.pragma(p);
+    // Checkpoints run on a worker thread, not inside a commit on the event loop.
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.#checkpointer = new WalCheckpointer(filename);
     const make = (f: MeasurementFamily) => {
       const t = rawTable(f);
       const r = rollupTable(f);
@@ -111,6 +116,7 @@ export class SqliteReadingStore implements ReadingStore {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer.close();
     if (this.db.open) {
       // Fold the WAL back so the file on disk is complete on its own.
       this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -100,7 +100,7 @@ export class StorageService {
     const spool = new IngestSpool(join(settings.dataDir, 'spool', 'ingest-spool.db'), settings.spoolMaxRows);
     const layouts = new LayoutCache(codes);
     // SQLite writes hold the event loop while they run: keep each within a few milliseconds.
-    const ingest = settings.target.engine === 'sqlite' ? { ...settings.ingest, writeBudgetMs: 8 } : settings.ingest;
+    const ingest = settings.target.engine === 'sqlite' ? { ...settings.ingest, writeBudgetMs: 4 } : settings.ingest;
     const queue = new IngestQueue((b) => store.write(b), layouts, spool, ingest, log);
     const service = new StorageService(knex, store, codes, new MeterRepository(knex), queue, spool, settings, log, layouts, latestValues);
     await service.#warmLatest();

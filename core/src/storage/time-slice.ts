@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 export class TimeSlice {
   #since = performance.now();
 
-  constructor(private readonly budgetMs = 8) {}
+  constructor(private readonly budgetMs = 4) {}
 
   /** True when the current slice is used up (the caller should `pause()` before its next step). */
   get due(): boolean {
