@@ -83,7 +83,7 @@ async function backfillLoop(ctx: BenchContext): Promise<void> {
     const b = await backfillUnderPolling(rig, token, 'archive', readings, ['house', 'flat']);
     const missed = b.missedPolls['house']! + b.missedPolls['flat']!;
     report(ctx, `pipeline: event-loop delay during a backfill of ${readings.toLocaleString('en')} readings with history, consumption and export reads (${f(b.seconds)} s)`,
-      `p99 ${f(b.loop.p99Ms)} ms, max ${f(b.loop.maxMs)} ms, ${missed} missed polls`, `idle host p99 ${f(idle.percentile(99) / 1e6)} ms, max ${f(idle.max / 1e6)} ms`,
+      `p99 ${f(b.loop.p99Ms)} ms, max ${f(b.loop.maxMs)} ms (CPU-busy part: p99 ${f(b.busy.p99Ms)} ms, max ${f(b.busy.maxMs)} ms), ${missed} missed polls`, `idle host p99 ${f(idle.percentile(99) / 1e6)} ms, max ${f(idle.max / 1e6)} ms`,
       'target p99 < 50 ms and 0 missed polls', b.loop.p99Ms < 50 && missed === 0);
   } finally {
     await rig.stop();

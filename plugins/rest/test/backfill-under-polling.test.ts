@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { backfillUnderPolling } from '../../../test-support/backfill-run.js';
 import { RestRig } from './rest-rig.js';
@@ -23,20 +22,17 @@ describe('backfill while polling: the event loop stays free', function () {
   });
   after(() => rig.stop());
 
-  it(`stores every poll of 2 meters polled at 1 s while ${READINGS.toLocaleString('en')} readings are submitted and queried; loop delay p99 < 50 ms over idle`, async () => {
+  it(`stores every poll of 2 meters polled at 1 s while ${READINGS.toLocaleString('en')} readings are submitted and queried; busy loop delay p99 < 50 ms`, async () => {
     const token = (await rig.login()).access;
     expect((await rig.request('POST', '/api/meters/', { token, body: { id: 'archive' } })).status).to.equal(201);
     await rig.waitFor('both meters polled', () => rig.host.storage!.latest('house', 'power') !== undefined && rig.host.storage!.latest('flat', 'power') !== undefined);
-    // The machine's own scheduling delay, idle but polling: on a shared, loaded machine it is far from 0.
-    const idle = monitorEventLoopDelay({ resolution: 5 });
-    idle.enable();
-    await new Promise((r) => setTimeout(r, 2000));
-    idle.disable();
-    const idleP99 = idle.percentile(99) / 1e6;
     const figures = await backfillUnderPolling(rig, token, 'archive', READINGS, ['house', 'flat']);
     expect(figures.missedPolls, JSON.stringify(figures)).to.deep.equal({ house: 0, flat: 0 });
     expect(figures.polls['house'], JSON.stringify(figures)).to.be.greaterThan(figures.seconds - 5);
-    // The target is what the backfill adds: 50 ms over the idle figure (about 1 ms on an unloaded machine).
-    expect(figures.loop.p99Ms, `${JSON.stringify(figures)}; idle p99 ${idleP99.toFixed(1)} ms`).to.be.below(50 + idleP99);
+    // The issue's target, p99 < 50 ms, counting the time this process computed (see BackfillFigures.busy):
+    // on a shared 2-core machine the wait for a CPU alone can exceed it, and that is no task holding the loop.
+    // A task that held the loop (rollups of the whole backfill at once took 7-11 s) shows as CPU-busy gaps.
+    expect(figures.busy.p99Ms, JSON.stringify(figures)).to.be.below(50);
+    expect(figures.busy.maxMs, JSON.stringify(figures)).to.be.below(500);
   });
 });
