@@ -95,6 +95,7 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       publish(reading: Reading) {
         services.readings.publish(reading, reading.source ?? record.id);
       },
+      latest: (meterId, family) => services.readings.latest.latest(meterId, family),
     },
     meterStates: {
       subscribe(listener: (event: MeterStateEvent) => void): Disposer {
@@ -113,7 +114,7 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       list: () => services.drivers.list(),
     },
     storage: {
-      latest: (meterId, family) => openStorage(services).latest(meterId, family),
+      latest: (meterId, family) => services.readings.latest.latest(meterId, family),
       history: (meterId, query) => openStorage(services).history(meterId, query),
       consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
       pages: (meterId, query) => openStorage(services).pages(meterId, query),

@@ -94,6 +94,12 @@ export interface HostApi {
     submit(readings: Reading | readonly Reading[]): Promise<{ stored: number; spooled: number }>;
     /** `submit` without waiting for storage (a failure is logged, not thrown): for transports and streams. */
     publish(reading: Reading): void;
+    /**
+     * The newest values of a meter's family from the host's one latest-values
+     * store (what `storage.latest` answers too; usable before storage opens).
+     * Since host API 1.2.
+     */
+    latest(meterId: string, family: MeasurementFamily): LatestValues | undefined;
   };
   readonly drivers: {
     get(id: string): CompiledDriver | undefined;
@@ -188,7 +194,7 @@ export interface StorageReader {
    * The newest values of a meter's family (`power`: instant values, `energy`:
    * counters) from the host's one latest-values store in memory, the one the
    * live stream's snapshots and status read. Frozen; undefined before the
-   * meter's first reading of that family.
+   * meter's first reading of that family. The same as `readings.latest`.
    */
   latest(meterId: string, family: MeasurementFamily): LatestValues | undefined;
   /** History of one meter; `resolution: 'auto'` picks the coarsest rollup that still gives `points` points. */
