@@ -16,6 +16,7 @@ import { prometheusBench } from './prometheus-bench.js';
 import { dashboardBench } from './dashboard-bench.js';
 import { mqttBench } from './mqtt-bench.js';
 import { pgSqlBench } from './pg-sql-bench.js';
+import { pipelineBench } from './pipeline-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -42,5 +43,7 @@ console.log('\n== mqtt: host in this process, local Mosquitto, subscriber in its
 if (!only || only === 'mqtt') await mqttBench(ctx);
 console.log('\n== PostgreSQL readable with SQL: views over packed rows vs a wide table, one meter, 8 measurements per reading');
 if (!only || only === 'pg-sql') await pgSqlBench(ctx);
+console.log('\n== reading pipeline: push-to-live latency, event loop during a backfill');
+if (!only || only === 'pipeline') await pipelineBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

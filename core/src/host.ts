@@ -13,7 +13,9 @@ import { createLogger, type Logger } from './logging/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
 import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
-import { ReadingsBus } from './readings/readings-bus.js';
+import { ReadingPipeline } from './readings/reading-pipeline.js';
+import { PushedMeterStates } from './readings/pushed-meter-states.js';
+import { EventLoopWatch, type EventLoopDelay } from './diagnostics/event-loop-watch.js';
 import { AcquisitionService, type AcquisitionStatus } from './acquisition/acquisition-service.js';
 import { TransportRegistry } from './acquisition/transport-registry.js';
 import type { MeterStatus } from './acquisition/meter-runtime.js';
@@ -23,7 +25,8 @@ import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulat
 import { StorageService, storageSettings } from './storage/storage-service.js';
 import { ApiKeyRepository, UserRepository } from './accounts/account-repositories.js';
 import { MeterRegistry } from './meters/meter-registry.js';
-import type { AccountsApi, CredentialsChange, HostSettings } from '@meterhub/sdk';
+import type { AccountsApi, CredentialsChange, HostSettings, MeterStateEvent } from '@meterhub/sdk';
+import type { MeterConfig } from './config/host-config.js';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -58,6 +61,12 @@ export interface HostStatus {
   plugins: ReturnType<PluginLifecycle['reports']>;
   acquisition: AcquisitionStatus;
   storage: Record<string, unknown> | null;
+  /** The reading pipeline: readings taken (every source) and how many were replays (older than their meter's newest). */
+  readings: { taken: number; replays: number };
+  /** Every meter's state, polled and pushed, with `lastSeen`. */
+  meterStates: MeterStateEvent[];
+  /** Event-loop delay (perf_hooks.monitorEventLoopDelay); null before start. */
+  eventLoop: EventLoopDelay | null;
   /** Plugins marked `required` in the config: /health/ is unavailable when one of them failed. */
   requiredPlugins: string[];
 }
@@ -71,8 +80,9 @@ const VERSION = '0.1.0';
  * after `prepare()`.
  */
 export class Host {
-  readonly bus = new ReadingsBus();
-  readonly meterStates = new MeterStateFeed();
+  /** The one path of every reading; see core/src/readings/reading-pipeline.ts. */
+  readonly readings: ReadingPipeline;
+  readonly meterStates: MeterStateFeed;
   readonly auth = new AuthBroker();
   readonly drivers = new DriverRegistry();
   readonly transports = new TransportRegistry();
@@ -90,11 +100,20 @@ export class Host {
   pluginConfigProblems: ReadonlyMap<string, ErrorDetail[]> = new Map();
   demo: DemoSetup | undefined;
   #control: ControlSocket | undefined;
+  #pushed: PushedMeterStates | undefined;
+  #loop: EventLoopWatch | undefined;
   #startedAt = 0;
   #stopping: Promise<void> | undefined;
 
   constructor(private readonly options: HostOptions = {}) {
     this.log = options.logger ?? createLogger({ level: 'info' });
+    this.readings = new ReadingPipeline(this.log.child({ component: 'readings' }));
+    this.meterStates = new MeterStateFeed((id) => this.readings.latest.newestTs(id));
+  }
+
+  /** The reading pipeline under its older name (tests and embedders publish and subscribe through it). */
+  get bus(): ReadingPipeline {
+    return this.readings;
   }
 
   /** Loads everything and validates the configuration; throws a coded error when it is invalid. */
@@ -146,7 +165,7 @@ export class Host {
     });
     this.plugins = new PluginLifecycle(
       {
-        log: this.log, dataDir: this.dataDir, bus: this.bus, meterStates: this.meterStates, auth: this.auth, http: this.http, drivers: this.drivers, transports: this.transports,
+        log: this.log, dataDir: this.dataDir, readings: this.readings, meterStates: this.meterStates, auth: this.auth, http: this.http, drivers: this.drivers, transports: this.transports,
         storage: () => this.storage, meters: () => this.meters, accounts: () => this.accounts,
         settings: () => this.settings(), status: () => this.status() as unknown as Record<string, unknown>,
       },
@@ -187,32 +206,51 @@ export class Host {
   async start(): Promise<void> {
     if (!this.config) await this.prepare();
     this.#startedAt = Date.now();
+    this.#loop = new EventLoopWatch(this.log.child({ component: 'event-loop' }));
     await mkdir(this.dataDir, { recursive: true });
-    this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }));
+    this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }), this.readings.latest);
     const disabled = await this.storage.syncConfigMeters(this.config.meters);
     if (disabled.length) this.log.warn({ meters: disabled }, 'meters no longer in the config file are disabled; their history stays');
     this.storage.startJobs();
     const storage = this.storage;
-    const keepHistory = this.config.storage.keepHistory;
-    this.bus.subscribe((r) => storage.offer(r, keepHistory));
+    this.readings.attach(storage, this.config.storage.keepHistory);
+    const pushed = new PushedMeterStates(this.meterStates, this.readings.latest, this.config.pushedMeters.staleAfterMs);
+    this.#pushed = pushed;
+    // Disabled meters with a bus that a collector forwards readings for: made by an older uplink, migrated on first sight.
+    let placeholders = new Set<string>();
+    this.readings.onArrival = (r) => {
+      pushed.note(r);
+      if (r.source === 'uplink' && placeholders.delete(r.meterId)) {
+        void this.meters?.migrateToPushed(r.meterId).then((done) => {
+          if (done) this.log.info({ meter: r.meterId }, `meter ${r.meterId} (made by an older uplink on a placeholder bus) is now a pushed meter`);
+        }, (err: unknown) => this.log.warn({ meter: r.meterId, err: String(err) }, 'migrating a placeholder meter failed'));
+      }
+    };
     const changed = (change: CredentialsChange) => this.auth.credentialsChanged(change);
     this.accounts = { users: new UserRepository(storage.knex, changed), keys: new ApiKeyRepository(storage.knex, changed) };
     const acquisition = new AcquisitionService({
       drivers: this.drivers,
       transports: this.transports,
-      publish: (r) => this.bus.publish(r),
+      publish: (r) => this.readings.publish(r, 'poll'),
       log: this.log.child({ component: 'acquisition' }),
     });
     this.acquisition = acquisition;
     acquisition.on('meter-state', (m: MeterStatus) => {
       this.meterStates.publish({ meterId: m.id, state: m.state, at: new Date().toISOString(), ...(m.state === 'offline' && m.lastError ? { error: m.lastError.message } : {}) });
     });
-    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, (meters) => acquisition.apply(this.config.buses, meters));
+    const apply = (meters: MeterConfig[]) => {
+      pushed.setMeters(meters);
+      placeholders = new Set(meters.filter((m) => m.bus !== undefined && !m.enabled).map((m) => m.id));
+      return acquisition.apply(this.config.buses, meters);
+    };
+    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, apply);
+    const migrated = await this.meters.migratePlaceholderBuses();
+    if (migrated.length) this.log.info({ meters: migrated }, 'meters on a bus this host does not declare (made by an older uplink) are now pushed meters');
     await this.plugins.startAll(this.config, this.pluginConfigProblems);
     acquisition.start();
-    if (this.demo) this.bus.subscribe(logFirstReadings(this.log));
+    if (this.demo) this.readings.subscribe(logFirstReadings(this.log));
     // The database is the source of truth for meters: config ones plus those created over the API.
-    await acquisition.apply(this.config.buses, (await storage.meters.list()).map((m) => m.config));
+    await apply((await storage.meters.list()).map((m) => m.config));
     if ((await this.accounts.users.count()) === 0) {
       this.log.warn('no users yet: create the first admin with `meterhub user add <name> --role admin` (there is no default password)');
     }
@@ -243,8 +281,10 @@ export class Host {
       await this.plugins?.stopAll();
       // Last: every reading taken so far is written before the process ends.
       await this.storage?.close().catch((err: unknown) => this.log.error({ err: String(err) }, 'closing storage failed'));
+      this.#pushed?.close();
       await this.demo?.close();
       await this.http?.close();
+      this.#loop?.close();
       this.log.info('stopped');
     })();
     return this.#stopping;
@@ -263,6 +303,9 @@ export class Host {
       plugins: this.plugins?.reports() ?? [],
       acquisition: this.acquisition?.status() ?? { buses: [], meters: [] },
       storage: this.storage?.status() ?? null,
+      readings: { taken: this.readings.published, replays: this.readings.replays },
+      meterStates: this.meterStates.current(),
+      eventLoop: this.#loop?.current() ?? null,
       requiredPlugins: Object.entries(this.config?.plugins ?? {}).filter(([, p]) => p.required).map(([id]) => id),
     };
   }

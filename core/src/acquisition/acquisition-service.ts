@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describeError, type CompiledDriver, type Reading } from '@meterhub/sdk';
-import type { BusConfig, MeterConfig } from '../config/host-config.js';
+import { isPolled, type BusConfig, type MeterConfig, type PolledMeterConfig } from '../config/host-config.js';
 import { BUS_SCHEMA } from '../config/host-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { BusLink, type BusLinkStatus, type BusTiming } from './bus-link.js';
@@ -45,7 +45,7 @@ export function resolveTiming(bus: BusConfig, drivers: readonly CompiledDriver[]
 }
 
 const sameBus = (a: BusConfig, b: BusConfig) => JSON.stringify(a) === JSON.stringify(b);
-const sameMeter = (a: MeterConfig, b: MeterConfig) => JSON.stringify(a) === JSON.stringify(b);
+const sameMeter = (a: PolledMeterConfig, b: PolledMeterConfig) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Runs one worker per bus (buses poll in parallel) and keeps them in step with
@@ -57,7 +57,7 @@ export class AcquisitionService extends EventEmitter {
   #workers = new Map<string, { worker: BusWorker; config: BusConfig }>();
   #waiting = new Map<string, { config: BusConfig; message: string }>();
   #buses: BusConfig[] = [];
-  #meters: MeterConfig[] = [];
+  #meters: PolledMeterConfig[] = [];
   #offTransports: (() => void) | undefined;
   #running = false;
   #chain: Promise<void> = Promise.resolve();
@@ -81,10 +81,10 @@ export class AcquisitionService extends EventEmitter {
     this.#workers.clear();
   }
 
-  /** Sets the buses and meters to poll; takes effect within one cycle. */
+  /** Sets the buses and meters to poll (meters without a bus are pushed, not polled); takes effect within one cycle. */
   async apply(buses: readonly BusConfig[], meters: readonly MeterConfig[]): Promise<void> {
     this.#buses = [...buses];
-    this.#meters = [...meters];
+    this.#meters = meters.filter(isPolled);
     if (this.#running) await this.#reconcileSoon();
   }
 
@@ -145,7 +145,7 @@ export class AcquisitionService extends EventEmitter {
   }
 
   /** Keeps runtimes of unchanged meters (their schedule and what was learned), replaces the rest. */
-  #syncMeters(worker: BusWorker, meters: readonly MeterConfig[]): void {
+  #syncMeters(worker: BusWorker, meters: readonly PolledMeterConfig[]): void {
     const existing = new Map(worker.meters().map((m) => [m.config.id, m]));
     const now = Date.now();
     const runtimes: MeterRuntime[] = [];

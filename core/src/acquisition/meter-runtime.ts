@@ -2,14 +2,16 @@ import {
   EXCEPTION, describeError, ModbusExceptionError,
   type CompiledDriver, type CompiledRegister,
 } from '@meterhub/sdk';
-import type { MeterConfig } from '../config/host-config.js';
+import type { PolledMeterConfig } from '../config/host-config.js';
 import type { BusLink } from './bus-link.js';
 import { errorKind } from './bus-link.js';
 import { decodeBlock, emptyKnowledge, learnFromRefusal, planReads, type PlanKnowledge, type ReadBlock } from './request-planner.js';
 import { invalidReason } from './value-checks.js';
 
-export type MeterState = 'unknown' | 'online' | 'offline';
-export type PollGroup = 'instant' | 'counter';
+export type { MeterState } from '@meterhub/sdk';
+import type { MeasurementKind, MeterState } from '@meterhub/sdk';
+/** The two poll groups are the two kinds of measurement. */
+export type PollGroup = MeasurementKind;
 
 export interface MeterStatus {
   id: string;
@@ -56,7 +58,7 @@ export class MeterRuntime {
   lastCycleMs = 0;
   readonly status: MeterStatus;
 
-  constructor(readonly config: Readonly<MeterConfig>, readonly driver: CompiledDriver, now: number, readonly perRegister = false) {
+  constructor(readonly config: Readonly<PolledMeterConfig>, readonly driver: CompiledDriver, now: number, readonly perRegister = false) {
     const selected = config.measurements?.length
       ? config.measurements.map((m) => driver.byMeasurement.get(m)!).filter(Boolean)
       : [...driver.registers];

@@ -41,13 +41,15 @@ function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[
     const path = `/meters/${i}`;
     if (meterIds.has(m.id)) problems.push({ path: `${path}/id`, message: `meter id "${m.id}" is used twice` });
     meterIds.add(m.id);
-    if (!busIds.has(m.bus)) {
-      problems.push({ path: `${path}/bus`, message: `no bus "${m.bus}"`, hint: busIds.size ? `buses: ${[...busIds].join(', ')}` : 'declare it under "buses"' });
+    if (m.bus !== undefined) {
+      if (!busIds.has(m.bus)) {
+        problems.push({ path: `${path}/bus`, message: `no bus "${m.bus}"`, hint: busIds.size ? `buses: ${[...busIds].join(', ')}` : 'declare it under "buses", or leave "bus" out for a pushed meter' });
+      }
+      const unitKey = `${m.bus}#${m.unitId}`;
+      const other = units.get(unitKey);
+      if (other !== undefined) problems.push({ path: `${path}/unitId`, message: `unit id ${m.unitId} on bus "${m.bus}" is already used by /meters/${other}` });
+      else units.set(unitKey, i);
     }
-    const unitKey = `${m.bus}#${m.unitId}`;
-    const other = units.get(unitKey);
-    if (other !== undefined) problems.push({ path: `${path}/unitId`, message: `unit id ${m.unitId} on bus "${m.bus}" is already used by /meters/${other}` });
-    else units.set(unitKey, i);
     const driver = drivers.find((d) => d.id === m.driver);
     (m.measurements ?? []).forEach((name, j) => {
       if (driver && driver.resolveAll(name).length === 0) {
@@ -97,6 +99,8 @@ export function validateConfig(input: ValidationInput): ValidationResult {
   }
 
   for (const m of hostConfig.meters) {
+    // `source` only says how the meter was declared; whether it has a bus is what counts from here on.
+    delete (m as { source?: string }).source;
     const driver = input.drivers.find((d) => d.id === m.driver);
     if (driver && m.measurements) m.measurements = [...new Set(m.measurements.flatMap((n) => driver.resolveAll(n).map((r) => r.measurement.id)))];
   }

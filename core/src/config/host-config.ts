@@ -19,6 +19,12 @@ export interface BusConfig extends TransportOptions {
 /** A meter as configured; the SDK's MeterRecord without where it came from. */
 export type MeterConfig = Omit<MeterRecord, 'source'>;
 
+/** A meter with a bus: the acquisition polls it. */
+export type PolledMeterConfig = MeterConfig & { bus: string; driver: string; unitId: number };
+
+/** Meters without a bus are pushed: their readings are submitted, nothing polls them. */
+export const isPolled = (m: MeterConfig): m is PolledMeterConfig => m.bus !== undefined;
+
 export interface PluginEntryConfig {
   enabled: boolean;
   required: boolean;
@@ -44,6 +50,7 @@ export interface HostConfig {
     spoolMaxRows: number;
     keepHistory: boolean;
   };
+  pushedMeters: { staleAfterMs: number };
   buses: BusConfig[];
   meters: MeterConfig[];
   pluginPackages: string[];

@@ -45,16 +45,28 @@ export const BUS_SCHEMA = {
   ],
 } as const;
 
+/**
+ * A meter. With a `bus` it is polled (`driver` and `unitId` required); without
+ * one (or with `"source": "push"`) it is pushed: its readings are submitted
+ * over REST, by a collector's uplink or by a plugin, and its state follows
+ * their arrivals. The REST API may leave `id` out (it is made from the name).
+ */
 export const METER_SCHEMA = {
   type: 'object',
-  required: ['id', 'driver', 'bus', 'unitId'],
+  required: ['id'],
   additionalProperties: false,
   properties: {
     id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'Stable key: history is stored under it.' },
-    name: { type: 'string' },
-    driver: { type: 'string', description: 'A loaded driver id (`meterhub drivers` lists them).' },
-    bus: { type: 'string', description: 'The id of a bus in `buses`.' },
+    name: { type: 'string', maxLength: 200 },
+    source: {
+      enum: ['poll', 'push', 'config', 'api'],
+      description: 'push: readings are submitted, there is no bus; poll: read over `bus`. Only tells how a meter is created: a meter is pushed exactly when it has no bus. (`config`/`api`, as listed meters show where a meter is managed, are accepted and ignored.)',
+    },
+    driver: { type: 'string', description: 'A loaded driver id (`meterhub drivers` lists them). Optional for pushed meters: without one any vocabulary measurement is accepted.' },
+    bus: { type: 'string', description: 'The id of a bus in `buses`; absent for a pushed meter.' },
     unitId: { type: 'integer', minimum: 1, maximum: 247 },
+    expectedIntervalMs: { type: 'integer', minimum: 100, description: 'Pushed meters: expected time between readings; the meter turns stale after 3× it.' },
+    staleAfterMs: { type: 'integer', minimum: 100, description: 'Pushed meters: silence after which the meter is stale (default 3× expectedIntervalMs, else pushedMeters.staleAfterMs).' },
     enabled: { type: 'boolean', default: true },
     measurements: {
       type: 'array',
@@ -78,7 +90,14 @@ export const METER_SCHEMA = {
     },
     metadata: { type: 'object' },
   },
+  allOf: [
+    { if: { required: ['bus'] }, then: { required: ['driver', 'unitId'], properties: { source: { not: { const: 'push' } } } } },
+    { if: { properties: { source: { const: 'poll' } }, required: ['source'] }, then: { required: ['bus'] } },
+  ],
 } as const;
+
+/** METER_SCHEMA for creation over the API: the id may be left out (it is made from the name). */
+export const NEW_METER_SCHEMA = { ...METER_SCHEMA, required: [] as string[] };
 
 /** The host's own settings. `plugins` is filled in per loaded plugin at composition. */
 export const HOST_SCHEMA = {
@@ -185,6 +204,14 @@ export const HOST_SCHEMA = {
           type: 'integer', minimum: 1000, default: 2000000,
           description: 'Readings the on-disk spool holds while the database is unreachable; beyond it the oldest are dropped.',
         },
+      },
+    },
+    pushedMeters: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        staleAfterMs: { type: 'integer', minimum: 100, default: 300000, description: 'Silence after which a pushed meter without expectedIntervalMs or staleAfterMs of its own is stale.' },
       },
     },
     buses: { type: 'array', default: [], items: BUS_SCHEMA },

@@ -1,7 +1,7 @@
 import { ajvErrorsToDetails, createAjv, deepFreeze, MeterhubError, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
 import type { ValidateFunction } from 'ajv';
 import type { BusConfig, MeterConfig } from '../config/host-config.js';
-import { METER_SCHEMA } from '../config/host-schema.js';
+import { METER_SCHEMA, NEW_METER_SCHEMA } from '../config/host-schema.js';
 import type { StoredMeter } from '../storage/meter-repository.js';
 import type { StorageService } from '../storage/storage-service.js';
 
@@ -28,8 +28,14 @@ export class MeterRegistry {
     private readonly apply: (meters: MeterConfig[]) => Promise<void>,
   ) {}
 
+  /**
+   * The shape of a meter as the API accepts it (the id may be left out). The
+   * rules across fields (a bus needs a driver and a unit id) are checked by
+   * `create` and `update` on the merged meter, so a PATCH can send one field.
+   */
   schema(): Record<string, unknown> {
-    return structuredClone(METER_SCHEMA) as unknown as Record<string, unknown>;
+    const { allOf: _rules, ...shape } = structuredClone(NEW_METER_SCHEMA);
+    return shape as unknown as Record<string, unknown>;
   }
 
   #withConnection(view: MeterView): MeterView {
@@ -39,6 +45,47 @@ export class MeterRegistry {
       ? { transport: bus.transport, ...(bus.path ? { path: bus.path } : {}), baud: bus.baud }
       : { transport: bus.transport, ...(bus.host ? { host: bus.host } : {}), ...(bus.port ? { port: bus.port } : {}) };
     return { ...view, connection };
+  }
+
+  /** A free id made from the name (`Garage` → `garage`, then `garage-2` …), for meters created without one. */
+  async #newId(name: string | undefined): Promise<string> {
+    const base = (name ?? '').normalize('NFKD').replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').toLowerCase().slice(0, 56) || 'meter';
+    const taken = new Set((await this.storage.meters.list()).map((m) => m.key));
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? base : `${base}-${n}`;
+      if (!taken.has(id)) return id;
+    }
+  }
+
+  /**
+   * Meters created by older collectors' uplinks sit on a placeholder bus that
+   * this host's config does not declare (they could never be polled): they
+   * become pushed meters. Returns the ids changed.
+   */
+  async migratePlaceholderBuses(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const m of await this.storage.meters.list()) {
+      if (m.source !== 'api' || m.config.bus === undefined || this.buses.some((b) => b.id === m.config.bus)) continue;
+      const { bus: _b, unitId: _u, ...pushed } = m.config;
+      await this.storage.meters.replace(m.ref, { ...pushed, enabled: true });
+      changed.push(m.key);
+    }
+    if (changed.length) this.#cache = undefined;
+    return changed;
+  }
+
+  /**
+   * Makes a disabled API meter with a bus a pushed meter, when readings for it
+   * arrive from a collector: older uplinks created their meters that way, on a
+   * placeholder bus of this host. Returns true when it changed the meter.
+   */
+  async migrateToPushed(id: string): Promise<boolean> {
+    const m = await this.storage.meters.byKey(id);
+    if (!m || m.source !== 'api' || m.config.enabled || m.config.bus === undefined) return false;
+    const { bus: _b, unitId: _u, ...pushed } = m.config;
+    await this.storage.meters.replace(m.ref, { ...pushed, enabled: true });
+    await this.#applyAll();
+    return true;
   }
 
   static view(m: StoredMeter): MeterView {
@@ -62,16 +109,21 @@ export class MeterRegistry {
   /** Validates a meter like the config file does: schema, bus, driver, measurements, unit id. */
   async #check(input: unknown, ignoreKey?: string): Promise<MeterConfig> {
     validateMeter ??= createAjv().compile(METER_SCHEMA);
-    const config = structuredClone(input) as MeterConfig;
+    const config = structuredClone(input) as MeterConfig & { source?: string };
+    if (config && typeof config === 'object' && config.id === undefined && ignoreKey === undefined) config.id = await this.#newId(config.name);
     if (!validateMeter(config)) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the meter is not valid', { details: ajvErrorsToDetails(validateMeter.errors) });
+    // `source` only says how the meter is made: from here on a meter is pushed exactly when it has no bus.
+    delete config.source;
     const problems: ErrorDetail[] = [];
-    if (!this.buses.some((b) => b.id === config.bus)) problems.push({ path: '/bus', message: `no bus "${config.bus}"`, hint: `buses: ${this.buses.map((b) => b.id).join(', ')}` });
-    const driver = this.drivers.get(config.driver);
-    if (!driver) problems.push({ path: '/driver', message: `no driver "${config.driver}"` });
+    if (config.bus !== undefined && !this.buses.some((b) => b.id === config.bus)) {
+      problems.push({ path: '/bus', message: `no bus "${config.bus}"`, hint: this.buses.length ? `buses: ${this.buses.map((b) => b.id).join(', ')}; or leave "bus" out for a pushed meter` : 'this host has no buses: leave "bus" out for a pushed meter' });
+    }
+    const driver = config.driver === undefined ? undefined : this.drivers.get(config.driver);
+    if (config.driver !== undefined && !driver) problems.push({ path: '/driver', message: `no driver "${config.driver}"` });
     (config.measurements ?? []).forEach((m, i) => {
       if (driver && !driver.resolve(m)) problems.push({ path: `/measurements/${i}`, message: `"${m}" is not a measurement of ${driver.id}` });
     });
-    const clash = (await this.storage.meters.list()).find((m) => m.key !== ignoreKey && m.config.bus === config.bus && m.config.unitId === config.unitId);
+    const clash = config.bus === undefined ? undefined : (await this.storage.meters.list()).find((m) => m.key !== ignoreKey && m.config.bus === config.bus && m.config.unitId === config.unitId);
     if (clash) problems.push({ path: '/unitId', message: `unit id ${config.unitId} on bus "${config.bus}" is used by meter "${clash.key}"` });
     if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the meter is not valid', { details: problems });
     if (driver && config.measurements) config.measurements = [...new Set(config.measurements.map((m) => driver.resolve(m)!.measurement.id))];
@@ -105,7 +157,9 @@ export class MeterRegistry {
     const existing = await this.#editable(id);
     if (input['id'] !== undefined && input['id'] !== id) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the id of a meter cannot change', { details: [{ path: '/id', message: 'cannot change' }] });
     const { source: _s, connection: _c, ...base } = MeterRegistry.view(existing);
-    const config = await this.#check({ ...(merge ? base : {}), ...input, id }, id);
+    // `"source": "push"` turns a polled meter into a pushed one: its bus goes.
+    const kept = merge && input['source'] === 'push' ? (({ bus: _b, unitId: _u, ...rest }) => rest)(base) : base;
+    const config = await this.#check({ ...(merge ? kept : {}), ...input, id }, id);
     const stored = await this.storage.meters.replace(existing.ref, config);
     await this.#applyAll();
     return this.#withConnection(MeterRegistry.view(stored));

@@ -9,7 +9,7 @@ import type { AuthBroker } from './auth-broker.js';
 import type { DriverRegistry } from '../drivers/driver-registry.js';
 import type { HttpServer } from '../http/http-server.js';
 import type { Logger } from '../logging/logger.js';
-import type { ReadingsBus } from '../readings/readings-bus.js';
+import type { ReadingPipeline } from '../readings/reading-pipeline.js';
 import type { TransportRegistry } from '../acquisition/transport-registry.js';
 import type { PluginRecord } from './plugin-record.js';
 
@@ -17,7 +17,8 @@ import type { PluginRecord } from './plugin-record.js';
 export interface HostServices {
   log: Logger;
   dataDir: string;
-  bus: ReadingsBus;
+  /** The one path of every reading. */
+  readings: ReadingPipeline;
   meterStates: MeterStateFeed;
   auth: AuthBroker;
   http: HttpServer;
@@ -87,12 +88,14 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
     },
     readings: {
       subscribe(listener: (reading: Reading) => void | Promise<void>): Disposer {
-        const off = services.bus.subscribe(guard(record, services, listener));
+        const off = services.readings.subscribe(guard(record, services, listener));
         return record.disposers.push('readings subscription', off);
       },
+      submit: (readings) => services.readings.submit(readings, record.id),
       publish(reading: Reading) {
-        services.bus.publish(reading);
+        services.readings.publish(reading, reading.source ?? record.id);
       },
+      latest: (meterId, family) => services.readings.latest.latest(meterId, family),
     },
     meterStates: {
       subscribe(listener: (event: MeterStateEvent) => void): Disposer {
@@ -114,12 +117,13 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       list: () => services.drivers.list(),
     },
     storage: {
-      latest: (meterId, family) => openStorage(services).latest(meterId, family),
+      latest: (meterId, family) => services.readings.latest.latest(meterId, family),
       history: (meterId, query) => openStorage(services).history(meterId, query),
       consumption: (meterId, query) => openStorage(services).consumption(meterId, query),
       pages: (meterId, query) => openStorage(services).pages(meterId, query),
-      ingest: (reading) => openStorage(services).ingest(reading),
-      ingestBatch: (readings) => openStorage(services).ingestBatch(readings),
+      // Facades of readings.submit: one door for every reading.
+      ingest: async (reading) => ((await services.readings.submit([reading], record.id)).spooled ? 'spooled' : 'stored'),
+      ingestBatch: (readings) => services.readings.submit(readings, record.id),
       ping: () => openStorage(services).ping(),
     },
     meters: {

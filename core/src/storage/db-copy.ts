@@ -1,8 +1,9 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import { MeterhubError } from '@meterhub/sdk';
 import type { Knex } from 'knex';
 import type { StorageTarget } from './knex-factory.js';
 import { forEachPacked, packValues } from './packed-values.js';
-import { FAMILIES, RESOLUTIONS, rawTable, rollupTable, type Family, type PackedRow } from './reading-store.js';
+import { FAMILIES, RESOLUTIONS, rawTable, rollupTable, type PackedRow } from './reading-store.js';
 import { packAggregates, unpackAggregates } from './rollups.js';
 import type { StorageService } from './storage-service.js';
 
@@ -68,7 +69,7 @@ export async function copyDatabase(from: StorageService, to: StorageService, pro
     forEachPacked(data, (c, v) => entries.push([codeMap(c), v]));
     return packValues(entries.sort((a, b) => a[0] - b[0]));
   };
-  const remapRollup = (family: Family, data: Buffer): Buffer =>
+  const remapRollup = (family: MeasurementFamily, data: Buffer): Buffer =>
     packAggregates(family, new Map([...unpackAggregates(family, data)].map(([c, a]) => [codeMap(c), a])));
 
   for (const family of FAMILIES) {

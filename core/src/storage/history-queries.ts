@@ -1,16 +1,19 @@
-import { asFloat32Decimal, counterResolution, float32Decimal, MeterhubError, roundToStep, type HistoryPointView } from '@meterhub/sdk';
+import { asFloat32Decimal, counterResolution, float32Decimal, MeterhubError, roundToStep, type HistoryPointView, type MeasurementFamily } from '@meterhub/sdk';
+import { TimeSlice } from './time-slice.js';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
-import { RESOLUTIONS, type Family, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
+import { RESOLUTIONS, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
 import { unpackAggregates, type CounterAggregate, type InstantAggregate } from './rollups.js';
 import { isValidTimeZone, isoInZone, nextPeriod, offsetAt, startOfPeriod, type Period } from './time-zones.js';
 
 /** The most rows one query reads; asking for more gets `truncated: true`. */
 export const MAX_ROWS = 100_000;
+/** Raw rows read per query of a raw history: small enough to decode within a slice of the event loop. */
+const RAW_CHUNK = 5000;
 
 export interface HistoryRequest {
   meterRef: number;
-  family: Family;
+  family: MeasurementFamily;
   from: number;
   to: number;
   resolution: 'auto' | 'raw' | Resolution;
@@ -64,7 +67,7 @@ function rawPoint(row: PackedRow, codes: MeasurementCodes, wanted?: ReadonlySet<
   return { ts: row.ts, values };
 }
 
-function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackAggregates>, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint {
+function rollupPoint(family: MeasurementFamily, ts: number, aggs: ReturnType<typeof unpackAggregates>, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint {
   const p: HistoryPoint = family === 'power' ? { ts, values: {}, min: {}, max: {} } : { ts, values: {}, delta: {} };
   for (const [code, a] of aggs) {
     const id = codes.id(code);
@@ -85,7 +88,7 @@ function rollupPoint(family: Family, ts: number, aggs: ReturnType<typeof unpackA
 
 export interface PagesRequest {
   meterRef: number;
-  family: Family;
+  family: MeasurementFamily;
   from: number;
   to: number;
   resolution: 'raw' | Resolution;
@@ -138,7 +141,7 @@ class PageBuilder {
   readonly #stride: number;
   n = 0;
 
-  constructor(private readonly family: Family, private readonly codes: MeasurementCodes, private readonly wanted: ReadonlySet<string> | undefined, private readonly arrays: ArrayPool) {
+  constructor(private readonly family: MeasurementFamily, private readonly codes: MeasurementCodes, private readonly wanted: ReadonlySet<string> | undefined, private readonly arrays: ArrayPool) {
     this.ts = arrays.take();
     this.#stride = 2 + 8 * (family === 'power' ? 4 : 3);
   }
@@ -223,8 +226,25 @@ export async function queryHistory(store: ReadingStore, codes: MeasurementCodes,
   const resolution = req.resolution === 'auto' ? chooseResolution(req.from, req.to, points) : req.resolution;
   const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
   if (resolution === 'raw') {
-    const rows = await store.raw(req.family, req.meterRef, req.from, req.to, MAX_ROWS + 1);
-    return { resolution, bucket: 'raw', bucketMs: null, points: rows.slice(0, MAX_ROWS).map((r) => rawPoint(r, codes, wanted)), truncated: rows.length > MAX_ROWS };
+    // Read and decoded in chunks with a turn of the event loop between them: 100,000 rows at once would hold it.
+    const points: HistoryPointView[] = [];
+    const slice = new TimeSlice();
+    let from = req.from;
+    let truncated = false;
+    for (;;) {
+      await slice.pause();
+      const rows = await store.raw(req.family, req.meterRef, from, req.to, RAW_CHUNK);
+      for (const r of rows) {
+        if (points.length === MAX_ROWS) {
+          truncated = true;
+          break;
+        }
+        points.push(rawPoint(r, codes, wanted));
+      }
+      if (truncated || rows.length < RAW_CHUNK) break;
+      from = rows[rows.length - 1]!.ts + 1;
+    }
+    return { resolution, bucket: 'raw', bucketMs: null, points, truncated };
   }
   const step = RESOLUTIONS[resolution].ms;
   const localDays = resolution === '1d' && !utcAligned(req.from, req.to, tz, RESOLUTIONS['1d'].ms);
@@ -271,7 +291,7 @@ function localDayBuckets(first: number, to: number, days: number, tz: string): (
  * small array per bucket and measurement, no per-row maps. A year of hourly
  * rows for ~1000 points is 8760 rows to fold.
  */
-function groupRollups(family: Family, rows: readonly PackedRow[], bucketOf: (ts: number) => number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
+function groupRollups(family: MeasurementFamily, rows: readonly PackedRow[], bucketOf: (ts: number) => number, codes: MeasurementCodes, wanted?: ReadonlySet<string>): HistoryPoint[] {
   const n = family === 'power' ? 4 : 3;
   const stride = 2 + 8 * n;
   const groups = new Map<number, Map<number, Float64Array>>();

@@ -1,7 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import { describeError } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
 import type { IngestSpool, SpooledReading } from './ingest-spool.js';
 import type { WriteBatch } from './reading-store.js';
+import { TimeSlice } from './time-slice.js';
 import { packWithLayout, type LayoutCache, type ValueLayout } from './value-layout.js';
 
 export type IngestOutcome = 'stored' | 'spooled';
@@ -13,7 +15,16 @@ export interface IngestOptions {
   maxDelayMs: number;
   /** Readings held in memory before producers are made to wait (or spilled to the spool). */
   maxPending: number;
+  /**
+   * For a synchronous database (SQLite through better-sqlite3, whose writes
+   * hold the event loop): the longest one write should take. Batches shrink
+   * below `maxBatch` to fit it, from the time the last writes took per row.
+   */
+  writeBudgetMs?: number;
 }
+
+/** The fewest readings a budgeted batch takes: below it, per-transaction costs dominate. */
+const MIN_BUDGETED_BATCH = 100;
 
 interface Pending {
   reading: SpooledReading;
@@ -38,6 +49,8 @@ export class IngestQueue {
   #closed = false;
   /** A flush is queued on the writer chain and has not taken its items yet. */
   #flushQueued = false;
+  /** Measured cost of a write per reading (moving average), for `writeBudgetMs`. */
+  #msPerReading = 0;
   stored = 0;
   spooled = 0;
   lastError: { message: string; at: string } | null = null;
@@ -120,17 +133,36 @@ export class IngestQueue {
     return [power, energy].filter((b) => b.rows.length > 0);
   }
 
+  /** Readings per transaction: `maxBatch`, or fewer when a write must fit `writeBudgetMs`. */
+  #batchSize(): number {
+    const budget = this.opts.writeBudgetMs;
+    if (budget === undefined || this.#msPerReading === 0) return this.opts.maxBatch;
+    return Math.max(MIN_BUDGETED_BATCH, Math.min(this.opts.maxBatch, Math.floor(budget / this.#msPerReading)));
+  }
+
+  /** Writes one batch, timing it when writes are budgeted. */
+  async #write(batches: WriteBatch[], readings: number): Promise<void> {
+    if (this.opts.writeBudgetMs === undefined) return this.write(batches);
+    const t0 = performance.now();
+    await this.write(batches);
+    const perReading = (performance.now() - t0) / Math.max(1, readings);
+    this.#msPerReading = this.#msPerReading === 0 ? perReading : 0.7 * this.#msPerReading + 0.3 * perReading;
+  }
+
   /** Writes everything pending; serialised with the other writers (rollups, drains). */
   flush(): Promise<void> {
     this.#flushQueued = true;
     return this.serial(async () => {
       this.#flushQueued = false;
+      const slice = new TimeSlice();
       while (this.#pending.length > 0) {
-        const items = this.#pending.splice(0, this.opts.maxBatch);
+        // A bulk submission is many batches: let polls and requests run between them.
+        await slice.pause();
+        const items = this.#pending.splice(0, this.#batchSize());
         this.#wake();
         const readings = items.map((i) => i.reading);
         try {
-          await this.write(await this.#toBatches(items));
+          await this.#write(await this.#toBatches(items), items.length);
           this.stored += readings.length;
           items.forEach((i) => i.resolve?.('stored'));
         } catch (err) {
@@ -159,11 +191,13 @@ export class IngestQueue {
 
   /** Moves spooled readings into the database, oldest first, while it accepts them. */
   async #drainSpool(): Promise<void> {
+    const slice = new TimeSlice();
     for (;;) {
-      const { upTo, readings } = this.spool.peek(this.opts.maxBatch);
+      await slice.pause();
+      const { upTo, readings } = this.spool.peek(this.#batchSize());
       if (readings.length === 0) return;
       try {
-        await this.write(await this.#toBatches(readings.map((reading) => ({ reading, layout: this.layouts.of(reading.values) }))));
+        await this.#write(await this.#toBatches(readings.map((reading) => ({ reading, layout: this.layouts.of(reading.values) }))), readings.length);
       } catch (err) {
         this.#noteError(err);
         this.#scheduleDrain(2000);

@@ -38,9 +38,9 @@ function toStored(m: MeterModel): StoredMeter {
       ...settings,
       id: m.key,
       ...(m.name ? { name: m.name } : {}),
-      driver: m.driver,
-      bus: m.bus,
-      unitId: m.unit_id,
+      // A pushed meter is stored with an empty bus (and driver when it has none), unit 0: the columns predate pushed meters.
+      ...(m.driver ? { driver: m.driver } : {}),
+      ...(m.bus ? { bus: m.bus, unitId: m.unit_id } : {}),
       enabled: Boolean(m.enabled),
       intervals: settings.intervals ?? { instantMs: 1000, counterMs: 60000 },
       requestMode: settings.requestMode ?? 'coalesce',
@@ -52,7 +52,7 @@ type MeterRow = Pick<MeterModel, 'name' | 'driver' | 'bus' | 'unit_id' | 'enable
 
 function toRow(c: MeterConfig): MeterRow {
   const { id: _id, name, driver, bus, unitId, enabled, ...settings } = c;
-  return { name: name ?? null, driver, bus, unit_id: unitId, enabled, settings: JSON.stringify(settings) };
+  return { name: name ?? null, driver: driver ?? '', bus: bus ?? '', unit_id: bus ? unitId ?? 0 : 0, enabled, settings: JSON.stringify(settings) };
 }
 
 /**

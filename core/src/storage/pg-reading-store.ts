@@ -1,9 +1,10 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { mergePacked } from './packed-values.js';
 import {
   dirtyMinutes, RESOLUTIONS, rawTable, rollupTable,
-  type DirtyMinute, type Family, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
+  type DirtyMinute, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
 } from './reading-store.js';
 
 // BIGINT columns hold epoch milliseconds, well inside Number's exact range.
@@ -86,24 +87,24 @@ export class PgReadingStore implements ReadingStore {
     return result.rows.map(toPacked);
   }
 
-  raw(family: Family, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]> {
+  raw(family: MeasurementFamily, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]> {
     return this.#rows(`SELECT meter_ref, ts, data FROM ${rawTable(family)} WHERE meter_ref = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`, [meterRef, from, to, limit]);
   }
 
-  async lastBefore(family: Family, meterRef: number, ts: number): Promise<PackedRow | undefined> {
+  async lastBefore(family: MeasurementFamily, meterRef: number, ts: number): Promise<PackedRow | undefined> {
     return (await this.#rows(`SELECT meter_ref, ts, data FROM ${rawTable(family)} WHERE meter_ref = ? AND ts < ? ORDER BY ts DESC LIMIT 1`, [meterRef, ts]))[0];
   }
 
-  latest(family: Family): Promise<PackedRow[]> {
+  latest(family: MeasurementFamily): Promise<PackedRow[]> {
     return this.#rows(`SELECT DISTINCT ON (meter_ref) meter_ref, ts, data FROM ${rawTable(family)} ORDER BY meter_ref, ts DESC`, []);
   }
 
-  rollups(family: Family, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]> {
+  rollups(family: MeasurementFamily, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]> {
     return this.#rows(`SELECT meter_ref, bucket AS ts, data FROM ${rollupTable(family)} WHERE meter_ref = ? AND resolution = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`,
       [meterRef, RESOLUTIONS[resolution].code, from, to, limit]);
   }
 
-  async writeRollups(family: Family, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
+  async writeRollups(family: MeasurementFamily, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
     const code = RESOLUTIONS[resolution].code;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
@@ -127,7 +128,7 @@ export class PgReadingStore implements ReadingStore {
     }
   }
 
-  async deleteBefore(family: Family, resolution: Resolution | 'raw', before: number): Promise<number> {
+  async deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number> {
     const result = resolution === 'raw'
       ? await this.knex.raw(`DELETE FROM ${rawTable(family)} WHERE ts < ?`, [before])
       : await this.knex.raw(`DELETE FROM ${rollupTable(family)} WHERE resolution = ? AND bucket < ?`, [RESOLUTIONS[resolution].code, before]);

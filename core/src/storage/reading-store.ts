@@ -1,8 +1,8 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import type { Engine } from './knex-factory.js';
 
-/** The old system's two reading tables: instantaneous values and energy counters. */
-export type Family = 'power' | 'energy';
-export const FAMILIES: readonly Family[] = ['power', 'energy'];
+/** The old system's two reading tables (`readings_power`: instantaneous values, `readings_energy`: counters). */
+export const FAMILIES: readonly MeasurementFamily[] = ['power', 'energy'];
 
 /** Rollup resolutions and their bucket width; the code is what the tables store. */
 export const RESOLUTIONS = {
@@ -20,7 +20,7 @@ export interface PackedRow {
 }
 
 export interface WriteBatch {
-  family: Family;
+  family: MeasurementFamily;
   rows: PackedRow[];
 }
 
@@ -43,23 +43,23 @@ export interface ReadingStore {
    */
   write(batches: readonly WriteBatch[]): Promise<void>;
   /** Rows with from <= ts < to, oldest first, at most `limit`. */
-  raw(family: Family, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]>;
+  raw(family: MeasurementFamily, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]>;
   /** The newest row strictly before `ts`: the counter value a bucket's delta starts from. */
-  lastBefore(family: Family, meterRef: number, ts: number): Promise<PackedRow | undefined>;
+  lastBefore(family: MeasurementFamily, meterRef: number, ts: number): Promise<PackedRow | undefined>;
   /** The newest row of every meter. */
-  latest(family: Family): Promise<PackedRow[]>;
-  rollups(family: Family, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]>;
+  latest(family: MeasurementFamily): Promise<PackedRow[]>;
+  rollups(family: MeasurementFamily, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]>;
   /** Upserts rollup rows (replacing what was there). */
-  writeRollups(family: Family, resolution: Resolution, rows: readonly PackedRow[]): Promise<void>;
+  writeRollups(family: MeasurementFamily, resolution: Resolution, rows: readonly PackedRow[]): Promise<void>;
   dirty(limit: number): Promise<DirtyMinute[]>;
   clearDirty(minutes: readonly DirtyMinute[]): Promise<void>;
   /** Deletes rows older than `before` from the raw table or one resolution's rollups; returns the count. */
-  deleteBefore(family: Family, resolution: Resolution | 'raw', before: number): Promise<number>;
+  deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number>;
   close(): Promise<void>;
 }
 
-export const rawTable = (f: Family) => `readings_${f}`;
-export const rollupTable = (f: Family) => `rollups_${f}`;
+export const rawTable = (f: MeasurementFamily) => `readings_${f}`;
+export const rollupTable = (f: MeasurementFamily) => `rollups_${f}`;
 export const minuteOf = (ts: number) => ts - (((ts % 60_000) + 60_000) % 60_000);
 
 /**

@@ -1,5 +1,6 @@
 import { FAMILIES, RESOLUTIONS, type DirtyMinute, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
 import { aggregateRaw, combine, packAggregates, unpackAggregates } from './rollups.js';
+import { TimeSlice } from './time-slice.js';
 
 const MINUTE = RESOLUTIONS['1m'].ms;
 const HOUR = RESOLUTIONS['1h'].ms;
@@ -22,14 +23,21 @@ async function rebuild(store: ReadingStore, meterRef: number, fine: Resolution, 
  * hours and days containing them from the finer rollups. Recomputing (rather
  * than adding to running totals) keeps rollups right when a reading is
  * re-submitted or history arrives late. Returns the number of minutes done.
+ *
+ * After a backfill this is tens of thousands of minutes: the work pauses for
+ * a turn of the event loop whenever it held it for a few milliseconds, so
+ * polls, requests and the live stream go on meanwhile (SQLite calls are
+ * synchronous and would otherwise run back to back).
  */
-export async function runRollups(store: ReadingStore, batch = 2000): Promise<number> {
+export async function runRollups(store: ReadingStore, batch = 500): Promise<number> {
   let done = 0;
+  const slice = new TimeSlice();
   for (;;) {
     const dirty = await store.dirty(batch);
     if (dirty.length === 0) return done;
     const hours = new Map<string, { meterRef: number; bucket: number }>();
     for (const d of dirty) {
+      await slice.pause();
       for (const family of FAMILIES) {
         const rows = await store.raw(family, d.meterRef, d.minute, d.minute + MINUTE, 100_000);
         // No raw rows (never any, or already past retention): keep whatever rollup exists.
@@ -43,11 +51,15 @@ export async function runRollups(store: ReadingStore, batch = 2000): Promise<num
     }
     const days = new Map<string, { meterRef: number; bucket: number }>();
     for (const h of hours.values()) {
+      await slice.pause();
       await rebuild(store, h.meterRef, '1m', '1h', h.bucket);
       const day = floorTo(h.bucket, DAY);
       days.set(`${h.meterRef}:${day}`, { meterRef: h.meterRef, bucket: day });
     }
-    for (const d of days.values()) await rebuild(store, d.meterRef, '1h', '1d', d.bucket);
+    for (const d of days.values()) {
+      await slice.pause();
+      await rebuild(store, d.meterRef, '1h', '1d', d.bucket);
+    }
     await store.clearDirty(dirty as DirtyMinute[]);
     done += dirty.length;
     if (dirty.length < batch) return done;

@@ -1,5 +1,6 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import { forEachPacked } from './packed-values.js';
-import type { Family, PackedRow } from './reading-store.js';
+import type { PackedRow } from './reading-store.js';
 
 /** Aggregate of one instantaneous measurement over a bucket. */
 export interface InstantAggregate {
@@ -30,7 +31,7 @@ export const increase = (a: number, b: number): number => (b >= a ? b - a : 0);
  * row before the bucket: the increase from it to the first row belongs to this
  * bucket, so consecutive buckets add up to the whole consumption.
  */
-export function aggregateRaw(family: Family, rows: readonly PackedRow[], previous?: PackedRow): Aggregates {
+export function aggregateRaw(family: MeasurementFamily, rows: readonly PackedRow[], previous?: PackedRow): Aggregates {
   const out: Aggregates = new Map();
   if (family === 'power') {
     for (const row of rows) {
@@ -66,7 +67,7 @@ export function aggregateRaw(family: Family, rows: readonly PackedRow[], previou
 }
 
 /** Combines finer buckets (minutes into an hour, hours into a day), oldest first. */
-export function combine(family: Family, parts: readonly Aggregates[]): Aggregates {
+export function combine(family: MeasurementFamily, parts: readonly Aggregates[]): Aggregates {
   const out: Aggregates = new Map();
   for (const part of parts) {
     for (const [code, agg] of part) {
@@ -96,7 +97,7 @@ export function combine(family: Family, parts: readonly Aggregates[]): Aggregate
 }
 
 /** Rollup rows store per measurement: code (u16) then 4 float64 (min, max, sum, count) or 3 (first, last, delta). */
-export function packAggregates(family: Family, aggs: Aggregates): Buffer {
+export function packAggregates(family: MeasurementFamily, aggs: Aggregates): Buffer {
   const n = family === 'power' ? 4 : 3;
   const buf = Buffer.allocUnsafe(aggs.size * (2 + 8 * n));
   let o = 0;
@@ -111,7 +112,7 @@ export function packAggregates(family: Family, aggs: Aggregates): Buffer {
   return buf;
 }
 
-export function unpackAggregates(family: Family, buf: Uint8Array): Aggregates {
+export function unpackAggregates(family: MeasurementFamily, buf: Uint8Array): Aggregates {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = family === 'power' ? 4 : 3;
   const out: Aggregates = new Map();

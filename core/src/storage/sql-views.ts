@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { MEASUREMENTS } from '@meterhub/sdk';
-import { RESOLUTIONS, type Family, type Resolution } from './reading-store.js';
+import { MEASUREMENTS, type MeasurementFamily } from '@meterhub/sdk';
+import { RESOLUTIONS, type Resolution } from './reading-store.js';
 
 /**
  * Readings readable with plain SQL on PostgreSQL (Grafana, psql): views in the
@@ -86,12 +86,12 @@ export const DECODE_FUNCTIONS_SQL = [
 ];
 
 /** Rollup fields as stored (rollups.ts) and the columns they give per measurement. */
-const ROLLUP_COLUMNS: Record<Family, { fields: number; columns: Array<[suffix: string, expr: (value: (field: number) => string) => string]> }> = {
+const ROLLUP_COLUMNS: Record<MeasurementFamily, { fields: number; columns: Array<[suffix: string, expr: (value: (field: number) => string) => string]> }> = {
   power: { fields: 4, columns: [['min', (f) => f(0)], ['avg', (f) => `${f(2)} / NULLIF(${f(3)}, 0)`], ['max', (f) => f(1)]] },
   energy: { fields: 3, columns: [['first', (f) => f(0)], ['last', (f) => f(1)], ['delta', (f) => f(2)]] },
 };
 
-const idsOf = (family: Family) => [...MEASUREMENTS.values()].filter((m) => m.family === family).map((m) => m.id);
+const idsOf = (family: MeasurementFamily) => [...MEASUREMENTS.values()].filter((m) => m.family === family).map((m) => m.id);
 /** The code of a measurement, looked up once per query (an InitPlan), NULL while the database has never stored it. */
 const codeOf = (id: string) => `(SELECT code FROM measurement_codes WHERE measurement = '${id}')`;
 /**

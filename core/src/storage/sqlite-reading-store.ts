@@ -1,9 +1,11 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import Database from 'better-sqlite3';
 import { SQLITE_PRAGMAS } from './knex-factory.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { mergePacked } from './packed-values.js';
 import {
   dirtyMinutes, RESOLUTIONS, rawTable, rollupTable,
-  type DirtyMinute, type Family, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
+  type DirtyMinute, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
 } from './reading-store.js';
 
 type Row = { meter_ref: number; ts: number; data: Buffer };
@@ -19,7 +21,7 @@ const fromArray = (r: [number, number, Buffer]): PackedRow => ({ meterRef: r[0],
 export class SqliteReadingStore implements ReadingStore {
   readonly engine = 'sqlite' as const;
   readonly db: Database.Database;
-  readonly #stmts: Record<Family, {
+  readonly #stmts: Record<MeasurementFamily, {
     insert: Database.Statement; select: Database.Statement; update: Database.Statement;
     range: Database.Statement; before: Database.Statement; latest: Database.Statement;
     rollups: Database.Statement; upsertRollup: Database.Statement;
@@ -28,11 +30,15 @@ export class SqliteReadingStore implements ReadingStore {
   readonly #listDirty: Database.Statement;
   readonly #unmarkDirty: Database.Statement;
   readonly #writeTx: (batches: readonly WriteBatch[]) => void;
+  readonly #checkpointer: WalCheckpointer;
 
   constructor(filename: string) {
     this.db = new Database(filename);
     for (const p of SQLITE_PRAGMAS) this.db.pragma(p);
-    const make = (f: Family) => {
+    // Checkpoints run on a worker thread, not inside a commit on the event loop.
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.#checkpointer = new WalCheckpointer(filename);
+    const make = (f: MeasurementFamily) => {
       const t = rawTable(f);
       const r = rollupTable(f);
       return {
@@ -68,24 +74,24 @@ export class SqliteReadingStore implements ReadingStore {
     this.#writeTx(batches);
   }
 
-  async raw(family: Family, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]> {
+  async raw(family: MeasurementFamily, meterRef: number, from: number, to: number, limit: number): Promise<PackedRow[]> {
     return (this.#stmts[family].range.all(meterRef, from, to, limit) as Array<[number, number, Buffer]>).map(fromArray);
   }
 
-  async lastBefore(family: Family, meterRef: number, ts: number): Promise<PackedRow | undefined> {
+  async lastBefore(family: MeasurementFamily, meterRef: number, ts: number): Promise<PackedRow | undefined> {
     const r = this.#stmts[family].before.get(meterRef, ts) as Row | undefined;
     return r && toPacked(r);
   }
 
-  async latest(family: Family): Promise<PackedRow[]> {
+  async latest(family: MeasurementFamily): Promise<PackedRow[]> {
     return (this.#stmts[family].latest.all() as Row[]).map(toPacked);
   }
 
-  async rollups(family: Family, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]> {
+  async rollups(family: MeasurementFamily, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]> {
     return (this.#stmts[family].rollups.all(meterRef, RESOLUTIONS[resolution].code, from, to, limit) as Row[]).map(toPacked);
   }
 
-  async writeRollups(family: Family, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
+  async writeRollups(family: MeasurementFamily, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
     const s = this.#stmts[family].upsertRollup;
     const code = RESOLUTIONS[resolution].code;
     this.db.transaction(() => {
@@ -104,12 +110,13 @@ export class SqliteReadingStore implements ReadingStore {
     })();
   }
 
-  async deleteBefore(family: Family, resolution: Resolution | 'raw', before: number): Promise<number> {
+  async deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number> {
     if (resolution === 'raw') return this.db.prepare(`DELETE FROM ${rawTable(family)} WHERE ts < ?`).run(before).changes;
     return this.db.prepare(`DELETE FROM ${rollupTable(family)} WHERE resolution = ? AND bucket < ?`).run(RESOLUTIONS[resolution].code, before).changes;
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer.close();
     if (this.db.open) {
       // Fold the WAL back so the file on disk is complete on its own.
       this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { describeError, MeterhubError, type Reading } from '@meterhub/sdk';
+import { describeError, MeterhubError, type LatestValues, type MeasurementFamily, type Reading } from '@meterhub/sdk';
+import { LatestValuesStore } from '../readings/latest-values.js';
 import type { HostConfig, MeterConfig } from '../config/host-config.js';
 import type { Logger } from '../logging/logger.js';
 import { queryConsumption, queryHistory, queryPages, type ConsumptionPeriod, type HistoryPage, type HistoryRequest, type HistoryResult, type PagesRequest } from './history-queries.js';
@@ -12,7 +13,7 @@ import { MeasurementCodes } from './measurement-codes.js';
 import { MeterRepository } from './meter-repository.js';
 import { forEachPacked } from './packed-values.js';
 import { PgReadingStore } from './pg-reading-store.js';
-import { FAMILIES, type Family, type ReadingStore } from './reading-store.js';
+import { FAMILIES, type ReadingStore } from './reading-store.js';
 import { enforceRetention, runRollups, type RetentionPolicy } from './rollup-job.js';
 import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
@@ -31,15 +32,10 @@ export interface StorageSettings {
   rollupIntervalMs: number;
 }
 
-export interface LatestValues {
-  ts: number;
-  values: Record<string, number>;
-}
-
-function pick(values: Record<string, number>, ids: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const id of ids) if (id in values) out[id] = values[id]!;
-  return out;
+/** A reading ready for the ingest queue: its meter resolved to a ref, its values split by family (the layout). */
+export interface PreparedReading {
+  reading: SpooledReading;
+  layout: ValueLayout;
 }
 
 /** Storage settings from the validated config. */
@@ -57,17 +53,12 @@ export function storageSettings(config: Pick<HostConfig, 'storage' | 'dataDir'>)
 
 /**
  * Everything the host stores: the schema, meters, readings with their ingest
- * path, rollups and retention, and the queries over them. The latest reading of
- * every meter is kept in memory and answered from there.
+ * queue, rollups and retention, and the queries over them. Readings reach it
+ * from the reading pipeline (core/src/readings), which owns the one
+ * latest-values store; storage fills that store from the database at open.
  */
 export class StorageService {
   readonly #refs = new Map<string, number>();
-  /**
-   * Newest reading per meter and family. Values are filtered to the family on
-   * the first read after a change and kept (`view`), since reads far outnumber
-   * changes for a polled dashboard.
-   */
-  readonly #latest = new Map<number, Partial<Record<Family, { ts: number; values: Record<string, number>; ids: readonly string[]; view?: LatestValues }>>>();
   readonly #layouts: LayoutCache;
   /** The layout each meter used last: readings of one meter nearly always share it. */
   readonly #lastLayout = new Map<number, ValueLayout>();
@@ -84,12 +75,14 @@ export class StorageService {
     private readonly settings: StorageSettings,
     private readonly log: Logger,
     layouts: LayoutCache,
+    /** The host's one latest-values store (the pipeline's); storage warms it and forgets deleted meters. */
+    readonly latestValues: LatestValuesStore,
   ) {
     this.#layouts = layouts;
   }
 
   /** Opens the database, brings the schema up to date and warms the latest-values cache. */
-  static async open(settings: StorageSettings, log: Logger): Promise<StorageService> {
+  static async open(settings: StorageSettings, log: Logger, latestValues = new LatestValuesStore()): Promise<StorageService> {
     // Connection errors during an outage are expected; the ingest queue reports them once.
     const knex = createKnex(settings.target, { warn: (m) => log.debug({ knex: m }, 'database driver warning') });
     try {
@@ -111,8 +104,10 @@ export class StorageService {
     await codes.load();
     const spool = new IngestSpool(join(settings.dataDir, 'spool', 'ingest-spool.db'), settings.spoolMaxRows);
     const layouts = new LayoutCache(codes);
-    const queue = new IngestQueue((b) => store.write(b), layouts, spool, settings.ingest, log);
-    const service = new StorageService(knex, store, codes, new MeterRepository(knex), queue, spool, settings, log, layouts);
+    // SQLite writes hold the event loop while they run: keep each within a few milliseconds.
+    const ingest = settings.target.engine === 'sqlite' ? { ...settings.ingest, writeBudgetMs: 4 } : settings.ingest;
+    const queue = new IngestQueue((b) => store.write(b), layouts, spool, ingest, log);
+    const service = new StorageService(knex, store, codes, new MeterRepository(knex), queue, spool, settings, log, layouts, latestValues);
     await service.#warmLatest();
     if (spool.size > 0) {
       log.info({ spooled: spool.size }, 'readings left in the spool from last time; writing them now');
@@ -126,15 +121,23 @@ export class StorageService {
   }
 
   async #warmLatest(): Promise<void> {
-    for (const m of await this.meters.list()) this.#refs.set(m.key, m.ref);
+    const keys = new Map<number, string>();
+    for (const m of await this.meters.list()) {
+      this.#refs.set(m.key, m.ref);
+      keys.set(m.ref, m.key);
+    }
+    const none: readonly string[] = [];
     for (const family of FAMILIES) {
       for (const row of await this.store.latest(family)) {
+        const key = keys.get(row.meterRef);
+        if (key === undefined) continue;
         const values: Record<string, number> = {};
         forEachPacked(row.data, (code, v) => {
           const id = this.codes.id(code);
           if (id) values[id] = v;
         });
-        this.#latest.set(row.meterRef, { ...this.#latest.get(row.meterRef), [family]: { ts: row.ts, values, ids: Object.keys(values) } });
+        const ids = Object.keys(values);
+        this.latestValues.update(key, row.ts, values, family === 'power' ? { power: ids, energy: none } : { power: none, energy: ids });
       }
     }
   }
@@ -155,8 +158,11 @@ export class StorageService {
       for (const t of ['readings_power', 'readings_energy', 'rollups_power', 'rollups_energy', 'rollup_dirty']) await trx(t).where({ meter_ref: ref }).delete();
       await trx('meters').where({ ref }).delete();
     }));
-    for (const [key, r] of this.#refs) if (r === ref) this.#refs.delete(key);
-    this.#latest.delete(ref);
+    for (const [key, r] of this.#refs) {
+      if (r !== ref) continue;
+      this.#refs.delete(key);
+      this.latestValues.delete(key);
+    }
     this.#lastLayout.delete(ref);
   }
 
@@ -169,79 +175,65 @@ export class StorageService {
     return ref;
   }
 
-  #remember(ref: number, reading: Reading, layout: ValueLayout): void {
-    let entry = this.#latest.get(ref);
-    if (!entry) this.#latest.set(ref, (entry = {}));
-    for (const family of FAMILIES) {
-      const ids = layout.families[family].ids;
-      if (ids.length === 0) continue;
-      const prev = entry[family];
-      if (!prev) entry[family] = { ts: reading.ts, values: reading.values, ids };
-      else if (reading.ts > prev.ts) {
-        // Updated in place: this runs for every reading.
-        prev.ts = reading.ts;
-        prev.values = reading.values;
-        prev.ids = ids;
-        prev.view = undefined;
-      } else if (reading.ts === prev.ts) {
-        const values = { ...pick(prev.values, prev.ids), ...pick(reading.values, ids) };
-        entry[family] = { ts: prev.ts, values, ids: Object.keys(values) };
-      }
-    }
+  /** The ref of a meter known to this process, without a query: for the polling path, which must not wait. */
+  cachedRef(meterKey: string): number | undefined {
+    return this.#refs.get(meterKey);
   }
 
-  #layoutOf(ref: number, values: Record<string, number>): ValueLayout {
-    const layout = this.#layouts.of(values, this.#lastLayout.get(ref));
+  /** The ref of a meter; METERHUB_ERR_HTTP_NOT_FOUND when it is not in the database. */
+  async requireRef(meterKey: string): Promise<number> {
+    const ref = await this.refOf(meterKey);
+    if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${meterKey}"`);
+    return ref;
+  }
+
+  /** Resolves a reading for the queue: packed with the meter's usual layout, which also splits its values by family. */
+  prepare(ref: number, reading: Reading): PreparedReading {
+    let layout = this.#lastLayout.get(ref);
+    layout = this.#layouts.of(reading.values, layout);
     this.#lastLayout.set(ref, layout);
-    return layout;
-  }
-
-  /**
-   * Takes a reading from the bus without waiting (the scheduler must not block);
-   * readings of meters that are not in the database are refused with a log line.
-   */
-  offer(reading: Reading, keep = true): void {
-    const ref = this.#refs.get(reading.meterId);
-    if (ref === undefined) {
-      this.log.warn({ meter: reading.meterId }, 'reading for a meter that is not in the database; dropped');
-      return;
-    }
-    const layout = this.#layoutOf(ref, reading.values);
-    this.#remember(ref, reading, layout);
-    // A pure collector keeps only the latest values: its history lives on the central host.
-    if (keep) this.queue.offer({ meterRef: ref, ts: reading.ts, values: reading.values }, layout);
-  }
-
-  /** A submitted reading ready for the queue: its meter resolved, its layout found, the latest values updated. */
-  #prepare(ref: number, reading: Reading): { reading: SpooledReading; layout: ValueLayout } {
-    const layout = this.#layoutOf(ref, reading.values);
-    this.#remember(ref, reading, layout);
     return { reading: { meterRef: ref, ts: reading.ts, values: reading.values }, layout };
   }
 
-  /** Takes a reading and resolves once it is committed (or spooled): for REST submissions. */
-  async ingest(reading: Reading): Promise<IngestOutcome> {
-    const item = this.#prepare(await this.#ref(reading.meterId), reading);
-    return this.queue.enqueue(item.reading, item.layout);
+  /** Queues a prepared reading without waiting (the scheduler must not block); a full queue spills to the spool. */
+  offerPrepared(item: PreparedReading): void {
+    this.queue.offer(item.reading, item.layout);
   }
 
-  /** Takes readings submitted together and resolves once all are committed (or spooled), without the batch delay. */
-  async ingestBatch(readings: readonly Reading[]): Promise<{ stored: number; spooled: number }> {
-    // A batch is nearly always one meter: look each meter up once, not once per reading.
-    const refs = new Map<string, number>();
-    for (const id of new Set(readings.map((r) => r.meterId))) refs.set(id, await this.#ref(id));
-    const outcomes = await this.queue.enqueueAll(readings.map((r) => this.#prepare(refs.get(r.meterId)!, r)));
+  /** Queues prepared readings written at once, without the batch delay; resolves when all are committed or spooled. */
+  async enqueuePrepared(items: readonly PreparedReading[]): Promise<{ stored: number; spooled: number }> {
+    const outcomes = await this.queue.enqueueAll(items);
     const spooled = outcomes.filter((o) => o === 'spooled').length;
     return { stored: outcomes.length - spooled, spooled };
   }
 
-  /** The newest values of a meter, from memory. */
-  latest(meterKey: string, family: Family): LatestValues | undefined {
-    const ref = this.#refs.get(meterKey);
-    const entry = ref === undefined ? undefined : this.#latest.get(ref)?.[family];
-    if (!entry) return undefined;
-    entry.view ??= Object.freeze({ ts: entry.ts, values: Object.freeze(pick(entry.values, entry.ids)) });
-    return entry.view;
+  /**
+   * Writes readings to the database only: no latest values, no subscribers.
+   * For tools that move history (db copy, tests of the storage layer); the
+   * host's readings enter through the reading pipeline.
+   */
+  async ingestBatch(readings: readonly Reading[]): Promise<{ stored: number; spooled: number }> {
+    const refs = new Map<string, number>();
+    for (const id of new Set(readings.map((r) => r.meterId))) refs.set(id, await this.requireRef(id));
+    return this.enqueuePrepared(readings.map((r) => this.prepare(refs.get(r.meterId)!, r)));
+  }
+
+  /** `ingestBatch` without waiting, for a known meter (an unknown one is dropped with a warning). */
+  offer(reading: Reading): void {
+    const ref = this.cachedRef(reading.meterId);
+    if (ref === undefined) this.log.warn({ meter: reading.meterId }, 'reading for a meter that is not in the database; dropped');
+    else this.offerPrepared(this.prepare(ref, reading));
+  }
+
+  /** `ingestBatch` for one reading. */
+  async ingest(reading: Reading): Promise<IngestOutcome> {
+    const { stored } = await this.ingestBatch([reading]);
+    return stored === 1 ? 'stored' : 'spooled';
+  }
+
+  /** The newest values of a meter, from the host's one latest-values store. */
+  latest(meterKey: string, family: MeasurementFamily): LatestValues | undefined {
+    return this.latestValues.latest(meterKey, family);
   }
 
   /** Writes pending readings and brings rollups up to date, in the writer's turn. */
@@ -251,28 +243,22 @@ export class StorageService {
   }
 
   async history(meterKey: string, req: Omit<HistoryRequest, 'meterRef'>): Promise<HistoryResult> {
-    const ref = await this.#ref(meterKey);
+    const ref = await this.requireRef(meterKey);
     if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
     return queryHistory(this.store, this.codes, { ...req, meterRef: ref });
   }
 
   /** History in pages, oldest first (exports); rollups are brought up to date first. */
   async *pages(meterKey: string, req: Omit<PagesRequest, 'meterRef'>): AsyncGenerator<HistoryPage> {
-    const ref = await this.#ref(meterKey);
+    const ref = await this.requireRef(meterKey);
     if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
     yield* queryPages(this.store, this.codes, { ...req, meterRef: ref });
   }
 
   async consumption(meterKey: string, req: { period: Period; tz: string; from: number; to: number; measurements?: readonly string[] }): Promise<ConsumptionPeriod[]> {
-    const ref = await this.#ref(meterKey);
+    const ref = await this.requireRef(meterKey);
     await this.queue.serial(() => runRollups(this.store));
     return queryConsumption(this.store, this.codes, { ...req, meterRef: ref });
-  }
-
-  async #ref(meterKey: string): Promise<number> {
-    const ref = await this.refOf(meterKey);
-    if (ref === undefined) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${meterKey}"`);
-    return ref;
   }
 
   async ping(): Promise<boolean> {

@@ -1,7 +1,7 @@
+import type { MeasurementFamily } from '@meterhub/sdk';
 import { getMeasurement } from '@meterhub/sdk';
 import type { MeasurementCodes } from './measurement-codes.js';
 import { entrySize, writeEntry } from './packed-values.js';
-import type { Family } from './reading-store.js';
 
 /**
  * How the values of one reading shape (a set of measurement ids) are stored:
@@ -11,7 +11,7 @@ import type { Family } from './reading-store.js';
  */
 export interface ValueLayout {
   readonly ids: readonly string[];
-  readonly families: Record<Family, { ids: string[]; codes: number[] }>;
+  readonly families: Record<MeasurementFamily, { ids: string[]; codes: number[] }>;
   /** False until codes are assigned (they may need a database insert). */
   resolved: boolean;
 }

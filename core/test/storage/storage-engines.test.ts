@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createLogger } from '../../src/logging/logger.js';
+import { ReadingPipeline } from '../../src/readings/reading-pipeline.js';
 import { migrateLatest } from '../../src/storage/schema-migrations.js';
 import type { StorageService } from '../../src/storage/storage-service.js';
 import { localToEpoch } from '../../src/storage/time-zones.js';
@@ -165,8 +167,11 @@ for (const engine of ENGINES) {
 
     it('answers the latest values from memory, and from the database after a restart', async () => {
       const ts = Date.UTC(2026, 0, 10, 12);
-      s.offer({ meterId: 'house', ts, values: { power: 42, importEnergy: 7 } });
-      s.offer({ meterId: 'house', ts: ts - 1000, values: { power: 41 } });
+      const pipeline = new ReadingPipeline(createLogger({ level: 'silent' }), s.latestValues);
+      pipeline.attach(s, true);
+      pipeline.publish({ meterId: 'house', ts, values: { power: 42, importEnergy: 7 } });
+      pipeline.publish({ meterId: 'house', ts: ts - 1000, values: { power: 41 } });
+      await s.queue.flush();
       expect(s.latest('house', 'power')).to.deep.equal({ ts, values: { power: 42 } });
       await s.close();
       s = await h.open();

@@ -65,7 +65,7 @@ export async function createSink(req: ExportRequest, out: Writable, columns: rea
 export async function runExport(req: ExportRequest, sources: ExportSources, out: Writable, opts: ExportOptions = {}): Promise<{ rows: number; completed: boolean; file: string }> {
   const tables = await Promise.all(req.meters.map(async (id) => {
     const meter = await sources.meter(id);
-    return { id, meter, columns: columnsFor(req, meter, meter ? sources.driver(meter.driver) : undefined) };
+    return { id, meter, columns: columnsFor(req, meter, meter?.driver ? sources.driver(meter.driver) : undefined) };
   }));
   const union = new Map<string, Column>();
   for (const t of tables) for (const c of t.columns) union.set(c.id, c);

@@ -1,4 +1,4 @@
-import { ajvErrorsToDetails, createAjv, getMeasurement, MeterhubError, parseTimestamp, type ErrorDetail, type HostApi } from '@meterhub/sdk';
+import { ajvErrorsToDetails, createAjv, getMeasurement, MeterhubError, parseTimestamp, type ErrorDetail, type HostApi, type MeasurementFamily } from '@meterhub/sdk';
 import { ZoneClock } from './zone-clock.js';
 
 export type Resolution = 'raw' | '1m' | '1h' | '1d';
@@ -8,7 +8,7 @@ export type Period = 'day' | 'week' | 'month';
 export interface ExportRequest {
   format: 'csv' | 'xlsx';
   meters: string[];
-  family: 'power' | 'energy';
+  family: MeasurementFamily;
   /** Vocabulary ids; absent: every measurement of the family the meters' drivers have. */
   measurements?: string[];
   from: number;
@@ -92,7 +92,7 @@ export async function parseExportRequest(query: Record<string, unknown>, host: P
   const boundZone = zoneKnown ? tz : 'UTC';
   const to = q['to'] === undefined ? now : attempt(() => parseTime(q['to'], '/to', boundZone));
   const from = q['from'] === undefined ? (to ?? now) - DAY : attempt(() => parseTime(q['from'], '/from', boundZone));
-  const family = q['family'] as 'power' | 'energy';
+  const family = q['family'] as MeasurementFamily;
   const resolution = q['resolution'] as Resolution;
   const period = q['period'] as Period | undefined;
   if (from !== undefined && to !== undefined) {

@@ -40,10 +40,8 @@ export class HostSource {
   }
 
   async meters(): Promise<SourceMeter[]> {
-    return (await this.#host.meters.list()).map((m) => {
-      const unitId = (m as { unitId?: number }).unitId;
-      return { id: m.id, driver: m.driver, ...(unitId !== undefined ? { unitId } : {}) };
-    });
+    // A meter without a driver (a pushed one) has no register map to serve.
+    return (await this.#host.meters.list()).flatMap((m) => (m.driver === undefined ? [] : [{ id: m.id, driver: m.driver, ...(m.unitId !== undefined ? { unitId: m.unitId } : {}) }]));
   }
 
   driver(id: string): CompiledDriver | undefined {

@@ -40,7 +40,7 @@ function availabilityOf(state: MeterStateEvent['state']): Availability | undefin
 }
 
 function infoOf(host: HostApi, record: MeterRecord): MeterInfo {
-  const driver = host.drivers.get(record.driver);
+  const driver = record.driver === undefined ? undefined : host.drivers.get(record.driver);
   const fromDriver = driver ? [...driver.byMeasurement.values()].map((r) => r.measurement) : [];
   const selected = record.measurements?.length
     ? record.measurements.map((id) => driver?.resolve(id)?.measurement ?? getMeasurement(id)).filter((m): m is MeasurementDefinition => Boolean(m))
@@ -49,7 +49,7 @@ function infoOf(host: HostApi, record: MeterRecord): MeterInfo {
     id: record.id,
     name: record.name ?? record.id,
     vendor: driver?.definition.vendor ?? 'unknown',
-    model: driver?.definition.model ?? record.driver,
+    model: driver?.definition.model ?? record.driver ?? 'pushed meter',
     measurements: [...new Map(selected.map((m) => [m.id, m])).values()],
   };
 }

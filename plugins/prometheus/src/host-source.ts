@@ -11,7 +11,8 @@ import type { HostApi } from '@meterhub/sdk';
 export interface MeterSample {
   id: string;
   name?: string;
-  driver: string;
+  /** Absent for a pushed meter that has none. */
+  driver?: string;
   bus?: string;
   model?: string;
   state: string;
@@ -63,11 +64,11 @@ export async function sampleHost(host: HostApi): Promise<HostSample> {
     const values = power && energy ? { ...power.values, ...energy.values } : (power ?? energy)?.values ?? {};
     const lastSeen = Math.max(power?.ts ?? -Infinity, energy?.ts ?? -Infinity);
     const p = polled.get(m.id);
-    const driver = host.drivers.get(m.driver);
+    const driver = m.driver === undefined ? undefined : host.drivers.get(m.driver);
     return {
       id: m.id,
       ...(m.name ? { name: m.name } : {}),
-      driver: m.driver,
+      ...(m.driver ? { driver: m.driver } : {}),
       ...(m.bus ? { bus: m.bus } : {}),
       ...(driver ? { model: `${driver.definition.vendor} ${driver.definition.model}` } : {}),
       state: m.enabled ? states.get(m.id) ?? 'unknown' : 'disabled',

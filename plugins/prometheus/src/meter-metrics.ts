@@ -35,7 +35,7 @@ export function addMeterMetrics(out: ScrapeBuilder, meters: readonly MeterSample
     const shared = { meter: meter.id };
     out.add(M('meter_info'), 'A meter: its name, driver, model and bus; always 1.', 'gauge', 1, {
       ...(meter.name ? { name: meter.name } : {}),
-      driver: meter.driver,
+      ...(meter.driver ? { driver: meter.driver } : {}),
       ...(meter.model ? { model: meter.model } : {}),
       ...(meter.bus ? { bus: meter.bus } : {}),
     }, shared);

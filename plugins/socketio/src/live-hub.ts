@@ -1,6 +1,6 @@
 import {
   LIVE_PROTOCOL_VERSION, MeterhubError,
-  type CredentialsChange, type HostApi, type LiveMeterState, type LiveSnapshotMessage, type MeterStateEvent, type Reading,
+  type CredentialsChange, type HostApi, type MeterState, type LiveSnapshotMessage, type MeterStateEvent, type Reading,
 } from '@meterhub/sdk';
 import { project } from './live-messages.js';
 
@@ -24,13 +24,14 @@ export interface LiveBridge {
 
 /**
  * The transport-neutral part of the live stream: it follows the host's
- * readings and meter states, remembers the newest values of every meter (its
- * own and, with a bridge, other instances'), answers snapshots, and hands each
- * event to every channel once.
+ * readings and meter states, answers snapshots from the host's one
+ * latest-values store, and hands each event to every channel once. Only the
+ * newest values of meters seen through the bridge (other instances) are kept
+ * here, since they never pass this host's pipeline.
  */
 export class LiveHub {
   readonly #channels: LiveChannel[] = [];
-  readonly #latest = new Map<string, { ts: number; values: Record<string, number> }>();
+  readonly #remoteLatest = new Map<string, { ts: number; values: Record<string, number> }>();
   readonly #states = new Map<string, MeterStateEvent>();
   /** Meters seen from other instances: accepted in subscriptions though not in the local registry. */
   readonly #remoteMeters = new Set<string>();
@@ -69,9 +70,11 @@ export class LiveHub {
 
   onReading(reading: Reading, remote: boolean): void {
     this.readings++;
-    if (remote) this.#remoteMeters.add(reading.meterId);
-    const known = this.#latest.get(reading.meterId);
-    if (!known || reading.ts >= known.ts) this.#latest.set(reading.meterId, { ts: reading.ts, values: { ...known?.values, ...reading.values } });
+    if (remote) {
+      this.#remoteMeters.add(reading.meterId);
+      const known = this.#remoteLatest.get(reading.meterId);
+      if (!reading.replay && (!known || reading.ts >= known.ts)) this.#remoteLatest.set(reading.meterId, { ts: reading.ts, values: { ...known?.values, ...reading.values } });
+    }
     for (const channel of this.#channels) channel.publishReading(reading);
     if (!remote) this.bridge?.forwardReading(reading);
   }
@@ -101,11 +104,11 @@ export class LiveHub {
     if (details.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', details.map((d) => d.message).join('; '), { details });
   }
 
-  state(meterId: string): LiveMeterState {
+  state(meterId: string): MeterState {
     return this.#states.get(meterId)?.state ?? 'unknown';
   }
 
-  /** The newest values of each meter (storage's memory merged with what this hub saw), narrowed to `measurements`. */
+  /** The newest values of each meter (the host's latest-values store, or what the bridge brought), narrowed to `measurements`. */
   async snapshots(meters: readonly string[] | '*', measurements: readonly string[] | undefined): Promise<LiveSnapshotMessage[]> {
     const ids = meters === '*' ? [...(await this.knownMeters())].sort() : meters;
     return ids.map((meterId) => {
@@ -117,7 +120,7 @@ export class LiveHub {
         Object.assign(values, stored.values);
         ts = Math.max(ts ?? 0, stored.ts);
       }
-      const seen = this.#latest.get(meterId);
+      const seen = this.#remoteLatest.get(meterId);
       if (seen && seen.ts >= (ts ?? 0)) {
         Object.assign(values, seen.values);
         ts = seen.ts;

@@ -15,11 +15,17 @@ export function project(values: Readonly<Record<string, number>>, measurements: 
 }
 
 export function readingMessage(reading: Reading, measurements: readonly string[] | undefined): LiveReadingMessage {
-  return { type: 'reading', v: LIVE_PROTOCOL_VERSION, meterId: reading.meterId, ts: reading.ts, values: project(reading.values, measurements) };
+  return {
+    type: 'reading', v: LIVE_PROTOCOL_VERSION, meterId: reading.meterId, ts: reading.ts, values: project(reading.values, measurements),
+    ...(reading.source ? { source: reading.source } : {}), ...(reading.replay ? { replay: true as const } : {}),
+  };
 }
 
 export function stateMessage(event: MeterStateEvent): LiveMeterStateMessage {
-  return { type: 'meter-state', v: LIVE_PROTOCOL_VERSION, meterId: event.meterId, state: event.state, at: event.at, ...(event.error ? { error: event.error } : {}) };
+  return {
+    type: 'meter-state', v: LIVE_PROTOCOL_VERSION, meterId: event.meterId, state: event.state, at: event.at,
+    ...(event.error ? { error: event.error } : {}), ...(event.lastSeen !== undefined ? { lastSeen: event.lastSeen } : {}),
+  };
 }
 
 /**
@@ -31,6 +37,7 @@ export function mergeReading(older: LiveReadingMessage, newer: LiveReadingMessag
   return {
     type: 'reading', v: LIVE_PROTOCOL_VERSION, meterId: newer.meterId, ts: Math.max(older.ts, newer.ts),
     values: newer.ts >= older.ts ? { ...older.values, ...newer.values } : { ...newer.values, ...older.values },
+    ...(newer.source ? { source: newer.source } : {}), ...(older.replay && newer.replay ? { replay: true as const } : {}),
     merged: (older.merged ?? 0) + (newer.merged ?? 0) + 1,
   };
 }

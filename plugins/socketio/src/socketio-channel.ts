@@ -56,7 +56,7 @@ export class SocketIoChannel implements LiveChannel {
   readonly engine: EngineServer;
   readonly nsp: Namespace;
   /** Measurement filters in use by connected clients, with how many use each. */
-  readonly #filters = new Map<string, { measurements: readonly string[] | undefined; users: number }>();
+  readonly #filters = new Map<string, { measurements: readonly string[] | undefined; replay: boolean; users: number }>();
   delivered = 0;
 
   constructor(private readonly hub: LiveHub, private readonly host: HostApi, private readonly buffer: SlowClientBuffer, opts: SocketIoOptions, adapter?: unknown) {
@@ -140,7 +140,7 @@ export class SocketIoChannel implements LiveChannel {
       if (f && --f.users === 0) this.#filters.delete(beforeKey);
     }
     if (after) {
-      const f = this.#filters.get(after.filterKey) ?? { measurements: after.measurements, users: 0 };
+      const f = this.#filters.get(after.filterKey) ?? { measurements: after.measurements, replay: after.replay, users: 0 };
       f.users++;
       this.#filters.set(after.filterKey, f);
     }
@@ -199,6 +199,7 @@ export class SocketIoChannel implements LiveChannel {
 
   publishReading(reading: Reading): void {
     for (const [filterKey, filter] of this.#filters) {
+      if (reading.replay && !filter.replay) continue;
       const rooms = [roomOf(filterKey, reading.meterId), roomOf(filterKey, ALL)];
       const ids = this.#socketsIn(rooms);
       if (ids.size === 0) continue;

@@ -24,6 +24,7 @@ const validateSubscribe = ajv.compile<LiveSubscribeRequest>({
     id: { type: ['string', 'number'] },
     meters: metersSchema,
     measurements: { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string' } },
+    replay: { type: 'boolean' },
   },
 });
 
@@ -64,9 +65,11 @@ export class ClientSubscription {
   all = false;
   readonly meters = new Set<string>();
   measurements: readonly string[] | undefined;
+  /** False: readings marked `replay` (backlog older than the meter's newest) are left out. */
+  replay = true;
 
   get filterKey(): string {
-    return this.measurements ? this.measurements.join(',') : '';
+    return `${this.measurements ? this.measurements.join(',') : ''}${this.replay ? '' : '|live'}`;
   }
 
   get empty(): boolean {
@@ -82,6 +85,7 @@ export class ClientSubscription {
     if (request.meters === '*') this.all = true;
     else for (const id of request.meters) this.meters.add(id);
     if (request.measurements) this.measurements = [...request.measurements].sort();
+    if (request.replay !== undefined) this.replay = request.replay;
   }
 
   remove(request: LiveUnsubscribeRequest): void {
@@ -94,7 +98,7 @@ export class ClientSubscription {
   }
 
   /** What the client follows now, as the ack reports it. */
-  describe(): { meters: string[] | '*'; measurements?: string[] } {
-    return { meters: this.all ? '*' : [...this.meters].sort(), ...(this.measurements ? { measurements: [...this.measurements] } : {}) };
+  describe(): { meters: string[] | '*'; measurements?: string[]; replay?: boolean } {
+    return { meters: this.all ? '*' : [...this.meters].sort(), ...(this.measurements ? { measurements: [...this.measurements] } : {}), ...(this.replay ? {} : { replay: false }) };
   }
 }

@@ -134,7 +134,7 @@ export class WsChannel implements LiveChannel {
     const frames = new Map<string, { message: LiveReadingMessage; text?: string }>();
     for (const client of this.#clients) {
       const sub = client.subscription;
-      if (!sub.follows(reading.meterId)) continue;
+      if (!sub.follows(reading.meterId) || (reading.replay && !sub.replay)) continue;
       let frame = frames.get(sub.filterKey);
       if (!frame) {
         frame = { message: readingMessage(reading, sub.measurements) };

@@ -26,6 +26,19 @@ describe('live stream: two host instances behind Redis', function () {
   });
   after(() => Promise.all([a?.stop(), b?.stop()]));
 
+  it('a reading pushed over HTTP to one instance reaches a live client of the other', async () => {
+    const tokenA = (await a.login()).access;
+    expect((await a.request('POST', '/api/meters/', { token: tokenA, body: { id: 'porch' } })).status).to.equal(201);
+    const onB = new SioClient(b.base, { token: (await b.login()).access });
+    clients.push(onB);
+    await onB.connected();
+    expect(await onB.subscribe({ meters: ['porch'] })).to.include({ ok: true });
+    const ts = Date.now();
+    expect((await a.request('POST', '/api/meters/porch/power/', { token: tokenA, body: { timestamp: ts, values: { power: 77.5 } } })).status).to.equal(201);
+    await onB.until('the pushed reading on B', () => onB.of('reading', 'porch').length === 1);
+    expect(onB.of('reading', 'porch')[0]).to.deep.include({ meterId: 'porch', ts, values: { power: 77.5 }, source: 'push' });
+  });
+
   it('clients of either instance get the readings of meters polled by the other', async () => {
     const onA = new SioClient(a.base, { token: (await a.login()).access });
     const onB = new SioClient(b.base, { token: (await b.login()).access });

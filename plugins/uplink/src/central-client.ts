@@ -48,7 +48,8 @@ export class CentralClient {
     return new Promise((resolve) => {
       const req = send(url, {
         method: 'POST', agent: this.#agent, timeout: this.opts.timeoutMs,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-api-key': this.opts.key },
+        // `x-meterhub-source` lets the central host mark these readings `uplink` (they stream live like any other).
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-api-key': this.opts.key, 'x-meterhub-source': 'uplink' },
       }, (res) => {
         let text = '';
         res.setEncoding('utf8');

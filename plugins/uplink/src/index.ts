@@ -9,7 +9,7 @@ interface UplinkConfig {
   key?: string;
   caFile?: string;
   meterMap: Record<string, string>;
-  createMeters?: { bus: string };
+  createMeters?: { bus?: string };
   timeoutMs: number;
   batch: { maxReadings: number; maxDelayMs: number };
   outbox: { maxReadings: number; warnAtPercent: number };
@@ -36,9 +36,9 @@ export default definePlugin<UplinkConfig>((host) => ({
         description: 'Local meter id -> meter id on the central host, where they differ (two collectors with a meter "main" each).',
       },
       createMeters: {
-        type: 'object', additionalProperties: false, required: ['bus'],
-        description: 'Create meters the central host does not know (the key needs the "meters:write" scope), disabled there, on this bus of the central config: one bus per collector keeps unit ids apart.',
-        properties: { bus: { type: 'string' } },
+        type: 'object', additionalProperties: false,
+        description: 'Create meters the central host does not know (the key needs the "meters:write" scope), as pushed meters (no bus): `{}` turns it on.',
+        properties: { bus: { type: 'string', description: 'Ignored (older versions created meters on this placeholder bus; the central host turns those into pushed meters).' } },
       },
       timeoutMs: { type: 'integer', minimum: 100, default: 10000 },
       batch: {
@@ -75,7 +75,7 @@ export default definePlugin<UplinkConfig>((host) => ({
       const local = await host.meters.get(localIdOf(remoteId));
       if (!local) return `no local meter "${localIdOf(remoteId)}"`;
       const res = await client.post('api/meters/', {
-        id: remoteId, ...(local.name ? { name: local.name } : {}), driver: local.driver, bus: config.createMeters!.bus, unitId: local.unitId, enabled: false,
+        id: remoteId, source: 'push', ...(local.name ? { name: local.name } : {}), ...(local.driver ? { driver: local.driver } : {}),
       });
       return res.status === 201 || res.status === 409 ? undefined : res.status ? `${res.status}: ${res.body.slice(0, 200)}` : String(res.error);
     };

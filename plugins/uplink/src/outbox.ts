@@ -1,13 +1,11 @@
 import Database from 'better-sqlite3';
-import { getMeasurement, type Reading } from '@meterhub/sdk';
-
-export type Family = 'power' | 'energy';
+import { getMeasurement, type MeasurementFamily, type Reading } from '@meterhub/sdk';
 
 /** One stored reading of one family: what one ingest request carries per row. */
 export interface OutboxRow {
   id: number;
   meterId: string;
-  family: Family;
+  family: MeasurementFamily;
   ts: number;
   values: Record<string, number>;
 }
@@ -67,7 +65,7 @@ export class Outbox {
 
   /** Splits a reading by family (the central host takes instant values and counters on separate endpoints) and queues it. */
   add(reading: Reading): void {
-    const byFamily: Record<Family, Record<string, number>> = { power: {}, energy: {} };
+    const byFamily: Record<MeasurementFamily, Record<string, number>> = { power: {}, energy: {} };
     for (const [id, v] of Object.entries(reading.values)) {
       const family = getMeasurement(id)?.family;
       if (family && Number.isFinite(v)) byFamily[family][id] = v;
@@ -81,7 +79,7 @@ export class Outbox {
   }
 
   #rows(raw: unknown[]): OutboxRow[] {
-    return (raw as Array<{ id: number; meter: string; family: Family; ts: number; payload: string }>).map((r) => ({
+    return (raw as Array<{ id: number; meter: string; family: MeasurementFamily; ts: number; payload: string }>).map((r) => ({
       id: r.id, meterId: r.meter, family: r.family, ts: r.ts, values: JSON.parse(r.payload) as Record<string, number>,
     }));
   }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Reading } from '@meterhub/sdk';
 import { join } from 'node:path';
 import type { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
@@ -110,9 +111,13 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect([...(await storedReadings(central.host)).keys()].sort()).to.deep.equal([...(await storedReadings(collector, 'main')).keys()].sort());
   });
 
-  it('a pure collector (no local history) forwards every reading; with createMeters it creates the meter on the central host', async () => {
+  it('a pure collector (no local history) forwards every reading; with createMeters it creates a pushed meter on the central host, live there', async () => {
     const { key } = await central.host.accounts!.keys.create('collector with meters', ['ingest', 'meters:write'], null);
-    const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key, createMeters: { bus: 'shed' } });
+    const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key, createMeters: {} });
+    const forwarded: Reading[] = [];
+    const off = central.host.readings.subscribe((r) => {
+      if (r.meterId === 'garage') forwarded.push(r);
+    });
     (config['meters'] as Array<Record<string, unknown>>)[0]!['id'] = 'garage';
     config['storage'] = { keepHistory: false };
     collector = await startCollector(config, dir.root);
@@ -122,7 +127,16 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
       if (Object.keys(r.values).some((m) => m === 'importEnergy')) taken.add(`energy@${r.ts}`);
     });
     await until('readings of the created meter', async () => (await central.host.meters!.get('garage')) !== undefined && (await storedReadings(central.host, 'garage')).size >= 6);
-    expect(await central.host.meters!.get('garage')).to.include({ driver: 'sdm230', bus: 'shed', unitId: 1, enabled: false });
+    const created = await central.host.meters!.get('garage');
+    expect(created).to.include({ driver: 'sdm230', enabled: true });
+    expect(created).to.not.have.property('bus');
+    // Forwarded readings take the central host's one path: published live as `uplink`, the meter online with a true lastSeen.
+    await until('forwarded readings published live', () => forwarded.length > 0);
+    off();
+    expect(forwarded.every((r) => r.source === 'uplink')).to.equal(true);
+    await until('the created meter online', () => central.host.meterStates.current().some((e) => e.meterId === 'garage' && e.state === 'online'));
+    const state = central.host.meterStates.current().find((e) => e.meterId === 'garage')!;
+    expect(Date.now() - Date.parse(state.lastSeen!)).to.be.below(10000);
     meter.sim.unit(1).faults = { silent: true };
     await new Promise((r) => setTimeout(r, 500));
     await until('the outbox to drain', () => uplinkDetails(collector!)['queued'] === 0);

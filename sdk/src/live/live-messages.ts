@@ -8,10 +8,12 @@
  * Plain WebSocket: each text frame is one message as JSON.
  */
 
+import type { MeterState } from '../plugin/host-services.js';
+
 export const LIVE_PROTOCOL_VERSION = 1;
 
-/** A meter's polling state as the live stream reports it. */
-export type LiveMeterState = 'unknown' | 'online' | 'offline';
+/** @deprecated The same type as `MeterState`; use that. */
+export type LiveMeterState = MeterState;
 
 /** Sent once after the connection is authenticated. */
 export interface LiveHelloMessage {
@@ -30,6 +32,12 @@ export interface LiveSubscribeRequest {
   meters: string[] | '*';
   /** Only these measurement ids; absent for all. Applies to every meter this client follows. */
   measurements?: string[];
+  /**
+   * Readings marked `replay` (a collector's backlog, a backfill: older than the
+   * meter's newest): `true` (default) sends them with `"replay": true`, `false`
+   * leaves them out. Applies to everything this client follows.
+   */
+  replay?: boolean;
   /** Plain WebSocket only: echoed in the `ack`, to match answers to requests. */
   id?: string | number;
 }
@@ -43,7 +51,7 @@ export interface LiveUnsubscribeRequest {
 
 /** The answer to a subscribe or unsubscribe (the Socket.IO acknowledgement, or a frame on the plain WebSocket). */
 export type LiveAck =
-  | { type: 'ack'; v: typeof LIVE_PROTOCOL_VERSION; id?: string | number; ok: true; meters: string[] | '*'; measurements?: string[] }
+  | { type: 'ack'; v: typeof LIVE_PROTOCOL_VERSION; id?: string | number; ok: true; meters: string[] | '*'; measurements?: string[]; replay?: boolean }
   | { type: 'ack'; v: typeof LIVE_PROTOCOL_VERSION; id?: string | number; ok: false; error: { code: string; message: string; details?: Array<{ path: string; message: string }> } };
 
 /** The newest known values of a meter, sent right after a subscribe. */
@@ -54,17 +62,24 @@ export interface LiveSnapshotMessage {
   /** Epoch ms of the newest value, or null when nothing was read yet. */
   ts: number | null;
   values: Record<string, number>;
-  state: LiveMeterState;
+  state: MeterState;
 }
 
-/** One reading (one poll cycle of one meter), in vocabulary ids and units. */
+/**
+ * One reading of one meter, in vocabulary ids and units: the same shape
+ * whether it was polled here, submitted over REST or forwarded by a collector.
+ */
 export interface LiveReadingMessage {
   type: 'reading';
   v: typeof LIVE_PROTOCOL_VERSION;
   meterId: string;
-  /** Epoch ms of the poll cycle. */
+  /** Epoch ms of the reading. */
   ts: number;
   values: Record<string, number>;
+  /** Where the reading came from (`poll`, `push`, `uplink` or a plugin id). */
+  source?: string;
+  /** Present (true) for a replayed reading: older than the newest values already sent for the meter. */
+  replay?: true;
   /**
    * Present when this client fell behind and readings were merged: how many
    * readings of this meter were folded into this one (newest value per measurement kept).
@@ -72,15 +87,17 @@ export interface LiveReadingMessage {
   merged?: number;
 }
 
-/** A meter went online or offline. */
+/** A meter went online, offline or stale. */
 export interface LiveMeterStateMessage {
   type: 'meter-state';
   v: typeof LIVE_PROTOCOL_VERSION;
   meterId: string;
-  state: LiveMeterState;
+  state: MeterState;
   /** ISO time of the change. */
   at: string;
   error?: string;
+  /** ISO time of the meter's newest reading, when one was received. */
+  lastSeen?: string | null;
 }
 
 /** Sent just before the server ends a connection, with the reason (e.g. the access token expired). */

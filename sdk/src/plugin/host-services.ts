@@ -51,19 +51,31 @@ export interface AccountsApi {
   };
 }
 
-/** A meter as the registry holds it. `source: 'config'` meters are managed by the config file. */
+/**
+ * A meter as the registry holds it. `source: 'config'` meters are managed by
+ * the config file. A meter with a `bus` is polled (and has a `driver` and a
+ * `unitId`); a meter without one is pushed: its readings are submitted (REST,
+ * uplink, a plugin) and its state follows their arrivals.
+ */
 export interface MeterRecord {
   id: string;
   name?: string;
-  driver: string;
-  bus: string;
-  unitId: number;
+  /** Required for polled meters; optional for pushed ones (without it any vocabulary measurement is accepted). */
+  driver?: string;
+  /** Absent for pushed meters. */
+  bus?: string;
+  /** Absent for pushed meters. */
+  unitId?: number;
   enabled: boolean;
   measurements?: string[];
   intervals: { instantMs: number; counterMs: number };
   requestMode: 'coalesce' | 'per-register';
   metadata?: Record<string, unknown>;
   source: 'config' | 'api';
+  /** Pushed meters: expected time between readings; `stale` comes after 3× it when `staleAfterMs` is not set. */
+  expectedIntervalMs?: number;
+  /** Pushed meters: silence after which the meter is `stale` (default 3× `expectedIntervalMs`, or 5 min). */
+  staleAfterMs?: number;
   /** How the meter is reached: its bus's transport and address (read-only, from the config's buses). */
   connection?: { transport: string; host?: string; port?: number; path?: string; baud?: number };
 }
@@ -122,12 +134,25 @@ export type CredentialsChange =
   | { kind: 'key-revoked'; keyId: number }
   | { kind: 'user-changed'; userId: number; reason: 'logout' | 'password' | 'role' | 'deleted' };
 
-/** A meter's polling state changed (`online` after a good cycle, `offline` after consecutive failures). */
+/**
+ * Where a meter stands. Polled meters: `online` after a good cycle, `offline`
+ * after consecutive failures. Pushed meters (no bus): `online` while readings
+ * keep arriving, `stale` once none came for the meter's `staleAfterMs`.
+ * `unknown` until the first reading or poll.
+ */
+export type MeterState = 'unknown' | 'online' | 'offline' | 'stale';
+
+/** A meter's state changed; also the entries of `meterStates.current()`. */
 export interface MeterStateEvent {
   meterId: string;
-  state: 'unknown' | 'online' | 'offline';
+  state: MeterState;
   /** ISO time of the change. */
   at: string;
   /** The last error when offline. */
   error?: string;
+  /**
+   * ISO time the host last received a reading of this meter (polled or
+   * pushed); null when it never did since start. Since host API 1.2.
+   */
+  lastSeen?: string | null;
 }

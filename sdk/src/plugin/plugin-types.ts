@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CompiledDriver } from '../driver/compiled-driver.js';
-import type { Reading } from '../readings/reading-types.js';
+import type { LatestValues, Reading } from '../readings/reading-types.js';
+import type { MeasurementFamily } from '../vocabulary/measurements.js';
 import type { TransportFactory } from '../transport/transport-types.js';
 import type { AccountsApi, Authenticator, Credentials, CredentialsChange, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
 
@@ -65,17 +66,41 @@ export interface HostApi {
   /** Attaches plugin-specific figures to its status (queue length, last success …). */
   setStatusDetails(details: Record<string, unknown>): void;
 
+  /**
+   * The one door for readings. Every reading the host takes, whatever its
+   * source (the acquisition's polls, REST submissions, a collector's uplink, a
+   * plugin), goes through it: the meter is resolved once, the values are split
+   * into instantaneous values and counters once, the one latest-values store is
+   * updated (never moved back by an older reading, which is marked `replay`
+   * instead), every subscriber is called, and the reading is queued for storage.
+   */
   readonly readings: {
     /**
-     * Calls `listener` for every reading the host takes (one per meter per cycle).
-     * A listener that throws or rejects marks this plugin `error`; other listeners
-     * and the host carry on.
+     * Calls `listener` for every reading the host takes, from every source,
+     * in arrival order, with `source` set and `replay: true` on readings older
+     * than their meter's newest. Called synchronously on the path: a listener
+     * with slow work queues it itself. A listener that throws or rejects marks
+     * this plugin `error`; other listeners and the host carry on.
      */
     subscribe(listener: (reading: Reading) => void | Promise<void>): Disposer;
-    /** Publishes a reading, as a transport or a remote ingest does. */
+    /**
+     * Takes readings (one or a batch) and resolves once they are committed to
+     * storage (`stored`) or, while the database is unreachable, spooled on disk.
+     * Subscribers see them before this resolves. `source` defaults to this
+     * plugin's id. Rejects with METERHUB_ERR_HTTP_NOT_FOUND for an unknown
+     * meter, before anything is taken. Idempotent on (meter, ts) in storage.
+     * Since host API 1.2.
+     */
+    submit(readings: Reading | readonly Reading[]): Promise<{ stored: number; spooled: number }>;
+    /** `submit` without waiting for storage (a failure is logged, not thrown): for transports and streams. */
     publish(reading: Reading): void;
+    /**
+     * The newest values of a meter's family from the host's one latest-values
+     * store (what `storage.latest` answers too; usable before storage opens).
+     * Since host API 1.2.
+     */
+    latest(meterId: string, family: MeasurementFamily): LatestValues | undefined;
   };
-
   readonly drivers: {
     get(id: string): CompiledDriver | undefined;
     list(): readonly CompiledDriver[];
@@ -87,11 +112,15 @@ export interface HostApi {
    */
   readonly storage: StorageReader;
 
-  /** Meter state changes (online/offline), as the acquisition sees them. */
+  /**
+   * Meter states: polled meters as the acquisition sees them (online/offline),
+   * pushed meters from the arrival of their readings (online/stale). Every
+   * event carries `lastSeen`, the time of the meter's newest reading.
+   */
   readonly meterStates: {
-    /** Calls `listener` on every change; a throwing listener marks this plugin `error`. Since host API 1.1. */
+    /** Calls `listener` on every change of state; a throwing listener marks this plugin `error`. Since host API 1.1. */
     subscribe(listener: (event: MeterStateEvent) => void): Disposer;
-    /** The current state of every polled meter. Since host API 1.1. */
+    /** The current state of every meter that has one (polled or pushed), with an up-to-date `lastSeen`. Since host API 1.1. */
     current(): MeterStateEvent[];
   };
 
@@ -173,11 +202,17 @@ export interface HistoryPageView {
 
 /**
  * Read access to stored readings, handed to plugins. Writes go through
- * `readings.publish`, so every reading takes the one ingest path.
+ * `readings.submit` (or its facades `ingest` and `ingestBatch` here), so every
+ * reading takes the one path.
  */
 export interface StorageReader {
-  /** The newest values of a meter's family (`power`: instant values, `energy`: counters), from memory. */
-  latest(meterId: string, family: 'power' | 'energy'): { ts: number; values: Record<string, number> } | undefined;
+  /**
+   * The newest values of a meter's family (`power`: instant values, `energy`:
+   * counters) from the host's one latest-values store in memory, the one the
+   * live stream's snapshots and status read. Frozen; undefined before the
+   * meter's first reading of that family. The same as `readings.latest`.
+   */
+  latest(meterId: string, family: MeasurementFamily): LatestValues | undefined;
   /**
    * History of one meter; `resolution: 'auto'` picks the coarsest rollup that
    * still gives `points` points. Day buckets are local days of `tz` (default
@@ -185,7 +220,7 @@ export interface StorageReader {
    * `bucket` ('raw', '1m', '45m', '1d' …) and `bucketMs` (null for raw rows).
    */
   history(meterId: string, query: {
-    family: 'power' | 'energy'; from: number; to: number;
+    family: MeasurementFamily; from: number; to: number;
     resolution: 'auto' | 'raw' | '1m' | '1h' | '1d'; points?: number; measurements?: readonly string[]; tz?: string;
   }): Promise<{ resolution: string; bucket: string; bucketMs: number | null; points: HistoryPointView[]; truncated: boolean }>;
   /**
@@ -196,7 +231,7 @@ export interface StorageReader {
    * arrays are reused for the next page: copy what must outlive it. Since host API 1.1.
    */
   pages(meterId: string, query: {
-    family: 'power' | 'energy'; from: number; to: number;
+    family: MeasurementFamily; from: number; to: number;
     resolution: 'raw' | '1m' | '1h' | '1d'; measurements?: readonly string[]; pageSize?: number;
   }): AsyncIterable<HistoryPageView>;
   /**
@@ -208,15 +243,15 @@ export interface StorageReader {
     period: 'day' | 'week' | 'month'; tz: string; from: number; to: number; measurements?: readonly string[];
   }): Promise<Array<{ start: string; end: string; values: Record<string, number>; partial: boolean }>>;
   /**
-   * Stores one reading through the host's ingest path and resolves once it is
-   * committed (`stored`) or, while the database is unreachable, spooled on disk.
-   * Idempotent on (meter, ts).
+   * `readings.submit` for one reading (it is published like any other):
+   * resolves once it is committed (`stored`) or spooled. Kept for plugins
+   * written against host API 1.0.
    */
   ingest(reading: Reading): Promise<'stored' | 'spooled'>;
   /**
-   * Stores readings submitted together (a REST batch, an uplink) through the
-   * same path, written at once instead of after the ingest batch delay;
-   * resolves when all are committed or spooled. Since host API 1.1.
+   * `readings.submit` for a batch (kept for plugins written against host API
+   * 1.1): the readings are published, written at once rather than after the
+   * ingest batch delay, and this resolves when all are committed or spooled.
    */
   ingestBatch(readings: readonly Reading[]): Promise<{ stored: number; spooled: number }>;
   /** True when the database answers a trivial query. */

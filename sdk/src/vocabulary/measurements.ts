@@ -7,11 +7,23 @@
  * line-to-line L1-L2, `N` for neutral), then an optional tariff suffix (`T1`).
  */
 
-/** `instant` values are sampled (voltage, power); `counter` values only rise (energy). */
+/**
+ * How a measurement behaves: `instant` values are sampled (voltage, power),
+ * `counter` values only rise (energy). Drivers and the poll scheduler speak
+ * of kinds.
+ */
 export type MeasurementKind = 'instant' | 'counter';
 
-/** Storage family: the old system's two reading tables. */
+/**
+ * The same split as `MeasurementKind`, named as the REST paths, storage
+ * tables and `storage.latest` name it (the old system's two reading tables):
+ * `power` holds the instant kind, `energy` the counter kind. The one type for
+ * it: every package imports this one.
+ */
 export type MeasurementFamily = 'power' | 'energy';
+
+/** The family of each kind: the only mapping between the two names. */
+export const FAMILY_OF_KIND: Readonly<Record<MeasurementKind, MeasurementFamily>> = { instant: 'power', counter: 'energy' };
 
 export type Phase = 'L1' | 'L2' | 'L3' | 'L1-L2' | 'L2-L3' | 'L3-L1' | 'N';
 
@@ -107,7 +119,7 @@ function expand(spec: QuantitySpec): MeasurementDefinition[] {
       label: labelParts.join(' '),
       unit: spec.unit,
       kind: spec.kind,
-      family: spec.kind === 'counter' ? 'energy' : 'power',
+      family: FAMILY_OF_KIND[spec.kind],
       quantity: spec.quantity,
       phase,
       tariff,

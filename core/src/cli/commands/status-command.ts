@@ -23,6 +23,15 @@ export function formatStatus(s: HostStatus): string {
     if (m.lastError && m.state !== 'online') lines.push(`    last error: ${m.lastError.message}`);
     if (m.unsupported.length) lines.push(`    not served by the meter: ${m.unsupported.join(', ')}`);
   }
+  const polled = new Set(s.acquisition.meters.map((m) => m.id));
+  for (const m of s.meterStates ?? []) {
+    if (!polled.has(m.meterId)) lines.push(`  ${m.meterId.padEnd(16)} ${m.state.padEnd(8)} pushed, last reading ${ago(m.lastSeen ?? null)}`);
+  }
+  if (s.readings) lines.push('', `readings: ${s.readings.taken} taken since start, ${s.readings.replays} of them replays`);
+  if (s.eventLoop) {
+    const l = s.eventLoop;
+    lines.push(`event loop delay: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (last ${l.windowSeconds} s); worst since start ${l.worstMs} ms${l.worstAt ? ` at ${l.worstAt}` : ''}`);
+  }
   lines.push('', 'plugins:');
   for (const p of s.plugins) lines.push(`  ${p.id.padEnd(16)} ${p.state}${p.error ? `  ${p.error.code}: ${p.error.message}` : ''}`);
   return lines.join('\n');

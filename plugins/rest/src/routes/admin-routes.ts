@@ -1,4 +1,4 @@
-import { credentialsFromRequest, MeterhubError, requireReadAccess, type HostApi, type Role, type Scope } from '@meterhub/sdk';
+import { credentialsFromRequest, MeterhubError, requireReadAccess, type HostApi, type MeterStateEvent, type Role, type Scope } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import type { RouteSpec } from '../route-table.js';
 import { apiKeySchema, healthSchema, newApiKeySchema, pageSchema, userSchema } from '../response-schemas.js';
@@ -101,6 +101,16 @@ function uplinkHealth(details: Record<string, unknown> | undefined): Record<stri
   };
 }
 
+/** Every meter, polled (as the scheduler has it) or pushed, with `lastSeen` from its newest reading. */
+function meterHealth(polled: ReadonlyArray<{ id: string; state: string; lastSuccess: string | null }>, states: readonly MeterStateEvent[]) {
+  const byId = new Map(states.map((e) => [e.meterId, e]));
+  const out = polled.map((m) => ({ id: m.id, state: m.state, lastSeen: byId.get(m.id)?.lastSeen ?? m.lastSuccess }));
+  const listed = new Set(out.map((m) => m.id));
+  for (const e of states) if (!listed.has(e.meterId)) out.push({ id: e.meterId, state: e.state, lastSeen: e.lastSeen ?? null });
+  return out;
+}
+
+
 /** True when the request carries a token or key with read access (bad credentials just get the public answer). */
 async function mayReadDetails(host: HostApi, req: Parameters<typeof credentialsFromRequest>[0]): Promise<boolean> {
   const credentials = credentialsFromRequest(req);
@@ -130,6 +140,7 @@ export function healthRoute(host: HostApi, publicDetails: boolean): RouteSpec {
         acquisition: { buses: Array<{ id: string; state: string; connected?: boolean }>; meters: Array<{ id: string; state: string; lastSuccess: string | null }> };
         storage: { engine?: string; spooled?: number } | null;
         requiredPlugins?: string[];
+        eventLoop?: { p50Ms: number; p99Ms: number; maxMs: number; windowSeconds: number; worstMs: number } | null;
       };
       const database = await host.storage.ping();
       const failed = s.plugins.filter((p) => p.state === 'error' && (s.requiredPlugins ?? []).includes(p.id));
@@ -145,7 +156,8 @@ export function healthRoute(host: HostApi, publicDetails: boolean): RouteSpec {
         plugins: s.plugins.map((p) => ({ id: p.id, state: p.state })),
         ...uplinkHealth(s.plugins.find((p) => p.id === 'uplink')?.details),
         buses: s.acquisition.buses.map((b) => ({ id: b.id, state: b.state, connected: b.connected ?? false })),
-        meters: s.acquisition.meters.map((m) => ({ id: m.id, state: m.state, lastSeen: m.lastSuccess })),
+        meters: meterHealth(s.acquisition.meters, host.meterStates.current()),
+        ...(s.eventLoop ? { eventLoop: { p50Ms: s.eventLoop.p50Ms, p99Ms: s.eventLoop.p99Ms, maxMs: s.eventLoop.maxMs, windowSeconds: s.eventLoop.windowSeconds, worstMs: s.eventLoop.worstMs } } : {}),
       };
     },
   };

@@ -25,18 +25,40 @@ export function page<T>(items: readonly T[], query: { limit: number; offset: num
   };
 }
 
-type LiveMeter = { id: string; state: string; lastSuccess: string | null; lastError: { message: string } | null };
+type LiveMeter = { id: string; state: string; lastSeen: string | null; error: string | null };
 
-/** The scheduler's view of every meter, taken once per request (status() builds percentiles). */
+/**
+ * Every meter's live state, taken once per request: polled meters from the
+ * scheduler, pushed ones from the arrivals of their readings; `lastSeen` is
+ * the newest reading's time from the host's one latest-values store.
+ */
 function liveMeters(host: HostApi): Map<string, LiveMeter> {
-  const acquisition = host.status()['acquisition'] as { meters: LiveMeter[] } | undefined;
-  return new Map((acquisition?.meters ?? []).map((m) => [m.id, m]));
+  const out = new Map<string, LiveMeter>();
+  const polled = (host.status()['acquisition'] as { meters: Array<{ id: string; state: string; lastSuccess: string | null; lastError: { message: string } | null }> } | undefined)?.meters ?? [];
+  for (const m of polled) out.set(m.id, { id: m.id, state: m.state, lastSeen: m.lastSuccess, error: m.lastError?.message ?? null });
+  for (const e of host.meterStates.current()) {
+    const known = out.get(e.meterId);
+    if (known) known.lastSeen = e.lastSeen ?? known.lastSeen;
+    else out.set(e.meterId, { id: e.meterId, state: e.state, lastSeen: e.lastSeen ?? null, error: e.error ?? null });
+  }
+  return out;
 }
 
-/** A meter with its live status from the scheduler. */
-function withStatus(live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
+/** The time of a meter's newest reading, from the host's one latest-values store. */
+function newestReading(host: HostApi, id: string): string | null {
+  const ts = Math.max(host.storage.latest(id, 'power')?.ts ?? -Infinity, host.storage.latest(id, 'energy')?.ts ?? -Infinity);
+  return Number.isFinite(ts) ? new Date(ts).toISOString() : null;
+}
+
+/**
+ * A meter with its live status. A pushed meter (no bus) is never `disabled`:
+ * nothing polls it, its readings come when they come. `lastSeen` is the newest
+ * reading's time whatever the state (a disabled meter may still get readings).
+ */
+function withStatus(host: HostApi, live: ReadonlyMap<string, LiveMeter>, m: MeterRecord) {
   const s = live.get(m.id);
-  return { ...m, status: { online: s?.state === 'online', state: m.enabled ? s?.state ?? 'unknown' : 'disabled', lastSeen: s?.lastSuccess ?? null, error: s?.lastError?.message ?? null } };
+  const state = m.enabled || m.bus === undefined ? s?.state ?? 'unknown' : 'disabled';
+  return { ...m, status: { online: s?.state === 'online', state, lastSeen: s?.lastSeen ?? newestReading(host, m.id), error: s?.error ?? null } };
 }
 
 /** A schema without its defaults: a patch must not fill in what it leaves out. */
@@ -77,6 +99,8 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
   const get = async (id: string) => (await host.meters.get(id)) ?? Promise.reject(notFound(`meter "${id}"`));
   const create = async (body: Record<string, unknown>) => {
     if (body['id'] !== undefined) return host.meters.create({ ...body, id: String(body['id']) });
+    // A name alone: the registry makes the id from it (`Garage` -> `garage`, then `garage-2`).
+    if (typeof body['name'] === 'string' && body['name'].trim() !== '') return host.meters.create(body);
     // Two clients creating at once may pick the same number: the loser takes the next one.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -91,27 +115,27 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
       method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, response: pageSchema(answer), summary: 'List meters with their live status',
       async handler({ query, req }) {
         const live = liveMeters(host);
-        return page((await host.meters.list()).map((m) => withStatus(live, m)), query as { limit: number; offset: number }, req);
+        return page((await host.meters.list()).map((m) => withStatus(host, live, m)), query as { limit: number; offset: number }, req);
       },
     },
     {
       method: 'post', path: '/api/meters/', tag: 'meters', access: 'meters:write', body: createSchema(schema), status: 201, response: answer, errors: [409],
-      summary: 'Create a meter; it is polled within a cycle. Without an id, the next free number is given',
+      summary: 'Create a meter: with a bus it is polled within a cycle; without one (e.g. `{"name": "Garage"}`) it is a pushed meter taking submitted readings. Without an id, one is made from the name, else the next free number',
       async handler({ body }) {
-        return withStatus(liveMeters(host), await create(body as Record<string, unknown>));
+        return withStatus(host, liveMeters(host), await create(body as Record<string, unknown>));
       },
     },
     {
       method: 'get', path: '/api/meters/:id/', tag: 'meters', access: 'read', response: answer, summary: 'One meter with its live status',
       async handler({ params }) {
-        return withStatus(liveMeters(host), await get(params['id']!));
+        return withStatus(host, liveMeters(host), await get(params['id']!));
       },
     },
     {
       method: 'put', path: '/api/meters/:id/', tag: 'meters', access: 'meters:write', body: schema, response: answer, errors: [409],
       summary: 'Replace a meter (meters of the config file answer 409)',
       async handler({ params, body }) {
-        return withStatus(liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, false));
+        return withStatus(host, liveMeters(host), await host.meters.update(params['id']!, body as Record<string, unknown>, false));
       },
     },
     {
@@ -120,7 +144,7 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
       async handler({ params, body }) {
         const { source: _s, connection: _c, ...current } = await get(params['id']!) as MeterRecord & { source?: unknown; connection?: unknown };
         const merged = mergePatch(structuredClone(current), body) as Record<string, unknown>;
-        return withStatus(liveMeters(host), await host.meters.update(params['id']!, merged, false));
+        return withStatus(host, liveMeters(host), await host.meters.update(params['id']!, merged, false));
       },
     },
     {

@@ -51,10 +51,14 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
       {
         method: 'post', path: `/api/meters/:id/${family}/`, tag: 'readings', access: 'ingest', body: submitBodySchema, status: 201, response: submitResultSchema, alsoAnswers: { 202: submitResultSchema },
         summary: `Submit one ${family} reading or a batch, as {timestamp, values} or flat like the old logger; idempotent on (meter, timestamp)`,
-        async handler({ params, body, setStatus }) {
+        async handler({ params, body, req, setStatus }) {
           const meter = await meterOf(params['id']!);
-          const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family);
-          const { spooled } = await host.storage.ingestBatch(readings);
+          // A collector's uplink says so; any other submission is a push.
+          const source = req.headers['x-meterhub-source'] === 'uplink' ? 'uplink' : 'push';
+          const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family)
+            .map((r) => ({ ...r, source }));
+          // The one door: published live, latest values updated, stored; resolves once committed or spooled.
+          const { spooled } = await host.readings.submit(readings);
           // Kept on disk while the database is unreachable: accepted, not yet stored.
           if (spooled > 0) setStatus(202);
           return { accepted: readings.length, spooled };
