@@ -269,7 +269,8 @@ describe('dashboard in a real browser (Debian chromium)', function () {
   it('tells the first visitor of a host without accounts how to create the first admin (sign-in page checked by axe too)', async () => {
     const fresh = await RestRig.start('sqlite');
     try {
-      for (const u of await fresh.host.accounts!.users.list()) await fresh.host.accounts!.users.delete(u.id);
+      // Straight in the database: the last admin cannot be deleted through the accounts API.
+      await fresh.host.storage!.knex('users').del();
       const page = await open();
       await page.goto(`${fresh.base}/`);
       await page.locator('[data-testid=first-admin]').waitFor();

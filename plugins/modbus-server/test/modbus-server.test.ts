@@ -151,8 +151,7 @@ describe('Modbus TCP server sharing the meters', function () {
     });
     expect((await api('/api/meters/', { id: 'wallbox', driver: 'sdm630', bus: 'rs485', unitId: 7, enabled: false })).status).to.equal(201);
     expect((await api('/api/meters/wallbox/power/', { timestamp: new Date().toISOString(), values: { power: 11000.5 } })).status).to.be.oneOf([200, 201, 202]);
-    // A request for a unit id the server does not know answers 0x0B and makes it read the meter list again.
-    expect((await pymodbusRead(rig.modbusPort, 7, 'input', 52, 2)).exception).to.equal(11);
+    // Its first reading reaches the server through the reading pipeline, which makes it read the meter list again.
     await until('wallbox served', () => (rig.details()['units'] as Array<{ meter: string }> | undefined)?.some((u) => u.meter === 'wallbox') === true, 5000);
     expect((await pymodbusRead(rig.modbusPort, 7, 'input', 52, 2)).floats).to.deep.equal([11000.5]);
   });
