@@ -10,6 +10,7 @@ export * from './driver/compiled-driver.js';
 export * from './driver/define-driver.js';
 export * from './readings/reading-types.js';
 export * from './readings/parse-time.js';
+export * from './readings/legacy-api-fields.js';
 export * from './live/live-messages.js';
 export * from './plugin/plugin-types.js';
 export * from './plugin/host-services.js';
