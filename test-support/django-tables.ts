@@ -21,14 +21,14 @@ export interface DjangoFixtureOptions {
  * `meters_energyreading`, with Django's default names and types: serial ids, a
  * `meter_id` foreign key, `timestamp with time zone`, one column per quantity)
  * and fills them with 1-minute readings of two meters, generated in the
- * database. With `irregular`: meter 2 has a six-hour and a one-day gap, five
+ * database. With `irregular`: meter 2 has a six-hour gap in power and an eight-hour one in energy, five
  * rows are duplicated later with other values (the first row is the one that
  * counts), some rows have NULL power, three power rows are NULL throughout, and
  * two columns map to nothing (`temperature`, `reactivepower`).
  */
 export async function createDjangoTables(connection: pg.ClientConfig, opts: DjangoFixtureOptions = {}): Promise<DjangoFixture> {
-  const from = Date.parse(opts.from ?? '2026-03-27T00:00:00Z');
-  const minutes = opts.minutes ?? 4 * 1440;
+  const from = Date.parse(opts.from ?? '2026-03-28T00:00:00Z');
+  const minutes = opts.minutes ?? 2 * 1440;
   const c = new pg.Client(connection);
   await c.connect();
   try {
@@ -59,7 +59,7 @@ export async function createDjangoTables(connection: pg.ClientConfig, opts: Djan
     if (opts.irregular !== false) {
       await c.query(`
         DELETE FROM meters_powerreading WHERE meter_id = 2 AND "timestamp" >= $1::timestamptz + interval '10 hours' AND "timestamp" < $1::timestamptz + interval '16 hours';
-        DELETE FROM meters_energyreading WHERE meter_id = 2 AND "timestamp" >= $1::timestamptz + interval '2 days' AND "timestamp" < $1::timestamptz + interval '3 days';
+        DELETE FROM meters_energyreading WHERE meter_id = 2 AND "timestamp" >= $1::timestamptz + interval '1 day' AND "timestamp" < $1::timestamptz + interval '1 day 8 hours';
         INSERT INTO meters_powerreading (meter_id, "timestamp", voltage, current, power, frequency, power_factor)
           SELECT meter_id, "timestamp", voltage + 1, current, power + 1000, frequency, power_factor FROM meters_powerreading WHERE meter_id = 1 AND id % 997 = 0 ORDER BY id LIMIT 5;
         UPDATE meters_powerreading SET power = NULL WHERE id % 1009 = 0;
