@@ -140,6 +140,7 @@ export class CsvSource implements ImportSource {
     const parser = createReadStream(this.#file).pipe(parse({ delimiter: this.#delimiter, bom: true, columns: true, relax_column_count: true, skip_empty_lines: true, from: skip + 1 }));
     const mapped = this.#mapping.mapped;
     const unknownLong = new Set<string>();
+    const lastTs = new Map<string, number>();
     let records = skip;
     let rows: ImportRow[] = [];
     /** The record count at the end of each row: a long file's rows span several records. */
@@ -165,7 +166,8 @@ export class CsvSource implements ImportSource {
       }
       lastTime = timeText;
       const meter = this.opts.meter ?? record[this.#meterColumn!] ?? '';
-      const ts = parseCsvTime(timeText, this.#tz);
+      const ts = parseCsvTime(timeText, this.#tz, lastTs.get(meter));
+      if (ts !== undefined) lastTs.set(meter, ts);
       const values: Record<string, number> = {};
       let bad = 0;
       if (this.#long) {

@@ -4,6 +4,8 @@ export interface MeterCounts {
   stored: number;
   values: number;
   skipped: Record<string, number>;
+  /** Cells that were not numbers: left out of their reading, which is stored with the rest. */
+  badValues?: number;
 }
 
 /** Why a row was not stored; the words end up in the final table. */
@@ -11,7 +13,6 @@ export const SKIP = {
   noValues: 'no values (every mapped column NULL or empty)',
   duplicate: 'duplicate of an earlier row (same meter and time)',
   badTime: 'time missing or not a time',
-  badValue: 'value not a number',
 } as const;
 
 /**
@@ -57,6 +58,8 @@ export class ImportCounts {
     if (meters.length > 1) lines.push(row('total', this.totals));
     for (const m of meters) {
       for (const [reason, count] of Object.entries(this.byMeter[m]!.skipped)) lines.push(`  ${m}: skipped ${count.toLocaleString('en')}: ${reason}`);
+      const bad = this.byMeter[m]!.badValues;
+      if (bad) lines.push(`  ${m}: ${bad.toLocaleString('en')} value(s) not a number, left out`);
     }
     return lines;
   }

@@ -86,7 +86,7 @@ export async function runImport(source: ImportSource, sink: ReadingSink, opts: I
       const meter = opts.meterMap.get(row.meter) ?? row.meter;
       const c = counts.of(meter);
       c.read++;
-      if (row.badValues) counts.skip(meter, `${SKIP.badValue} (values, not rows)`, row.badValues);
+      if (row.badValues) c.badValues = (c.badValues ?? 0) + row.badValues;
       if (row.ts === undefined) {
         counts.skip(meter, SKIP.badTime);
         continue;
