@@ -13,6 +13,7 @@ import { exportBench } from './export-bench.js';
 import { uplinkBench } from './uplink-bench.js';
 import { modbusServerBench } from './modbus-server-bench.js';
 import { prometheusBench } from './prometheus-bench.js';
+import { importBench } from './import-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -33,5 +34,7 @@ console.log('\n== Modbus TCP server: load from a separate process, 32 connection
 if (!only || only === 'modbus-server') await modbusServerBench(ctx);
 console.log('\n== prometheus: /metrics over loopback, host in this process');
 if (!only || only === 'prometheus') await prometheusBench(ctx);
+console.log('\n== import: the old Django tables on PostgreSQL into PostgreSQL storage, in this process');
+if (!only || only === 'import') await importBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);
