@@ -61,7 +61,7 @@ export async function createDjangoTables(connection: pg.ClientConfig, opts: Djan
         DELETE FROM meters_powerreading WHERE meter_id = 2 AND "timestamp" >= $1::timestamptz + interval '10 hours' AND "timestamp" < $1::timestamptz + interval '16 hours';
         DELETE FROM meters_energyreading WHERE meter_id = 2 AND "timestamp" >= $1::timestamptz + interval '1 day' AND "timestamp" < $1::timestamptz + interval '1 day 8 hours';
         INSERT INTO meters_powerreading (meter_id, "timestamp", voltage, current, power, frequency, power_factor)
-          SELECT meter_id, "timestamp", voltage + 1, current, power + 1000, frequency, power_factor FROM meters_powerreading WHERE meter_id = 1 AND id % 997 = 0 ORDER BY id LIMIT 5;
+          SELECT meter_id, "timestamp", voltage + 1, current, power + 1000, frequency, power_factor FROM meters_powerreading WHERE meter_id = 1 AND id % 499 = 0 ORDER BY id LIMIT 5;
         UPDATE meters_powerreading SET power = NULL WHERE id % 1009 = 0;
         UPDATE meters_powerreading SET voltage = NULL, current = NULL, power = NULL, frequency = NULL, power_factor = NULL WHERE meter_id = 1 AND id IN (17, 18, 19);
       `.replace(/\$1/g, `'${t0}'`));

@@ -78,44 +78,57 @@ export async function runImport(source: ImportSource, sink: ReadingSink, opts: I
   const created: string[] = [];
   const run = { rows: 0, values: 0, ms: 0 };
   let label = '';
-  for await (const batch of source.batches(position)) {
-    label = batch.label;
-    const readings: Reading[] = [];
-    const seen = new Set<string>();
-    for (const row of batch.rows) {
-      const meter = opts.meterMap.get(row.meter) ?? row.meter;
-      const c = counts.of(meter);
-      c.read++;
-      if (row.badValues) c.badValues = (c.badValues ?? 0) + row.badValues;
-      if (row.ts === undefined) {
-        counts.skip(meter, SKIP.badTime);
-        continue;
+  const batches = source.batches(position)[Symbol.asyncIterator]();
+  // The next batch is read while this one is written: source and storage are separate connections.
+  let ahead = batches.next();
+  try {
+    for (;;) {
+      const got = await ahead;
+      if (got.done) break;
+      ahead = batches.next();
+      const batch = got.value;
+      label = batch.label;
+      const readings: Reading[] = [];
+      const seen = new Set<string>();
+      for (const row of batch.rows) {
+        const meter = opts.meterMap.get(row.meter) ?? row.meter;
+        const c = counts.of(meter);
+        c.read++;
+        if (row.badValues) c.badValues = (c.badValues ?? 0) + row.badValues;
+        if (row.ts === undefined) {
+          counts.skip(meter, SKIP.badTime);
+          continue;
+        }
+        const valueCount = Object.keys(row.values).length;
+        if (valueCount === 0) {
+          counts.skip(meter, SKIP.noValues);
+          continue;
+        }
+        const key = `${meter}\u0000${row.ts}`;
+        if (seen.has(key)) {
+          counts.skip(meter, SKIP.duplicate);
+          continue;
+        }
+        seen.add(key);
+        if (!known.has(meter)) {
+          known.add(meter);
+          if (await sink.ensureMeter({ ...source.meter(row.meter), key: meter })) created.push(meter);
+        }
+        readings.push({ meterId: meter, ts: row.ts, values: row.values });
+        c.values += valueCount;
+        run.values += valueCount;
       }
-      const valueCount = Object.keys(row.values).length;
-      if (valueCount === 0) {
-        counts.skip(meter, SKIP.noValues);
-        continue;
-      }
-      const key = `${meter}\u0000${row.ts}`;
-      if (seen.has(key)) {
-        counts.skip(meter, SKIP.duplicate);
-        continue;
-      }
-      seen.add(key);
-      if (!known.has(meter)) {
-        known.add(meter);
-        if (await sink.ensureMeter({ ...source.meter(row.meter), key: meter })) created.push(meter);
-      }
-      readings.push({ meterId: meter, ts: row.ts, values: row.values });
-      c.values += valueCount;
-      run.values += valueCount;
+      await sink.write(readings);
+      for (const r of readings) counts.of(r.meterId).stored++;
+      run.rows += batch.rows.length;
+      position = batch.position;
+      opts.checkpoint?.save(position, counts.byMeter);
+      opts.progress?.update(label, run.rows, total, run.values);
     }
-    await sink.write(readings);
-    for (const r of readings) counts.of(r.meterId).stored++;
-    run.rows += batch.rows.length;
-    position = batch.position;
-    opts.checkpoint?.save(position, counts.byMeter);
-    opts.progress?.update(label, run.rows, total, run.values);
+  } finally {
+    // A write that failed leaves a read in flight: let it settle, then close the source's cursor.
+    await ahead.catch(() => undefined);
+    await batches.return?.(undefined);
   }
   opts.checkpoint?.save(position, counts.byMeter, true);
   run.ms = Date.now() - started;

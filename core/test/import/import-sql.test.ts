@@ -100,6 +100,7 @@ describe('meterhub import sql (the old Django tables on PostgreSQL)', function (
       expect(r.stderr).to.match(/values\/s/);
       expect(r.stdout).to.include('created meter(s): 1, 2');
       expectCounts(r.stdout, expected);
+      expect(expected.counts['1']).to.include({ duplicates: 5, empty: 3 });
       expect(r.stdout).to.match(/1: skipped 5: duplicate of an earlier row/).and.match(/1: skipped 3: no values/);
 
       const rig = await target.restHost();
