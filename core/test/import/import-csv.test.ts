@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createDjangoTables } from '../../../test-support/django-tables.js';
@@ -7,6 +9,8 @@ import { runCli } from '../../../test-support/run-cli.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { StorageService } from '../../src/storage/storage-service.js';
 import { ImportTarget, pgUrl, restHistory } from './import-rig.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 type Histories = Map<string, Map<number, Record<string, number>>>;
 
@@ -123,6 +127,37 @@ describe('meterhub import csv', function () {
       } finally {
         await storage.close({ rollUp: false });
       }
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('resumes a CSV import killed midway: exact counts, every row stored once', async () => {
+    const target = await ImportTarget.create('csv_resume');
+    try {
+      const t0 = Date.parse('2026-06-01T00:00:00Z');
+      const rows = 12_000;
+      const lines = ['time,meter,power,voltage'];
+      for (let i = 0; i < rows; i++) lines.push(`${new Date(t0 + i * 60_000).toISOString()},${i % 2 ? 'a' : 'b'},${i},${230 + (i % 10)}`);
+      const file = join(target.dir.root, 'big.csv');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const args = ['import', 'csv', file, '--page-size', '200', '--progress-interval', '0'];
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: target.dir.root, env: { PATH: process.env['PATH'] } });
+      let progress = 0;
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          progress += (d.toString().match(/ rows /g) ?? []).length;
+          if (progress >= 5 && child.exitCode === null) child.kill('SIGKILL');
+        });
+        child.on('exit', () => resolve());
+      });
+      expect(child.signalCode, 'the import ended before it could be interrupted').to.equal('SIGKILL');
+      const r = await runCli(args, target.dir.root);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/\na\s+6,000\s+6,000\s+12,000\s+0\n/).and.match(/\nb\s+6,000\s+6,000\s+12,000\s+0\n/);
+      const thisRun = Number(/^([\d,]+) values in/m.exec(r.stdout)![1]!.replace(/,/g, ''));
+      expect(thisRun).to.be.lessThan(rows * 2);
+      expect(Number((await target.query<{ n: string }>('SELECT count(*) AS n FROM readings_power'))[0]!.n)).to.equal(rows);
     } finally {
       await target.drop();
     }
