@@ -2,7 +2,7 @@ import pg from 'pg';
 
 /** What the fixture put in the old tables, for exact expectations. */
 export interface DjangoFixture {
-  meters: Array<{ id: number; name: string }>;
+  meters: Array<{ id: number; name: string; model: string }>;
   /** Start of the readings (epoch ms) and their count of minutes. */
   from: number;
   minutes: number;
@@ -21,7 +21,7 @@ export interface DjangoFixtureOptions {
  * `meters_energyreading`, with Django's default names and types: serial ids, a
  * `meter_id` foreign key, `timestamp with time zone`, one column per quantity)
  * and fills them with 1-minute readings of two meters, generated in the
- * database. With `irregular`: meter 2 has a six-hour gap in power and an eight-hour one in energy, five
+ * database; meter 1 is an SDM230, meter 2 an SDM630. With `irregular`: meter 2 has a six-hour gap in power and an eight-hour one in energy, five
  * rows are duplicated later with other values (the first row is the one that
  * counts), some rows have NULL power, three power rows are NULL throughout, and
  * two columns map to nothing (`temperature`, `reactivepower`).
@@ -43,7 +43,7 @@ export async function createDjangoTables(connection: pg.ClientConfig, opts: Djan
         id bigserial PRIMARY KEY, meter_id integer NOT NULL REFERENCES meters_meter (id), "timestamp" timestamp with time zone NOT NULL,
         energy double precision, import_energy numeric(14, 3));
       CREATE INDEX ON meters_energyreading ("timestamp");
-      INSERT INTO meters_meter (name, unit_id, model) VALUES ('House', 1, 'SDM230'), ('Heat pump', 2, 'SDM230');
+      INSERT INTO meters_meter (name, unit_id, model) VALUES ('House', 1, 'SDM230'), ('Heat pump', 2, 'SDM630');
     `);
     const t0 = new Date(from).toISOString();
     // Values are exact in binary where the meters' float32 would be, and varied enough to catch a shifted row.
@@ -66,7 +66,7 @@ export async function createDjangoTables(connection: pg.ClientConfig, opts: Djan
         UPDATE meters_powerreading SET voltage = NULL, current = NULL, power = NULL, frequency = NULL, power_factor = NULL WHERE meter_id = 1 AND id IN (17, 18, 19);
       `.replace(/\$1/g, `'${t0}'`));
     }
-    return { meters: [{ id: 1, name: 'House' }, { id: 2, name: 'Heat pump' }], from, minutes };
+    return { meters: [{ id: 1, name: 'House', model: 'SDM230' }, { id: 2, name: 'Heat pump', model: 'SDM630' }], from, minutes };
   } finally {
     await c.end();
   }

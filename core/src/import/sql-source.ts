@@ -23,13 +23,22 @@ export interface SqlSourceOptions {
   tz?: string;
   /** Rows per cursor read. */
   pageSize?: number;
-  /** Driver of the meters, for the phase reading of old fields (`voltage` on a three-phase meter). */
-  driver?: { id: string; resolve(name: string): unknown };
+  /** Driver of every meter (`--driver`), for the phase reading of old fields (`voltage` on a three-phase meter). */
+  driver?: PhaseDriver;
+  /** Loaded drivers: a meters table's model column (`SDM630`) picks each meter's driver when `driver` is not given. */
+  drivers?: { get(id: string): PhaseDriver | undefined; list(): Iterable<{ id: string }> };
 }
+
+type PhaseDriver = { id: string; resolve(name: string): unknown };
+
+/** Any three-phase driver reads the old fields the same way: only `voltageL3` is asked. */
+const THREE_PHASE = { resolve: (name: string) => (name === 'voltageL3' ? {} : undefined) };
 
 interface TablePlan {
   table: string;
   mapping: ColumnMapping;
+  /** Measurement per mapped column on a three-phase meter (the mapping's own ids are single-phase). */
+  threePhaseIds: string[];
   /** The time column's type as PostgreSQL names it, for casting the checkpoint back. */
   timeType: string;
   hasId: boolean;
@@ -58,7 +67,7 @@ export function redactUrl(url: string): string {
 export class SqlSource implements ImportSource {
   readonly id: string;
   readonly #client: pg.Client;
-  readonly #opts: Required<Omit<SqlSourceOptions, 'driver'>> & Pick<SqlSourceOptions, 'driver'>;
+  readonly #opts: Required<Omit<SqlSourceOptions, 'driver' | 'drivers'>> & Pick<SqlSourceOptions, 'driver' | 'drivers'>;
   #plans: TablePlan[] = [];
   readonly #meters = new Map<string, ImportedMeter>();
 
@@ -72,6 +81,7 @@ export class SqlSource implements ImportSource {
       pageSize: opts.pageSize ?? 5000,
       url: opts.url,
       ...(opts.driver ? { driver: opts.driver } : {}),
+      ...(opts.drivers ? { drivers: opts.drivers } : {}),
     };
     this.id = `sql ${redactUrl(opts.url)} ${this.#opts.tables.join(',')}`;
     this.#client = new pg.Client({ connectionString: opts.url });
@@ -114,27 +124,57 @@ export class SqlSource implements ImportSource {
       if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', `cannot import from table "${table}"`, { details: problems });
       const numeric = columns.filter((c) => /int|numeric|real|double|decimal/.test(c.type)).map((c) => c.name);
       const other = columns.filter((c) => !numeric.includes(c.name)).map((c) => c.name);
-      const mapping = mapColumns(columns.map((c) => c.name), o.driver, ['id', o.meterColumn, o.timeColumn]);
+      const structural = ['id', o.meterColumn, o.timeColumn];
+      const mapping = mapColumns(columns.map((c) => c.name), o.driver, structural);
+      const three = new Map(mapColumns(columns.map((c) => c.name), o.driver ?? THREE_PHASE, structural).mapped.map((m) => [m.column, m.measurement]));
       // A text column named like a quantity cannot hold readings: reported, not mapped.
       mapping.unmatched.push(...mapping.mapped.filter((m) => other.includes(m.column)).map((m) => ({ column: m.column, hint: 'not a number column' })));
       mapping.mapped = mapping.mapped.filter((m) => numeric.includes(m.column));
-      this.#plans.push({ table, mapping, timeType: time!.type, hasId: columns.some((c) => c.name === 'id') });
+      const threePhaseIds = mapping.mapped.map((m) => three.get(m.column) ?? m.measurement);
+      this.#plans.push({ table, mapping, threePhaseIds, timeType: time!.type, hasId: columns.some((c) => c.name === 'id') });
     }
   }
 
-  /** Names of the old meters, from the meters table when there is one. */
+  /** Names (and models, when the table has a model column) of the old meters, from the meters table when there is one. */
   async #loadMeters(): Promise<void> {
     const columns = (await this.#columns(this.#opts.metersTable)).map((c) => c.name);
     if (!columns.includes('id')) return;
     const name = ['name', 'title', 'label'].find((c) => columns.includes(c));
-    const r = await this.#client.query<{ id: string; name: string | null }>(`SELECT id::text AS id, ${name ? `${q(name)}::text` : 'NULL'} AS name FROM ${q(this.#opts.metersTable)}`);
-    for (const m of r.rows) this.#meters.set(m.id, { key: m.id, ...(m.name ? { name: m.name } : {}) });
+    const model = ['model', 'meter_model', 'meter_type', 'type', 'driver'].find((c) => columns.includes(c));
+    const r = await this.#client.query<{ id: string; name: string | null; model: string | null }>(
+      `SELECT id::text AS id, ${name ? `${q(name)}::text` : 'NULL'} AS name, ${model ? `${q(model)}::text` : 'NULL'} AS model FROM ${q(this.#opts.metersTable)}`);
+    for (const m of r.rows) {
+      const driver = this.#opts.driver ?? this.#driverOfModel(m.model);
+      this.#meters.set(m.id, { key: m.id, ...(m.name ? { name: m.name } : {}), ...(driver ? { driver: driver.id } : {}) });
+      if (driver?.resolve('voltageL3')) this.#threePhase.add(m.id);
+    }
+  }
+
+  readonly #threePhase = new Set<string>();
+
+  /** `SDM630`, `Eastron SDM630-Modbus` → the loaded driver whose id the model names. */
+  #driverOfModel(model: string | null): PhaseDriver | undefined {
+    const drivers = this.#opts.drivers;
+    if (!model || !drivers) return undefined;
+    const folded = model.toLowerCase().replace(/[^a-z0-9-]/g, '');
+    const ids = [...drivers.list()].map((d) => d.id).sort((a, b) => b.length - a.length);
+    const id = ids.find((i) => folded === i) ?? ids.find((i) => folded.includes(i));
+    return id ? drivers.get(id) : undefined;
   }
 
   describe(): string[] {
     const o = this.#opts;
     const lines = [`source: ${redactUrl(o.url)}  (meter column "${o.meterColumn}", time column "${o.timeColumn}"${this.#meters.size ? `, ${this.#meters.size} meter(s) named in "${o.metersTable}"` : ''})`];
-    for (const p of this.#plans) lines.push(...formatMapping(`table ${p.table}`, p.mapping));
+    const models = [...this.#meters.values()].filter((m) => m.driver).map((m) => `${m.key}: ${m.driver}`);
+    if (models.length) lines.push(`drivers: ${models.join(', ')}`);
+    for (const p of this.#plans) {
+      lines.push(...formatMapping(`table ${p.table}`, p.mapping));
+      if (this.#threePhase.size && !o.driver) {
+        p.mapping.mapped.forEach((m, i) => {
+          if (p.threePhaseIds[i] !== m.measurement) lines.push(`  ${m.column} on three-phase meters (${[...this.#threePhase].join(', ')}) → ${p.threePhaseIds[i]}`);
+        });
+      }
+    }
     return lines;
   }
 
@@ -171,7 +211,7 @@ export class SqlSource implements ImportSource {
       const sql = `SELECT ${q(o.meterColumn)}::text AS m, (extract(epoch FROM ${epoch}) * 1000)::float8 AS t, ${time}::text AS tt${cols.length ? `, ${cols.join(', ')}` : ''}
         FROM ${q(plan.table)} ${where} ORDER BY ${time}, ${q(o.meterColumn)}${plan.hasId ? ', id' : ''}`;
       const cursor = this.#client.query(new Cursor(sql, params));
-      const ids = plan.mapping.mapped.map((m) => m.measurement);
+      const single = plan.mapping.mapped.map((m) => m.measurement);
       // Rows of the newest time of a page wait for the next page: a batch never splits one time.
       let carry: { row: ImportRow; tt: string }[] = [];
       try {
@@ -179,6 +219,7 @@ export class SqlSource implements ImportSource {
           const page = await cursor.read(o.pageSize);
           const rows = carry.concat(page.map((r: Record<string, unknown>) => {
             const values: Record<string, number> = {};
+            const ids = this.#threePhase.has(String(r['m'])) ? plan.threePhaseIds : single;
             for (let i = 0; i < ids.length; i++) {
               const v = r[`c${i}`];
               if (typeof v === 'number' && Number.isFinite(v)) values[ids[i]!] = v;

@@ -13,6 +13,8 @@ const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** The old tables' columns and what they must become (docs/import.md's table). */
 const POWER = { voltage: 'voltageL1', current: 'currentL1', power: 'power', frequency: 'frequency', power_factor: 'powerFactor' };
+/** Meter 2 is an SDM630 in the meters table: the old fields mean the three-phase quantities. */
+const POWER_3P = { ...POWER, voltage: 'voltageLnAvg', current: 'currentSum' };
 const ENERGY = { energy: 'totalEnergy', import_energy: 'importEnergy' };
 
 interface Expected {
@@ -40,7 +42,8 @@ async function expectedFrom(db: TestDatabase): Promise<Expected> {
         cnt.read++;
         const ts = (r.t as Date).getTime();
         const values: Record<string, number> = {};
-        for (const [col, id] of Object.entries(columns)) if (r[col] !== null) values[id] = r[col] as number;
+        const mapping: Record<string, string> = family === 'power' && meter === '2' ? POWER_3P : columns;
+        for (const [col, id] of Object.entries(mapping)) if (r[col] !== null) values[id] = r[col] as number;
         if (Object.keys(values).length === 0) {
           cnt.empty++;
           continue;
@@ -94,6 +97,7 @@ describe('meterhub import sql (the old Django tables on PostgreSQL)', function (
       const r = await runCli(['import', 'sql', '--from', pgUrl(source)], target.dir.root);
       expect(r.code, r.stderr).to.equal(0);
       // The mapping, with the columns that match nothing and a suggestion where one is close.
+      expect(r.stderr).to.include('drivers: 1: sdm230, 2: sdm630').and.include('voltage on three-phase meters (2) → voltageLnAvg');
       expect(r.stderr).to.match(/voltage\s+→ voltageL1/).and.match(/power_factor\s+→ powerFactor/).and.match(/import_energy\s+→ importEnergy/);
       expect(r.stderr).to.match(/temperature\s+→ not imported: matches no field or measurement\n/);
       expect(r.stderr).to.match(/reactivepower\s+→ not imported: .*did you mean "reactive_power"/);
@@ -107,7 +111,8 @@ describe('meterhub import sql (the old Django tables on PostgreSQL)', function (
       try {
         const { access } = await rig.login();
         const meters = (await rig.request('GET', '/api/meters/', { token: access })).body;
-        const list = (Array.isArray(meters) ? meters : meters.results) as Array<{ id: string; name?: string }>;
+        const list = (Array.isArray(meters) ? meters : meters.results) as Array<{ id: string; name?: string; driver?: string }>;
+        expect(list.find((m) => m.id === '2')?.driver).to.equal('sdm630');
         expect(list.find((m) => m.id === '1')?.name).to.equal('House');
         expect(list.find((m) => m.id === '2')?.name).to.equal('Heat pump');
         const to = fixture.from + fixture.minutes * 60_000;

@@ -8,6 +8,8 @@ import { createLogger } from '../../logging/logger.js';
 import { StorageService, storageSettings } from '../../storage/storage-service.js';
 import { hostFromCli, type GlobalOptions } from './run-host.js';
 
+type DriverLookup = { get(id: string): CompiledDriver | undefined; list(): Iterable<{ id: string }> };
+
 interface CommonOptions {
   meterMap: string[];
   driver?: string;
@@ -57,14 +59,14 @@ function positiveInt(value: string, option: string): number {
  * run reads the whole source the same way and writes nothing (no meters, no
  * readings, no checkpoint).
  */
-async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver | undefined) => Promise<ImportSource>): Promise<void> {
+async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver | undefined, drivers: DriverLookup) => Promise<ImportSource>): Promise<void> {
   const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
   await host.prepare();
   const driver = o.driver ? host.drivers.get(o.driver) : undefined;
   if (o.driver && !driver) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', `no driver "${o.driver}"`, { details: [{ path: '--driver', message: `no driver "${o.driver}"`, hint: `loaded: ${[...host.drivers.list()].map((d) => d.id).join(', ')}` }] });
   const meterMap = parseMeterMap(o.meterMap);
   const interval = Number(o.progressInterval);
-  const source = await open(driver);
+  const source = await open(driver, host.drivers);
   const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
   try {
     const out = o.dryRun ? process.stdout : process.stderr;
@@ -97,9 +99,9 @@ export function registerImport(program: Command): void {
     .option('--meters-table <name>', 'table naming the old meters (id, name)', 'meters_meter'))
     .action(async (o: SqlOptions, cmd: Command) => {
       const { SqlSource } = await import('../../import/sql-source.js');
-      await run(o, cmd, (driver) => SqlSource.open({
+      await run(o, cmd, (driver, drivers) => SqlSource.open({
         url: o.from, tables: o.table, ...(o.metersTable ? { metersTable: o.metersTable } : {}), ...(o.meterColumn ? { meterColumn: o.meterColumn } : {}),
-        ...(o.timeColumn ? { timeColumn: o.timeColumn } : {}), ...(o.tz ? { tz: o.tz } : {}), pageSize: positiveInt(o.pageSize, '--page-size'), ...(driver ? { driver } : {}),
+        ...(o.timeColumn ? { timeColumn: o.timeColumn } : {}), ...(o.tz ? { tz: o.tz } : {}), pageSize: positiveInt(o.pageSize, '--page-size'), ...(driver ? { driver } : {}), drivers,
       }));
     });
   common(imp.command('csv')
