@@ -1,11 +1,11 @@
-import { didYouMean, getMeasurement, LEGACY_API_FIELDS, legacyApiFieldMeasurement, MEASUREMENTS } from '@meterhub/sdk';
+import { didYouMean, getMeasurement, MeterhubError, LEGACY_API_FIELDS, legacyApiFieldMeasurement, MEASUREMENTS } from '@meterhub/sdk';
 
 /** A source column and the vocabulary measurement its values are stored under. */
 export interface MappedColumn {
   column: string;
   measurement: string;
   /** How the column was recognised, for the dry run's mapping table. */
-  via: 'old API field' | 'vocabulary id';
+  via: 'old API field' | 'vocabulary id' | '--column-map';
 }
 
 export interface UnmatchedColumn {
@@ -35,7 +35,12 @@ function stripUnit(column: string): string {
  * reading of the old fields; without one they read as single-phase. Columns in
  * `structural` (time, meter key, row id) are neither mapped nor reported.
  */
-export function mapColumns(columns: readonly string[], driver: { resolve(name: string): unknown } | undefined, structural: readonly string[] = []): ColumnMapping {
+export function mapColumns(
+  columns: readonly string[],
+  driver: { resolve(name: string): unknown } | undefined,
+  structural: readonly string[] = [],
+  overrides: ReadonlyMap<string, string> = new Map(),
+): ColumnMapping {
   const mapped: MappedColumn[] = [];
   const unmatched: UnmatchedColumn[] = [];
   const skip = new Set(structural.map((c) => c.toLowerCase()));
@@ -43,8 +48,9 @@ export function mapColumns(columns: readonly string[], driver: { resolve(name: s
   for (const column of columns) {
     if (skip.has(column.toLowerCase())) continue;
     const name = stripUnit(column);
-    const legacy = legacyApiFieldMeasurement(name, driver);
-    const measurement = legacy ?? (getMeasurement(name) ? name : undefined);
+    const chosen = overrides.get(column) ?? overrides.get(name);
+    const legacy = chosen ? undefined : legacyApiFieldMeasurement(name, driver);
+    const measurement = chosen ?? legacy ?? (getMeasurement(name) ? name : undefined);
     if (!measurement) {
       const hint = didYouMean(name, CANDIDATES);
       unmatched.push({ column, ...(hint ? { hint } : {}) });
@@ -56,9 +62,28 @@ export function mapColumns(columns: readonly string[], driver: { resolve(name: s
       continue;
     }
     taken.add(measurement);
-    mapped.push({ column, measurement, via: legacy ? 'old API field' : 'vocabulary id' });
+    mapped.push({ column, measurement, via: chosen ? '--column-map' : legacy ? 'old API field' : 'vocabulary id' });
   }
   return { mapped, unmatched };
+}
+
+/**
+ * `name=measurement` pairs of `--column-map`, checked against the vocabulary:
+ * an unknown measurement is an option to fix, with the closest ids.
+ */
+export function parseColumnMap(specs: readonly string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  const problems = [];
+  for (const spec of specs) {
+    const eq = spec.lastIndexOf('=');
+    const name = spec.slice(0, eq).trim();
+    const id = spec.slice(eq + 1).trim();
+    if (eq <= 0 || !id) problems.push({ path: '--column-map', message: `"${spec}" is not name=measurement` });
+    else if (!getMeasurement(id)) problems.push({ path: '--column-map', message: `"${id}" is not a measurement`, ...(didYouMean(id, MEASUREMENTS.keys()) ? { hint: didYouMean(id, MEASUREMENTS.keys())! } : {}) });
+    else map.set(name, id);
+  }
+  if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the option is not valid', { details: problems });
+  return map;
 }
 
 /** The mapping as lines for the terminal: `column → measurement`, then what matched nothing. */

@@ -21,12 +21,14 @@ export interface CsvSourceOptions {
   /** Rows per batch (the cut waits for the end of a time). */
   pageSize?: number;
   driver?: { id: string; resolve(name: string): unknown };
+  /** Column (or long file's measurement) names → measurement ids, before the built-in table (`--column-map`). */
+  columnMap?: ReadonlyMap<string, string>;
 }
 
 const TIME_NAMES = ['time', 'timestamp', '_time', 'datetime', 'date', 'last_changed'];
 const METER_NAMES = ['meter', 'meter_id', 'meterid'];
-/** Long files: one value per row, named by these columns. */
-const LONG = [['measurement', 'value'], ['_field', '_value']] as const;
+/** Long files: one value per row, named by these columns (Home Assistant's history: `entity_id`, `state`). */
+const LONG = [['measurement', 'value'], ['_field', '_value'], ['entity_id', 'state']] as const;
 
 /** Which of `,` `;` and tab separates the header's fields (the most frequent outside quotes). */
 export function detectDelimiter(headerLine: string): string {
@@ -94,7 +96,7 @@ export class CsvSource implements ImportSource {
     const long = LONG.find(([m, v]) => lower.includes(m) && lower.includes(v));
     this.#long = long ? { measurement: header[lower.indexOf(long[0])]!, value: header[lower.indexOf(long[1])]! } : undefined;
     const structural = [this.#timeColumn, ...(meterColumn ? [meterColumn] : []), 'end', ...(zoneInHeader ? [`end (${zoneInHeader})`] : [])];
-    this.#mapping = this.#long ? { mapped: [], unmatched: [] } : mapColumns(header, opts.driver, structural);
+    this.#mapping = this.#long ? { mapped: [], unmatched: [] } : mapColumns(header, opts.driver, structural, opts.columnMap);
   }
 
   static async open(opts: CsvSourceOptions): Promise<CsvSource> {
@@ -172,7 +174,7 @@ export class CsvSource implements ImportSource {
       let bad = 0;
       if (this.#long) {
         const name = (record[this.#long.measurement] ?? '').trim();
-        const [m] = mapColumns([name], this.opts.driver).mapped;
+        const [m] = mapColumns([name], this.opts.driver, [], this.opts.columnMap).mapped;
         const v = this.#number(record[this.#long.value]);
         if (!m) unknownLong.add(name);
         else if (v === 'bad') bad++;

@@ -27,6 +27,8 @@ export interface SqlSourceOptions {
   driver?: PhaseDriver;
   /** Loaded drivers: a meters table's model column (`SDM630`) picks each meter's driver when `driver` is not given. */
   drivers?: { get(id: string): PhaseDriver | undefined; list(): Iterable<{ id: string }> };
+  /** Column names → measurement ids, before the built-in table (`--column-map`). */
+  columnMap?: ReadonlyMap<string, string>;
 }
 
 type PhaseDriver = { id: string; resolve(name: string): unknown };
@@ -67,7 +69,7 @@ export function redactUrl(url: string): string {
 export class SqlSource implements ImportSource {
   readonly id: string;
   readonly #client: pg.Client;
-  readonly #opts: Required<Omit<SqlSourceOptions, 'driver' | 'drivers'>> & Pick<SqlSourceOptions, 'driver' | 'drivers'>;
+  readonly #opts: Required<Omit<SqlSourceOptions, 'driver' | 'drivers' | 'columnMap'>> & Pick<SqlSourceOptions, 'driver' | 'drivers' | 'columnMap'>;
   #plans: TablePlan[] = [];
   readonly #meters = new Map<string, ImportedMeter>();
 
@@ -82,6 +84,7 @@ export class SqlSource implements ImportSource {
       url: opts.url,
       ...(opts.driver ? { driver: opts.driver } : {}),
       ...(opts.drivers ? { drivers: opts.drivers } : {}),
+      ...(opts.columnMap ? { columnMap: opts.columnMap } : {}),
     };
     this.id = `sql ${redactUrl(opts.url)} ${this.#opts.tables.join(',')}`;
     this.#client = new pg.Client({ connectionString: opts.url });
@@ -125,8 +128,8 @@ export class SqlSource implements ImportSource {
       const numeric = columns.filter((c) => /int|numeric|real|double|decimal/.test(c.type)).map((c) => c.name);
       const other = columns.filter((c) => !numeric.includes(c.name)).map((c) => c.name);
       const structural = ['id', o.meterColumn, o.timeColumn];
-      const mapping = mapColumns(columns.map((c) => c.name), o.driver, structural);
-      const three = new Map(mapColumns(columns.map((c) => c.name), o.driver ?? THREE_PHASE, structural).mapped.map((m) => [m.column, m.measurement]));
+      const mapping = mapColumns(columns.map((c) => c.name), o.driver, structural, o.columnMap);
+      const three = new Map(mapColumns(columns.map((c) => c.name), o.driver ?? THREE_PHASE, structural, o.columnMap).mapped.map((m) => [m.column, m.measurement]));
       // A text column named like a quantity cannot hold readings: reported, not mapped.
       mapping.unmatched.push(...mapping.mapped.filter((m) => other.includes(m.column)).map((m) => ({ column: m.column, hint: 'not a number column' })));
       mapping.mapped = mapping.mapped.filter((m) => numeric.includes(m.column));

@@ -107,7 +107,7 @@ describe('meterhub import csv', function () {
     }
   });
 
-  it('long CSV (time, meter, measurement, value): rows of one time become one reading; unknown names are reported', async () => {
+  it('long CSV (time, meter, measurement, value) and Home Assistant\'s history: rows of one time become one reading', async () => {
     const target = await ImportTarget.create('csv_long');
     try {
       const file = join(target.dir.root, 'long.csv');
@@ -124,6 +124,23 @@ describe('meterhub import csv', function () {
           { ts: Date.parse('2026-05-01T10:01:00Z'), values: { power: -1490 } },
         ]);
         expect((await storage.history('pv', { family: 'energy', ...range })).points).to.deep.equal([{ ts: Date.parse('2026-05-01T10:00:00Z'), values: { importEnergy: 12.5 } }]);
+        // Home Assistant's history download: one entity per row, named with --column-map, no meter column.
+        await storage.close({ rollUp: false });
+        const ha = join(target.dir.root, 'history.csv');
+        writeFileSync(ha, ['entity_id,state,last_changed', 'sensor.house_power,812.5,2026-05-01T10:00:00.000Z', 'sensor.house_voltage,229.8,2026-05-01T10:00:00.000Z',
+          'sensor.house_power,unavailable,2026-05-01T10:00:30.000Z', 'sensor.house_power,790,2026-05-01T10:01:00.000Z', ''].join('\n'));
+        const h = await runCli(['import', 'csv', ha, '--meter', 'house', '--column-map', 'sensor.house_power=power', '--column-map', 'sensor.house_voltage=voltageL1'], target.dir.root);
+        expect(h.code, h.stderr).to.equal(0);
+        expect(h.stdout).to.match(/house\s+3\s+2\s+3\s+1\n/).and.include('house: 1 value(s) not a number, left out');
+        const bad = await runCli(['import', 'csv', ha, '--meter', 'house', '--column-map', 'sensor.house_power=pwer'], target.dir.root);
+        expect(bad.code).to.equal(2);
+        expect(bad.stderr).to.match(/--column-map\s+"pwer" is not a measurement\s+\(did you mean "power"/);
+        const again = await openStorage(target);
+        expect((await again.history('house', { family: 'power', ...range })).points).to.deep.equal([
+          { ts: Date.parse('2026-05-01T10:00:00Z'), values: { power: 812.5, voltageL1: 229.8 } },
+          { ts: Date.parse('2026-05-01T10:01:00Z'), values: { power: 790 } },
+        ]);
+        await again.close({ rollUp: false });
       } finally {
         await storage.close({ rollUp: false });
       }

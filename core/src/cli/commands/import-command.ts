@@ -1,5 +1,6 @@
 import { MeterhubError, type CompiledDriver } from '@meterhub/sdk';
 import type { Command } from 'commander';
+import { parseColumnMap } from '../../import/column-mapping.js';
 import { CheckpointFile } from '../../import/import-checkpoint.js';
 import { parseMeterMap, runImport, type ImportSource } from '../../import/import-job.js';
 import { ImportProgress } from '../../import/import-progress.js';
@@ -12,6 +13,7 @@ type DriverLookup = { get(id: string): CompiledDriver | undefined; list(): Itera
 
 interface CommonOptions {
   meterMap: string[];
+  columnMap: string[];
   driver?: string;
   tz?: string;
   timeColumn?: string;
@@ -40,6 +42,7 @@ function common(cmd: Command): Command {
     .option('--meter-column <name>', 'the column holding the meter key')
     .option('--tz <zone>', 'IANA zone of times written without an offset', undefined)
     .option('--meter-map <old=new>', 'store a source meter under another meter id (repeatable, or comma-separated)', collect, [])
+    .option('--column-map <name=measurement>', 'read a column (or a long file\'s name, e.g. a Home Assistant entity) as a measurement (repeatable)', collect, [])
     .option('--driver <id>', 'driver of created meters; old three-phase fields (voltage, current) read as such when it is a three-phase driver')
     .option('--dry-run', 'print the mapping and the counts it would store; write nothing')
     .option('--restart', 'ignore the checkpoint and read the source from the start (ingest merges, so nothing doubles)')
@@ -59,14 +62,14 @@ function positiveInt(value: string, option: string): number {
  * run reads the whole source the same way and writes nothing (no meters, no
  * readings, no checkpoint).
  */
-async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver | undefined, drivers: DriverLookup) => Promise<ImportSource>): Promise<void> {
+async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver | undefined, drivers: DriverLookup, columnMap: Map<string, string>) => Promise<ImportSource>): Promise<void> {
   const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
   await host.prepare();
   const driver = o.driver ? host.drivers.get(o.driver) : undefined;
   if (o.driver && !driver) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', `no driver "${o.driver}"`, { details: [{ path: '--driver', message: `no driver "${o.driver}"`, hint: `loaded: ${[...host.drivers.list()].map((d) => d.id).join(', ')}` }] });
   const meterMap = parseMeterMap(o.meterMap);
   const interval = Number(o.progressInterval);
-  const source = await open(driver, host.drivers);
+  const source = await open(driver, host.drivers, parseColumnMap(o.columnMap));
   const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
   try {
     const out = o.dryRun ? process.stdout : process.stderr;
@@ -99,7 +102,7 @@ export function registerImport(program: Command): void {
     .option('--meters-table <name>', 'table naming the old meters (id, name)', 'meters_meter'))
     .action(async (o: SqlOptions, cmd: Command) => {
       const { SqlSource } = await import('../../import/sql-source.js');
-      await run(o, cmd, (driver, drivers) => SqlSource.open({
+      await run(o, cmd, (driver, drivers, columnMap) => SqlSource.open({ columnMap,
         url: o.from, tables: o.table, ...(o.metersTable ? { metersTable: o.metersTable } : {}), ...(o.meterColumn ? { meterColumn: o.meterColumn } : {}),
         ...(o.timeColumn ? { timeColumn: o.timeColumn } : {}), ...(o.tz ? { tz: o.tz } : {}), pageSize: positiveInt(o.pageSize, '--page-size'), ...(driver ? { driver } : {}), drivers,
       }));
@@ -110,7 +113,7 @@ export function registerImport(program: Command): void {
     .option('--meter <id>', 'the meter of every row, for files without a meter column'))
     .action(async (file: string, o: CsvOptions, cmd: Command) => {
       const { CsvSource } = await import('../../import/csv-source.js');
-      await run(o, cmd, (driver) => CsvSource.open({
+      await run(o, cmd, (driver, _drivers, columnMap) => CsvSource.open({ columnMap,
         file, ...(o.timeColumn ? { timeColumn: o.timeColumn } : {}), ...(o.meter ? { meter: o.meter } : {}), ...(o.meterColumn ? { meterColumn: o.meterColumn } : {}),
         ...(o.tz ? { tz: o.tz } : {}), pageSize: positiveInt(o.pageSize, '--page-size'), ...(driver ? { driver } : {}),
       }));
