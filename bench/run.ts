@@ -34,7 +34,7 @@ console.log('\n== Modbus TCP server: load from a separate process, 32 connection
 if (!only || only === 'modbus-server') await modbusServerBench(ctx);
 console.log('\n== prometheus: /metrics over loopback, host in this process');
 if (!only || only === 'prometheus') await prometheusBench(ctx);
-console.log('\n== import: the old Django tables on PostgreSQL into PostgreSQL storage, in this process');
+console.log('\n== import: meterhub import sql from the old Django tables into the storage of a polling host');
 if (!only || only === 'import') await importBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);
