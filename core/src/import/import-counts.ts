@@ -13,6 +13,7 @@ export const SKIP = {
   noValues: 'no values (every mapped column NULL or empty)',
   duplicate: 'duplicate of an earlier row (same meter and time)',
   badTime: 'time missing or not a time',
+  badMeter: 'the meter key is not a meter id (letters, digits, "_.-"): give it one with --meter-map',
 } as const;
 
 /**

@@ -1,8 +1,12 @@
 import { MeterhubError, type Reading } from '@meterhub/sdk';
+import { METER_SCHEMA } from '../config/host-schema.js';
 import type { CheckpointFile } from './import-checkpoint.js';
 import { ImportCounts, SKIP } from './import-counts.js';
 import type { ImportProgress } from './import-progress.js';
 import type { ImportedMeter, ReadingSink } from './reading-sink.js';
+
+/** What a meter id may be (the config schema's pattern): anything else is named with --meter-map. */
+const METER_ID = new RegExp(METER_SCHEMA.properties.id.pattern);
 
 /** One source row: the meter as the source names it, the time, and the mapped values. */
 export interface ImportRow {
@@ -75,6 +79,7 @@ export async function runImport(source: ImportSource, sink: ReadingSink, opts: I
   let position = saved?.position ?? {};
   const total = await source.remaining(position);
   const known = new Set<string>();
+  const invalid = new Set<string>();
   const created: string[] = [];
   const run = { rows: 0, values: 0, ms: 0 };
   let label = '';
@@ -104,7 +109,12 @@ export async function runImport(source: ImportSource, sink: ReadingSink, opts: I
           counts.skip(meter, SKIP.noValues);
           continue;
         }
-        const key = `${meter}\u0000${row.ts}`;
+        if (invalid.has(meter) || (!known.has(meter) && !METER_ID.test(meter))) {
+        invalid.add(meter);
+        counts.skip(meter, SKIP.badMeter);
+        continue;
+      }
+      const key = `${meter}\u0000${row.ts}`;
         if (seen.has(key)) {
           counts.skip(meter, SKIP.duplicate);
           continue;

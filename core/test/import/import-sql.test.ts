@@ -216,4 +216,32 @@ describe('meterhub import sql (the old Django tables on PostgreSQL)', function (
       await target.drop();
     }
   });
+
+  it('any readings table: --table, --meter-column, --time-column, --column-map, local times with --tz; meter keys that are not ids are skipped until mapped', async () => {
+    const db = await createTestDatabase('import_local');
+    const target = await ImportTarget.create('import_local_dst');
+    try {
+      const c = new pg.Client(db.connection);
+      await c.connect();
+      await c.query(`CREATE TABLE local_readings (meter text NOT NULL, ts timestamp without time zone NOT NULL, power real, volt numeric(6, 2));
+        INSERT INTO local_readings VALUES ('garage', '2026-03-29 01:30', 812.5, 229.5), ('garage', '2026-03-29 03:30', 790, 230.25), ('Garage 2', '2026-07-01 12:00', 10, 231)`);
+      await c.end();
+      const args = ['import', 'sql', '--from', pgUrl(db), '--table', 'local_readings', '--meter-column', 'meter', '--time-column', 'ts', '--tz', 'Europe/Berlin', '--column-map', 'volt=voltageL1'];
+      const r = await runCli(args, target.dir.root);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr, r.stderr).to.match(/volt\s+→ voltageL1  \(--column-map\)/);
+      expect(r.stdout).to.include('Garage 2: skipped 1: the meter key is not a meter id');
+      expect(r.stdout).to.match(/\ngarage\s+2\s+2\s+4\s+0\n/);
+      const mapped = await runCli([...args, '--meter-map', 'Garage 2=garage-2', '--restart'], target.dir.root);
+      expect(mapped.code, mapped.stderr).to.equal(0);
+      expect(mapped.stdout).to.include('created meter(s): garage-2');
+      const rows = await target.query<{ key: string; ts: string }>(`SELECT m.key, r.ts::text AS ts FROM readings_power r JOIN meters m ON m.ref = r.meter_ref ORDER BY r.ts`);
+      expect(rows.map((x) => [x.key, Number(x.ts)])).to.deep.equal([
+        ['garage', Date.parse('2026-03-29T00:30:00Z')], ['garage', Date.parse('2026-03-29T01:30:00Z')], ['garage-2', Date.parse('2026-07-01T10:00:00Z')],
+      ]);
+    } finally {
+      await db.drop();
+      await target.drop();
+    }
+  });
 });
