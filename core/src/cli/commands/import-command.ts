@@ -12,8 +12,8 @@ import { hostFromCli, type GlobalOptions } from './run-host.js';
 type DriverLookup = { get(id: string): CompiledDriver | undefined; list(): Iterable<{ id: string }> };
 
 interface CommonOptions {
-  meterMap: string[];
-  columnMap: string[];
+  meterMap?: string[];
+  columnMap?: string[];
   driver?: string;
   tz?: string;
   timeColumn?: string;
@@ -26,7 +26,7 @@ interface CommonOptions {
 
 interface SqlOptions extends CommonOptions {
   from: string;
-  table: string[];
+  table?: string[];
   metersTable?: string;
 }
 
@@ -34,15 +34,15 @@ interface CsvOptions extends CommonOptions {
   meter?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function common(cmd: Command): Command {
   return cmd
     .option('--time-column <name>', 'the time column')
     .option('--meter-column <name>', 'the column holding the meter key')
     .option('--tz <zone>', 'IANA zone of times written without an offset', undefined)
-    .option('--meter-map <old=new>', 'store a source meter under another meter id (repeatable, or comma-separated)', collect, [])
-    .option('--column-map <name=measurement>', 'read a column (or a long file\'s name, e.g. a Home Assistant entity) as a measurement (repeatable)', collect, [])
+    .option('--meter-map <old=new>', 'store a source meter under another meter id (repeatable, or comma-separated)', collect)
+    .option('--column-map <name=measurement>', 'read a column (or a long file\'s name, e.g. a Home Assistant entity) as a measurement (repeatable)', collect)
     .option('--driver <id>', 'driver of created meters; old three-phase fields (voltage, current) read as such when it is a three-phase driver')
     .option('--dry-run', 'print the mapping and the counts it would store; write nothing')
     .option('--restart', 'ignore the checkpoint and read the source from the start (ingest merges, so nothing doubles)')
@@ -67,9 +67,9 @@ async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver
   await host.prepare();
   const driver = o.driver ? host.drivers.get(o.driver) : undefined;
   if (o.driver && !driver) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', `no driver "${o.driver}"`, { details: [{ path: '--driver', message: `no driver "${o.driver}"`, hint: `loaded: ${[...host.drivers.list()].map((d) => d.id).join(', ')}` }] });
-  const meterMap = parseMeterMap(o.meterMap);
+  const meterMap = parseMeterMap(o.meterMap ?? []);
   const interval = Number(o.progressInterval);
-  const source = await open(driver, host.drivers, parseColumnMap(o.columnMap));
+  const source = await open(driver, host.drivers, parseColumnMap(o.columnMap ?? []));
   const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
   try {
     const out = o.dryRun ? process.stdout : process.stderr;
@@ -98,12 +98,12 @@ export function registerImport(program: Command): void {
   common(imp.command('sql')
     .description('import readings tables of a PostgreSQL database (defaults: the old Django tables)')
     .requiredOption('--from <url>', 'postgres://user:password@host:port/database')
-    .option('--table <name>', 'a readings table (repeatable; default: meters_powerreading and meters_energyreading)', collect, [])
-    .option('--meters-table <name>', 'table naming the old meters (id, name)', 'meters_meter'))
+    .option('--table <name>', 'a readings table (repeatable; default: meters_powerreading and meters_energyreading)', collect)
+    .option('--meters-table <name>', 'table naming the old meters (id, name, model)', 'meters_meter'))
     .action(async (o: SqlOptions, cmd: Command) => {
       const { SqlSource } = await import('../../import/sql-source.js');
       await run(o, cmd, (driver, drivers, columnMap) => SqlSource.open({ columnMap,
-        url: o.from, tables: o.table, ...(o.metersTable ? { metersTable: o.metersTable } : {}), ...(o.meterColumn ? { meterColumn: o.meterColumn } : {}),
+        url: o.from, tables: o.table ?? [], ...(o.metersTable ? { metersTable: o.metersTable } : {}), ...(o.meterColumn ? { meterColumn: o.meterColumn } : {}),
         ...(o.timeColumn ? { timeColumn: o.timeColumn } : {}), ...(o.tz ? { tz: o.tz } : {}), pageSize: positiveInt(o.pageSize, '--page-size'), ...(driver ? { driver } : {}), drivers,
       }));
     });
