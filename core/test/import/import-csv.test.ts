@@ -28,7 +28,7 @@ async function allHistory(target: ImportTarget, meters: readonly string[], from:
 
 async function openStorage(target: ImportTarget): Promise<StorageService> {
   return StorageService.open({
-    target: { engine: 'postgres', connection: target.db.connection } as never, dataDir: target.dir.dataDir, spoolMaxRows: 1000, rollupIntervalMs: 60000,
+    target: target.storageTarget, dataDir: target.dir.dataDir, spoolMaxRows: 1000, rollupIntervalMs: 60000,
     retention: { rawDays: null, minuteDays: null, hourDays: null, dayDays: null }, ingest: { maxBatch: 2000, maxDelayMs: 5, maxPending: 50000 },
   }, createLogger({ level: 'silent', pretty: false }));
 }
@@ -72,8 +72,8 @@ describe('meterhub import csv', function () {
     }
   });
 
-  it('generic CSV: ";" and decimal comma detected, local times over the autumn DST change, bad cells counted, --meter names the meter', async () => {
-    const target = await ImportTarget.create('csv_generic');
+  it('generic CSV into SQLite: ";" and decimal comma detected, local times over the autumn DST change, bad cells counted, --meter names the meter', async () => {
+    const target = await ImportTarget.create('csv_generic', 'sqlite');
     try {
       // 00:00 to 04:00 local every 15 minutes: 02:00–02:45 happen twice (summer time, then winter time).
       const lines = ['Zeitstempel;voltage;power;Temperatur'];
@@ -149,8 +149,8 @@ describe('meterhub import csv', function () {
     }
   });
 
-  it('resumes a CSV import killed midway: exact counts, every row stored once', async () => {
-    const target = await ImportTarget.create('csv_resume');
+  it('resumes a CSV import into SQLite killed midway: exact counts, every row stored once', async () => {
+    const target = await ImportTarget.create('csv_resume', 'sqlite');
     try {
       const t0 = Date.parse('2026-06-01T00:00:00Z');
       const rows = 12_000;
@@ -174,7 +174,7 @@ describe('meterhub import csv', function () {
       expect(r.stdout).to.match(/\na\s+6,000\s+6,000\s+12,000\s+0\n/).and.match(/\nb\s+6,000\s+6,000\s+12,000\s+0\n/);
       const thisRun = Number(/^([\d,]+) values in/m.exec(r.stdout)![1]!.replace(/,/g, ''));
       expect(thisRun).to.be.lessThan(rows * 2);
-      expect(Number((await target.query<{ n: string }>('SELECT count(*) AS n FROM readings_power'))[0]!.n)).to.equal(rows);
+      expect(Number((await target.query<{ n: string | number }>('SELECT count(*) AS n FROM readings_power'))[0]!.n)).to.equal(rows);
     } finally {
       await target.drop();
     }

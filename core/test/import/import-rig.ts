@@ -1,25 +1,44 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
+import type { StorageTarget } from '../../src/storage/knex-factory.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { RestRig } from '../../../plugins/rest/test/rest-rig.js';
 import { tempDataDir } from '../helpers/temp-data-dir.js';
 
 export const pgUrl = (db: TestDatabase) => `postgres://${db.connection.user}@${db.connection.host}:${db.connection.port}/${db.connection.database}`;
 
-/** A working folder whose meterhub.json stores into a fresh PostgreSQL database: where the CLI imports to. */
+/**
+ * A working folder whose meterhub.json stores into a fresh PostgreSQL
+ * database, or (`sqlite`) the default SQLite file of its data dir: where the
+ * CLI imports to.
+ */
 export class ImportTarget {
   readonly dir = tempDataDir();
-  private constructor(readonly db: TestDatabase) {
+  private constructor(readonly db: TestDatabase | undefined) {
     mkdirSync(this.dir.root, { recursive: true });
-    writeFileSync(join(this.dir.root, 'meterhub.json'), JSON.stringify({ dataDir: './data', storage: { client: 'postgres', url: pgUrl(db) } }));
+    writeFileSync(join(this.dir.root, 'meterhub.json'), JSON.stringify({ dataDir: './data', ...(db ? { storage: { client: 'postgres', url: pgUrl(db) } } : {}) }));
   }
 
-  static async create(label: string): Promise<ImportTarget> {
-    return new ImportTarget(await createTestDatabase(label));
+  static async create(label: string, engine: 'postgres' | 'sqlite' = 'postgres'): Promise<ImportTarget> {
+    return new ImportTarget(engine === 'postgres' ? await createTestDatabase(label) : undefined);
+  }
+
+  /** The storage target, for opening the database in the test process. */
+  get storageTarget(): StorageTarget {
+    return this.db ? { engine: 'postgres', connection: this.db.connection } as StorageTarget : { engine: 'sqlite', filename: join(this.dir.dataDir, 'meterhub.db') };
   }
 
   async query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
+    if (!this.db) {
+      const sqlite = new Database(join(this.dir.dataDir, 'meterhub.db'));
+      try {
+        return sqlite.prepare(sql).all() as T[];
+      } finally {
+        sqlite.close();
+      }
+    }
     const c = new pg.Client(this.db.connection);
     await c.connect();
     try {
@@ -35,12 +54,13 @@ export class ImportTarget {
    * marks are cleared first rather than rolled up at every stop.
    */
   async restHost(): Promise<RestRig> {
+    if (!this.db) throw new Error('restHost: a PostgreSQL target only');
     await this.query('DELETE FROM rollup_dirty');
     return RestRig.start('sqlite', { storage: { client: 'postgres', connection: this.db.connection } });
   }
 
   async drop(): Promise<void> {
-    await this.db.drop();
+    await this.db?.drop();
     this.dir.cleanup();
   }
 }
