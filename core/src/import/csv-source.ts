@@ -36,9 +36,10 @@ export function detectDelimiter(headerLine: string): string {
   return [',', ';', '\t'].map((d) => [d, plain.split(d).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
 }
 
+/** The header line: the first that is not empty nor an annotation (InfluxDB's `#datatype …` lines). */
 async function firstLine(file: string): Promise<string> {
   for await (const chunk of createReadStream(file, { encoding: 'utf8', end: 64 * 1024 })) {
-    return String(chunk).replace(/^\ufeff/, '').split(/\r?\n/)[0] ?? '';
+    return String(chunk).replace(/^\ufeff/, '').split(/\r?\n/).find((l) => l.trim() && !l.startsWith('#')) ?? '';
   }
   return '';
 }
@@ -139,7 +140,7 @@ export class CsvSource implements ImportSource {
   async *batches(position: Record<string, unknown>): AsyncGenerator<ImportBatch> {
     const skip = Number(position['records'] ?? 0);
     const pageSize = this.opts.pageSize ?? 5000;
-    const parser = createReadStream(this.#file).pipe(parse({ delimiter: this.#delimiter, bom: true, columns: true, relax_column_count: true, skip_empty_lines: true, from: skip + 1 }));
+    const parser = createReadStream(this.#file).pipe(parse({ delimiter: this.#delimiter, bom: true, columns: true, relax_column_count: true, skip_empty_lines: true, comment: '#', comment_no_infix: true, from: skip + 1 }));
     const mapped = this.#mapping.mapped;
     const unknownLong = new Set<string>();
     const lastTs = new Map<string, number>();
@@ -161,6 +162,8 @@ export class CsvSource implements ImportSource {
     for await (const record of parser as AsyncIterable<Record<string, string>>) {
       records++;
       const timeText = record[this.#timeColumn] ?? '';
+      // InfluxDB repeats the header before each table of its output.
+      if (timeText === this.#timeColumn) continue;
       if (rows.length >= pageSize && timeText !== lastTime) cutAt = rows.length;
       if (cutAt) {
         yield emit(cutAt);
@@ -194,7 +197,7 @@ export class CsvSource implements ImportSource {
           else if (v !== undefined) values[m.measurement] = v;
         }
       }
-      rows.push({ meter, ts, values, ...(bad ? { badValues: bad } : {}) });
+      rows.push({ meter, ts, values, ...(bad ? { badValues: bad } : {}), ...(this.#long ? { partial: true } : {}) });
       ends.push(records);
     }
     this.#unknownLong = [...unknownLong];

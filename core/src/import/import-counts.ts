@@ -6,6 +6,8 @@ export interface MeterCounts {
   skipped: Record<string, number>;
   /** Cells that were not numbers: left out of their reading, which is stored with the rest. */
   badValues?: number;
+  /** Rows of a long file merged into the reading of the same meter and time (read, but not a reading of their own). */
+  merged?: number;
 }
 
 /** Why a row was not stored; the words end up in the final table. */
@@ -61,6 +63,8 @@ export class ImportCounts {
       for (const [reason, count] of Object.entries(this.byMeter[m]!.skipped)) lines.push(`  ${m}: skipped ${count.toLocaleString('en')}: ${reason}`);
       const bad = this.byMeter[m]!.badValues;
       if (bad) lines.push(`  ${m}: ${bad.toLocaleString('en')} value(s) not a number, left out`);
+      const merged = this.byMeter[m]!.merged;
+      if (merged) lines.push(`  ${m}: ${merged.toLocaleString('en')} row(s) merged into the reading of the same time`);
     }
     return lines;
   }

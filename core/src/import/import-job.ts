@@ -16,6 +16,8 @@ export interface ImportRow {
   values: Record<string, number>;
   /** Values dropped because the cell was not a number (the rest of the row is kept). */
   badValues?: number;
+  /** Part of a reading (a long file's row): rows of one meter and time are merged, not duplicates. */
+  partial?: boolean;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function runImport(source: ImportSource, sink: ReadingSink, opts: I
       const batch = got.value;
       label = batch.label;
       const readings: Reading[] = [];
-      const seen = new Set<string>();
+      const seen = new Map<string, Reading>();
       for (const row of batch.rows) {
         const meter = opts.meterMap.get(row.meter) ?? row.meter;
         const c = counts.of(meter);
@@ -110,21 +112,31 @@ export async function runImport(source: ImportSource, sink: ReadingSink, opts: I
           continue;
         }
         if (invalid.has(meter) || (!known.has(meter) && !METER_ID.test(meter))) {
-        invalid.add(meter);
-        counts.skip(meter, SKIP.badMeter);
-        continue;
-      }
-      const key = `${meter}\u0000${row.ts}`;
-        if (seen.has(key)) {
+          invalid.add(meter);
+          counts.skip(meter, SKIP.badMeter);
+          continue;
+        }
+        const key = `${meter}\u0000${row.ts}`;
+        const earlier = seen.get(key);
+        if (earlier && row.partial) {
+          const added = Object.keys(row.values).filter((id) => !(id in earlier.values)).length;
+          Object.assign(earlier.values, row.values);
+          c.merged = (c.merged ?? 0) + 1;
+          c.values += added;
+          run.values += added;
+          continue;
+        }
+        if (earlier) {
           counts.skip(meter, SKIP.duplicate);
           continue;
         }
-        seen.add(key);
         if (!known.has(meter)) {
           known.add(meter);
           if (await sink.ensureMeter({ ...source.meter(row.meter), key: meter })) created.push(meter);
         }
-        readings.push({ meterId: meter, ts: row.ts, values: row.values });
+        const reading = { meterId: meter, ts: row.ts, values: row.values };
+        seen.set(key, reading);
+        readings.push(reading);
         c.values += valueCount;
         run.values += valueCount;
       }

@@ -135,7 +135,22 @@ describe('meterhub import csv', function () {
         const bad = await runCli(['import', 'csv', ha, '--meter', 'house', '--column-map', 'sensor.house_power=pwer'], target.dir.root);
         expect(bad.code).to.equal(2);
         expect(bad.stderr).to.match(/--column-map\s+"pwer" is not a measurement\s+\(did you mean "power"/);
+        // InfluxDB 2's annotated CSV: annotation lines, then one table per field, each with its header.
+        const influx = join(target.dir.root, 'influx.csv');
+        writeFileSync(influx, ['#group,false,false,true,true,false,false,true,true,true', '#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string',
+          '#default,_result,,,,,,,,', ',result,table,_start,_stop,_time,_value,_field,_measurement,meter',
+          ',,0,2026-05-01T00:00:00Z,2026-05-02T00:00:00Z,2026-05-01T11:00:00Z,230.5,voltage,electricity,flat',
+          ',,0,2026-05-01T00:00:00Z,2026-05-02T00:00:00Z,2026-05-01T11:01:00Z,230.75,voltage,electricity,flat', '',
+          ',result,table,_start,_stop,_time,_value,_field,_measurement,meter',
+          ',,1,2026-05-01T00:00:00Z,2026-05-02T00:00:00Z,2026-05-01T11:00:00Z,410,power,electricity,flat', ''].join('\r\n'));
+        const ix = await runCli(['import', 'csv', influx], target.dir.root);
+        expect(ix.code, ix.stderr).to.equal(0);
+        expect(ix.stdout, ix.stdout).to.match(/flat\s+3\s+2\s+3\s+0\n/).and.include('flat: 1 row(s) merged into the reading of the same time');
         const again = await openStorage(target);
+        expect((await again.history('flat', { family: 'power', ...range })).points).to.deep.equal([
+          { ts: Date.parse('2026-05-01T11:00:00Z'), values: { voltageL1: 230.5, power: 410 } },
+          { ts: Date.parse('2026-05-01T11:01:00Z'), values: { voltageL1: 230.75 } },
+        ]);
         expect((await again.history('house', { family: 'power', ...range })).points).to.deep.equal([
           { ts: Date.parse('2026-05-01T10:00:00Z'), values: { power: 812.5, voltageL1: 229.8 } },
           { ts: Date.parse('2026-05-01T10:01:00Z'), values: { power: 790 } },
