@@ -206,9 +206,9 @@ export class CsvSource implements ImportSource {
 
   #unknownLong: string[] = [];
 
-  /** Names of a long file's measurement column that matched nothing (after reading). */
-  get unmatchedLongNames(): string[] {
-    return this.#unknownLong;
+  /** Names in a long file's measurement column that matched nothing, with suggestions (after reading). */
+  notImported(): string[] {
+    return this.#unknownLong.map((name) => formatMapping('', mapColumns([name], this.opts.driver, [], this.opts.columnMap)).slice(1).join('').trim());
   }
 
   async close(): Promise<void> {}

@@ -43,6 +43,8 @@ export interface ImportSource {
   /** Name and driver of a meter, when the source knows them. */
   meter(key: string): ImportedMeter;
   batches(position: Record<string, unknown>): AsyncIterable<ImportBatch>;
+  /** What was found while reading and left out (a long file's unknown names), one line each. */
+  notImported?(): string[];
   close(): Promise<void>;
 }
 

@@ -116,6 +116,7 @@ describe('meterhub import csv', function () {
       const r = await runCli(['import', 'csv', file], target.dir.root);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/pv\s+2\s+2\s+4\s+0/);
+      expect(r.stderr).to.match(/not imported:\n  humidity\s+→ not imported: matches no field or measurement/);
       const storage = await openStorage(target);
       try {
         const range = { from: Date.parse('2026-05-01T00:00:00Z'), to: Date.parse('2026-05-02T00:00:00Z'), resolution: 'raw' as const };

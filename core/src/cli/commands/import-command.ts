@@ -80,6 +80,8 @@ async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver
     const progress = new ImportProgress(process.stderr, Number.isFinite(interval) ? interval : 1000);
     const result = await runImport(source, sink, { meterMap, progress, ...(checkpoint ? { checkpoint } : {}), ...(o.restart || o.dryRun ? { restart: true } : {}) });
     if (result.alreadyDone) process.stderr.write(`already imported (checkpoint ${checkpoint!.path}); --restart reads it again\n`);
+    const left = source.notImported?.() ?? [];
+    if (left.length) out.write(`not imported:\n${left.map((l) => `  ${l}`).join('\n')}\n`);
     if (result.created.length) process.stdout.write(`${o.dryRun ? 'would create' : 'created'} meter(s): ${result.created.join(', ')}\n`);
     process.stdout.write(`${result.counts.format(o.dryRun ? 'would store' : 'stored').join('\n')}\n`);
     if (!result.alreadyDone && result.run.ms > 0) {
