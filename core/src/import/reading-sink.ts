@@ -26,9 +26,9 @@ export interface ReadingSink {
  * queue's batching, upsert on (meter, ts), rollups marked dirty). The backlog is
  * not re-published live: `ingestBatch` stores without publishing.
  *
- * A created meter is a meter with no bus (stored with an empty bus, unit 0 and
- * disabled, so no bus worker polls it) that holds history only: what the
- * reading pipeline calls a pushed meter.
+ * A created meter is a meter with no bus (stored with an empty bus and unit 0,
+ * so no bus worker polls it) that holds history and may take readings pushed
+ * to it later: what the reading pipeline calls a pushed meter.
  */
 export class StorageSink implements ReadingSink {
   constructor(private readonly storage: StorageService) {}
@@ -36,7 +36,7 @@ export class StorageSink implements ReadingSink {
   async ensureMeter(meter: ImportedMeter): Promise<boolean> {
     if ((await this.storage.refOf(meter.key)) !== undefined) return false;
     await this.storage.meters.insert({
-      id: meter.key, ...(meter.name ? { name: meter.name } : {}), driver: meter.driver ?? '', bus: '', unitId: 0, enabled: false,
+      id: meter.key, ...(meter.name ? { name: meter.name } : {}), driver: meter.driver ?? '', bus: '', unitId: 0, enabled: true,
       intervals: { instantMs: 1000, counterMs: 60000 }, requestMode: 'coalesce',
     }, 'api');
     return true;
