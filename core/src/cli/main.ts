@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   export: async () => (await import('./commands/export-command.js')).registerExport,
   driver: async () => (await import('./commands/driver-command.js')).registerDriver,
   plugins: async () => (await import('./commands/plugins-command.js')).registerPlugins,
+  import: async () => (await import('./commands/import-command.js')).registerImport,
 };
 
 /** The command word of argv (after global options), if any. */

@@ -299,13 +299,17 @@ export class StorageService {
     };
   }
 
-  /** Flushes pending readings, rolls up, and closes the database. */
-  async close(): Promise<void> {
+  /**
+   * Flushes pending readings, rolls up, and closes the database. A bulk import
+   * passes `rollUp: false`: the minutes it wrote stay marked dirty in the
+   * database, and the host's rollup job (or the first rolled-up query) does them.
+   */
+  async close(opts: { rollUp?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#jobs.forEach(clearInterval);
     await this.queue.close();
-    await this.queue.serial(() => runRollups(this.store)).catch(() => undefined);
+    if (opts.rollUp !== false) await this.queue.serial(() => runRollups(this.store)).catch(() => undefined);
     await this.store.close();
     this.spool.close();
     await this.knex.destroy();
