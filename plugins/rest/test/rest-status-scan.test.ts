@@ -87,7 +87,7 @@ describe('REST API: status figures and bus scan', function () {
     expect(first.status).to.equal(202);
     expect((await rig.request('POST', '/api/buses/sim/scan/', { token: admin, body: { from: 3, to: 4 } })).status).to.equal(409);
     const cancelled = await rig.request('DELETE', `/api/buses/sim/scan/${first.body.id}/`, { token: admin });
-    expect(cancelled.status).to.equal(200);
+    expect(cancelled.status).to.equal(204);
     await rig.waitFor('scan stopped', async () => (await rig.request('GET', `/api/buses/sim/scan/${first.body.id}/`, { token: admin })).body.state === 'cancelled');
     expect(rig.errorLogs()).to.deep.equal([]);
   });

@@ -70,8 +70,12 @@ export function busRoutes(host: HostApi, scans: ScanJobs): RouteSpec[] {
       summary: 'A scan\'s progress, and the units found with their driver and model', handler: ({ params }) => job(params),
     },
     {
-      method: 'delete', path: '/api/buses/:id/scan/:scanId/', tag: 'buses', access: 'admin', response: scanJobSchema,
-      summary: 'Stop a scan before its next unit id; answers the scan as it stands', handler: ({ params }) => scans.cancel(params['id']!, params['scanId']!) ?? Promise.reject(notFound('such scan on this bus')),
+      method: 'delete', path: '/api/buses/:id/scan/:scanId/', tag: 'buses', access: 'admin', status: 204,
+      summary: 'Stop a scan before its next unit id (its state becomes cancelled; the units found so far stay in its result)',
+      handler({ params }) {
+        if (!scans.cancel(params['id']!, params['scanId']!)) throw notFound('such scan on this bus');
+        return undefined;
+      },
     },
   ];
 }
