@@ -41,6 +41,7 @@ describe('REST API: status figures and bus scan', function () {
     const house: Reading[] = [];
     const off = rig.host.readings.subscribe((reading) => void (reading.meterId === 'house' && house.push(reading)));
     const errorsBefore = rig.host.status().acquisition.buses[0]!.errors!;
+    const connectionsBefore = rig.endpoint.stats.connections;
     try {
       const started = await rig.request('POST', '/api/buses/sim/scan/', { token: admin, body: { from: 1, to: 8, timeoutMs: 150 } });
       expect(started.status).to.equal(202);
@@ -68,6 +69,8 @@ describe('REST API: status figures and bus scan', function () {
       expect((await rig.request('GET', '/api/meters/house/', { token: admin })).body.status.state).to.equal('online');
       // The silent units' timeouts were the scan's (counted on the bus), none of house's polls failed.
       expect(rig.host.status().acquisition.buses[0]!.errors!.timeout - errorsBefore.timeout).to.be.at.least(6);
+      // No second master: the scan used the bus's one connection.
+      expect(rig.endpoint.stats.connections).to.equal(connectionsBefore);
     } finally {
       off();
     }
