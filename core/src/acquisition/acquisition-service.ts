@@ -174,9 +174,9 @@ export class AcquisitionService extends EventEmitter {
   }
 
   /**
-   * Scans unit ids on a running bus through its worker's link, the bus's one
-   * request queue: each probe waits its turn behind the request in flight and
-   * the polls take turns with it, so the bus keeps one master and its pacing.
+   * Scans unit ids on a running bus through its worker: each unit id's probes
+   * run between two poll cycles (`BusWorker.between`) over the bus's one link,
+   * so the bus keeps one master, its pacing, and its meters' cycles whole.
    */
   async scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(p: UnitScanProgress): void }): Promise<UnitScanHit[]> {
     const bad = (path: string, message: string) => new MeterhubError('METERHUB_ERR_VALIDATION', message, { details: [{ path, message }] });
@@ -196,7 +196,8 @@ export class AcquisitionService extends EventEmitter {
     const timeoutMs = options.timeoutMs ?? entry.worker.link.timing.probeTimeoutMs;
     this.opts.log.info({ bus: busId, units: options.units.length, timeoutMs }, `scanning ${options.units.length} unit id(s) on bus ${busId}`);
     try {
-      return await scanUnits(entry.worker.link, drivers, { ...options, timeoutMs });
+      const worker = entry.worker;
+      return await scanUnits(worker.link, drivers, { ...options, timeoutMs, turn: (probeUnit) => worker.between(probeUnit) });
     } finally {
       this.#scanning.delete(busId);
     }

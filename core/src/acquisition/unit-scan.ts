@@ -48,14 +48,16 @@ export interface UnitScanOptions {
   onProgress?(progress: UnitScanProgress): void;
   /** Stops the scan before its next unit id. */
   signal?: AbortSignal;
+  /** Runs one unit id's probes when the bus has a turn for it (a running bus's scheduler); directly when absent. */
+  turn?<T>(probeUnit: () => Promise<T>): Promise<T>;
 }
 
 /**
  * Tries each unit id with every driver's probe registers and identifies what
- * answers. Every request goes through `link`, the bus's one request queue: on
- * a running bus the scan's requests take turns with the polls, one at a time,
- * so the bus never has a second master. Shared by `meterhub scan` and the
- * host API's `buses.scan`.
+ * answers. Every request goes through `link`, the bus's one request queue, so
+ * the bus never has a second master; on a running bus `turn` puts each unit
+ * id's probes between two poll cycles of the bus's scheduler. Shared by
+ * `meterhub scan` and the host API's `buses.scan`.
  */
 export async function scanUnits(link: BusLink, drivers: readonly CompiledDriver[], options: UnitScanOptions): Promise<UnitScanHit[]> {
   const { units, timeoutMs } = options;
@@ -67,11 +69,14 @@ export async function scanUnits(link: BusLink, drivers: readonly CompiledDriver[
     if (options.signal?.aborted) break;
     options.onProgress?.({ done, total: units.length, unitId, found: hits.length });
     const readings = new Map<string, Record<string, number>>();
-    for (const d of drivers) {
-      const values = await probe(link, unitId, plans.get(d.id)!, timeoutMs);
-      if (values === undefined) break; // silent unit: do not spend a timeout per driver
-      readings.set(d.id, values);
-    }
+    const probeUnit = async () => {
+      for (const d of drivers) {
+        const values = await probe(link, unitId, plans.get(d.id)!, timeoutMs);
+        if (values === undefined) break; // silent unit: do not spend a timeout per driver
+        readings.set(d.id, values);
+      }
+    };
+    await (options.turn ? options.turn(probeUnit) : probeUnit());
     if (readings.size > 0) {
       const { driver: d, ties } = identify(drivers, readings);
       const lookalikes = (d?.definition.probeLookalikes ?? []).map((l) => ({ model: `${l.vendor} ${l.model}`, ...(l.note ? { note: l.note } : {}) }));

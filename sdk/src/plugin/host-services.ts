@@ -190,9 +190,10 @@ export interface BusesApi {
   list(): Array<{ id: string; transport: string; running: boolean }>;
   /**
    * Tries `units` (1…247) on a running bus with every loaded driver's probe
-   * registers, through the bus's own request queue: the scan's requests take
-   * turns with the bus's polls, one request at a time (each may hold a due
-   * poll back by at most `timeoutMs`). Resolves with the units that answered.
+   * registers, through the bus's own scheduler: each unit id's probes run
+   * between two poll cycles over the bus's one connection, never inside a
+   * cycle, and a due poll waits at most one unit id's probes (a silent unit id
+   * costs `timeoutMs`). Resolves with the units that answered.
    * Rejects with METERHUB_ERR_HTTP_NOT_FOUND for an unknown bus,
    * METERHUB_ERR_CONFLICT when the bus is not running or is already being
    * scanned, METERHUB_ERR_VALIDATION for bad unit ids or timeout.
