@@ -23,7 +23,7 @@ export function pageSchema(item: object): object {
 /** A meter as the API answers it: the registry's fields plus its live status. */
 export function meterSchema(registry: Record<string, unknown>): object {
   return {
-    type: 'object', required: ['id', 'driver', 'bus', 'unitId', 'enabled', 'source', 'status'],
+    type: 'object', required: ['id', 'enabled', 'source', 'status'], description: 'driver, bus and unitId: polled meters always; pushed meters have no bus or unitId and may have no driver',
     properties: {
       ...(registry['properties'] as Record<string, object> | undefined),
       source: { enum: ['config', 'api'] },
