@@ -178,7 +178,7 @@ export class AcquisitionService extends EventEmitter {
    * run between two poll cycles (`BusWorker.between`) over the bus's one link,
    * so the bus keeps one master, its pacing, and its meters' cycles whole.
    */
-  async scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(p: UnitScanProgress): void }): Promise<UnitScanHit[]> {
+  async scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(p: UnitScanProgress): void; onHit?(hit: UnitScanHit): void }): Promise<UnitScanHit[]> {
     const bad = (path: string, message: string) => new MeterhubError('METERHUB_ERR_VALIDATION', message, { details: [{ path, message }] });
     if (options.units.length === 0) throw bad('units', 'no unit ids to scan');
     const wrong = options.units.find((u) => !Number.isInteger(u) || u < 1 || u > 247);

@@ -46,6 +46,8 @@ export interface UnitScanOptions {
   timeoutMs: number;
   /** Called before each unit id and after the last. */
   onProgress?(progress: UnitScanProgress): void;
+  /** Called for each unit that answered, as soon as it is identified. */
+  onHit?(hit: UnitScanHit): void;
   /** Stops the scan before its next unit id. */
   signal?: AbortSignal;
   /** Runs one unit id's probes when the bus has a turn for it (a running bus's scheduler); directly when absent. */
@@ -80,12 +82,14 @@ export async function scanUnits(link: BusLink, drivers: readonly CompiledDriver[
     if (readings.size > 0) {
       const { driver: d, ties } = identify(drivers, readings);
       const lookalikes = (d?.definition.probeLookalikes ?? []).map((l) => ({ model: `${l.vendor} ${l.model}`, ...(l.note ? { note: l.note } : {}) }));
-      hits.push({
+      const hit: UnitScanHit = {
         unitId, driver: d?.id ?? null, model: d ? modelOf(d) : null, probes: d ? readings.get(d.id)! : {},
         ambiguous: ties.length > 0 || lookalikes.length > 0,
         alternatives: ties.map((t) => ({ driver: t.id, model: modelOf(t) })),
         lookalikes,
-      });
+      };
+      hits.push(hit);
+      options.onHit?.(hit);
     }
     done++;
   }

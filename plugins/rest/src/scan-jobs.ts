@@ -55,6 +55,11 @@ export class ScanJobs {
         view.progress = p;
         accepted();
       },
+      // Shown while the scan goes on: a long scan's first finds can be added before it ends.
+      onHit: (hit) => {
+        view.found = [...view.found, hit];
+        void this.#configured(bus, view.found).then((c) => view.state === 'running' && (view.configured = c));
+      },
     });
     // The scan calls onProgress before its first request; a rejection before that is the caller's error.
     await Promise.race([started, run]);

@@ -49,6 +49,7 @@ describe('REST API: status figures and bus scan', function () {
       expect(started.body.progress.total).to.equal(8);
       const path = `/api/buses/sim/scan/${started.body.id}/`;
       const seen = new Set<number>();
+      let foundWhileRunning = false;
       let scan = started.body;
       const t0 = Date.now();
       while (scan.state === 'running') {
@@ -56,7 +57,9 @@ describe('REST API: status figures and bus scan', function () {
         await new Promise((r) => setTimeout(r, 50));
         scan = (await rig.request('GET', path, { token: admin })).body;
         seen.add(scan.progress.done);
+        if (scan.state === 'running' && scan.found.length > 0) foundWhileRunning = true;
       }
+      expect(foundWhileRunning, 'units found are listed while the scan runs').to.equal(true);
       expect(scan.state).to.equal('done');
       expect(scan.progress).to.include({ done: 8, total: 8, found: 2 });
       expect(seen.size, 'progress advanced in steps').to.be.greaterThan(1);

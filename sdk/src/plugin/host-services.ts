@@ -197,7 +197,8 @@ export interface BusesApi {
    * Rejects with METERHUB_ERR_HTTP_NOT_FOUND for an unknown bus,
    * METERHUB_ERR_CONFLICT when the bus is not running or is already being
    * scanned, METERHUB_ERR_VALIDATION for bad unit ids or timeout.
-   * `timeoutMs` defaults to the bus's probe timeout.
+   * `timeoutMs` defaults to the bus's probe timeout. `onProgress` is called
+   * before each unit id and after the last, `onHit` for each unit as it is found.
    */
-  scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(progress: UnitScanProgress): void }): Promise<UnitScanHit[]>;
+  scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(progress: UnitScanProgress): void; onHit?(hit: UnitScanHit): void }): Promise<UnitScanHit[]>;
 }
