@@ -46,7 +46,7 @@ export function StatusPage() {
       <dl class="facts">
         <div><dt>Database</dt><dd>${health.database.engine ?? '–'} ${badge(health.database.reachable ? 'online' : 'offline')}</dd></div>
         <div><dt>Readings spooled on disk</dt><dd data-fig="spooled">${num(figures.storage?.spooled ?? health.database.spooled, 0)}</dd></div>
-        ${figures.storage && html`<div><dt>Ingest queue</dt><dd data-fig="pending">${num(figures.storage.pending, 0)} readings</dd></div>
+        ${figures.storage && html`<div><dt>Ingest queue (readings not yet written)</dt><dd data-fig="pending">${num(figures.storage.pending, 0)}</dd></div>
           <div><dt>Written since start</dt><dd data-fig="stored">${num(figures.storage.stored, 0)}</dd></div>
           ${figures.storage.spoolDropped > 0 && html`<div><dt>Dropped (spool full)</dt><dd>${num(figures.storage.spoolDropped, 0)}</dd></div>`}
           ${figures.storage.lastError && html`<div><dt>Last write error</dt><dd>${figures.storage.lastError.message} (${ago(Date.parse(figures.storage.lastError.at))})</dd></div>`}`}
