@@ -70,7 +70,7 @@ describe('dashboard: assets at /', function () {
     expect((await rig.request('GET', '/dashboard/setup.json')).body).to.deep.equal({ needsFirstAdmin: false, command: 'meterhub user add NAME --role admin' });
     const fresh = await RestRig.start('sqlite');
     try {
-      // The API never deletes the last admin: empty the fresh host's table underneath it.
+      // Straight in the database: the last admin cannot be deleted through the accounts API.
       await fresh.host.storage!.knex('users').del();
       expect((await fresh.request('GET', '/dashboard/setup.json')).body.needsFirstAdmin).to.equal(true);
     } finally {

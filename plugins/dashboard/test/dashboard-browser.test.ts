@@ -301,7 +301,7 @@ describe('dashboard in a real browser (Debian chromium)', function () {
   it('tells the first visitor of a host without accounts how to create the first admin (sign-in page checked by axe too)', async () => {
     const fresh = await RestRig.start('sqlite');
     try {
-      // The API never deletes the last admin: empty the fresh host's table underneath it.
+      // Straight in the database: the last admin cannot be deleted through the accounts API.
       await fresh.host.storage!.knex('users').del();
       const page = await open();
       await page.goto(`${fresh.base}/`);

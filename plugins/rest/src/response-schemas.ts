@@ -23,7 +23,9 @@ export function pageSchema(item: object): object {
 /** A meter as the API answers it: the registry's fields plus its live status. */
 export function meterSchema(registry: Record<string, unknown>): object {
   return {
-    type: 'object', required: ['id', 'enabled', 'source', 'status'], description: 'driver, bus and unitId: polled meters always; pushed meters have no bus or unitId and may have no driver',
+    type: 'object', required: ['id', 'enabled', 'source', 'status'],
+    // A polled meter has a bus, a driver and a unit id; a pushed one (no bus) may have neither.
+    if: { required: ['bus'] }, then: { required: ['driver', 'unitId'] },
     properties: {
       ...(registry['properties'] as Record<string, object> | undefined),
       source: { enum: ['config', 'api'] },
