@@ -167,6 +167,7 @@ export class Host {
       {
         log: this.log, dataDir: this.dataDir, readings: this.readings, meterStates: this.meterStates, auth: this.auth, http: this.http, drivers: this.drivers, transports: this.transports,
         storage: () => this.storage, meters: () => this.meters, accounts: () => this.accounts,
+        buses: () => this.acquisition && { list: () => this.acquisition!.buses(), scan: (id, o) => this.acquisition!.scan(id, o) },
         settings: () => this.settings(), status: () => this.status() as unknown as Record<string, unknown>,
       },
       lifecycleTimeouts(withEnv),

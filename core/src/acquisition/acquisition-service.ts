@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describeError, type CompiledDriver, type Reading } from '@meterhub/sdk';
+import { describeError, MeterhubError, type CompiledDriver, type Reading, type UnitScanHit, type UnitScanProgress } from '@meterhub/sdk';
 import { isPolled, type BusConfig, type MeterConfig, type PolledMeterConfig } from '../config/host-config.js';
 import { BUS_SCHEMA } from '../config/host-schema.js';
 import type { Logger } from '../logging/logger.js';
@@ -7,6 +7,7 @@ import { BusLink, type BusLinkStatus, type BusTiming } from './bus-link.js';
 import { BusWorker } from './bus-worker.js';
 import { MeterRuntime, type MeterStatus } from './meter-runtime.js';
 import type { TransportRegistry } from './transport-registry.js';
+import { scanUnits } from './unit-scan.js';
 
 export interface BusStatus extends Partial<BusLinkStatus> {
   id: string;
@@ -21,7 +22,7 @@ export interface AcquisitionStatus {
 }
 
 export interface AcquisitionOptions {
-  drivers: { get(id: string): CompiledDriver | undefined };
+  drivers: { get(id: string): CompiledDriver | undefined; list(): readonly CompiledDriver[] };
   transports: TransportRegistry;
   publish(reading: Reading): void;
   log: Logger;
@@ -61,6 +62,8 @@ export class AcquisitionService extends EventEmitter {
   #offTransports: (() => void) | undefined;
   #running = false;
   #chain: Promise<void> = Promise.resolve();
+  /** Buses being scanned: one scan per bus at a time. */
+  #scanning = new Set<string>();
 
   constructor(private readonly opts: AcquisitionOptions) {
     super();
@@ -163,6 +166,41 @@ export class AcquisitionService extends EventEmitter {
       runtimes.push(new MeterRuntime(config, driver, now, config.requestMode === 'per-register'));
     }
     worker.setMeters(runtimes);
+  }
+
+  /** The configured buses and whether each has a running worker. */
+  buses(): Array<{ id: string; transport: string; running: boolean }> {
+    return this.#buses.map((b) => ({ id: b.id, transport: b.transport, running: this.#workers.has(b.id) }));
+  }
+
+  /**
+   * Scans unit ids on a running bus through its worker: each unit id's probes
+   * run between two poll cycles (`BusWorker.between`) over the bus's one link,
+   * so the bus keeps one master, its pacing, and its meters' cycles whole.
+   */
+  async scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(p: UnitScanProgress): void; onHit?(hit: UnitScanHit): void }): Promise<UnitScanHit[]> {
+    const bad = (path: string, message: string) => new MeterhubError('METERHUB_ERR_VALIDATION', message, { details: [{ path, message }] });
+    if (options.units.length === 0) throw bad('units', 'no unit ids to scan');
+    const wrong = options.units.find((u) => !Number.isInteger(u) || u < 1 || u > 247);
+    if (wrong !== undefined) throw bad('units', `unit id ${wrong} is outside 1…247`);
+    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs >= 10 && options.timeoutMs <= 10_000)) {
+      throw bad('timeoutMs', 'timeoutMs must be an integer from 10 to 10000');
+    }
+    if (!this.#buses.some((b) => b.id === busId)) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no bus "${busId}" is configured`);
+    const entry = this.#workers.get(busId);
+    if (!entry) throw new MeterhubError('METERHUB_ERR_CONFLICT', `bus ${busId} is not running: ${this.#waiting.get(busId)?.message ?? 'not started yet'}`);
+    if (this.#scanning.has(busId)) throw new MeterhubError('METERHUB_ERR_CONFLICT', `bus ${busId} is already being scanned`);
+    const drivers = this.opts.drivers.list();
+    if (drivers.length === 0) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', 'no drivers loaded');
+    this.#scanning.add(busId);
+    const timeoutMs = options.timeoutMs ?? entry.worker.link.timing.probeTimeoutMs;
+    this.opts.log.info({ bus: busId, units: options.units.length, timeoutMs }, `scanning ${options.units.length} unit id(s) on bus ${busId}`);
+    try {
+      const worker = entry.worker;
+      return await scanUnits(worker.link, drivers, { ...options, timeoutMs, turn: (probeUnit) => worker.between(probeUnit) });
+    } finally {
+      this.#scanning.delete(busId);
+    }
   }
 
   status(): AcquisitionStatus {

@@ -1,4 +1,4 @@
-import { describeError, type Reading } from '@meterhub/sdk';
+import { describeError, MeterhubError, type Reading } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
 import type { BusLink } from './bus-link.js';
 import type { MeterRuntime, PollGroup } from './meter-runtime.js';
@@ -37,6 +37,10 @@ export class BusWorker {
   #timer: NodeJS.Timeout | undefined;
   #overruns = 0;
   #lastOverrunWarning = 0;
+  /** Work that needs the bus between polls (a scan's unit ids), oldest first. */
+  #between: Array<{ run: () => Promise<void>; fail: (err: unknown) => void }> = [];
+  /** True after a poll cycle: the next turn goes to work waiting in `#between`. */
+  #betweenTurn = false;
 
   constructor(readonly id: string, readonly link: BusLink, private readonly opts: BusWorkerOptions) {}
 
@@ -56,8 +60,23 @@ export class BusWorker {
     this.#loop = this.#run().catch((err: unknown) => this.opts.log.error({ bus: this.id, err: describeError(err) }, 'bus worker stopped on an error'));
   }
 
+  /**
+   * Runs `job` on this bus between two poll cycles, never inside one: when no
+   * meter is due, or right after a cycle when meters are always due, so neither
+   * the polls nor the job starve. The job's requests still go through the bus's
+   * link (one at a time, with its pauses). Rejects if the bus stops first.
+   */
+  between<T>(job: () => Promise<T>): Promise<T> {
+    if (!this.#running) return Promise.reject(new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `bus ${this.id} is stopped`));
+    return new Promise<T>((resolve, reject) => {
+      this.#between.push({ run: () => job().then(resolve, reject), fail: reject });
+      this.#poke();
+    });
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
+    for (const j of this.#between.splice(0)) j.fail(new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `bus ${this.id} is stopped`));
     this.#poke();
     await this.#loop;
     await this.link.close();
@@ -89,11 +108,17 @@ export class BusWorker {
   async #run(): Promise<void> {
     while (this.#running) {
       const meters = [...this.#meters.values()].filter((m) => m.config.enabled);
+      const now = Date.now();
+      const dueNow = meters.some((m) => (m.status.state !== 'offline' ? this.#dueAt(m) : m.retryAt) <= now);
+      if (this.#between.length > 0 && (this.#betweenTurn || !dueNow)) {
+        this.#betweenTurn = false;
+        await this.#between.shift()!.run();
+        continue;
+      }
       if (meters.length === 0) {
         await this.#sleep(60_000);
         continue;
       }
-      const now = Date.now();
       let healthy: MeterRuntime | undefined;
       let healthyAt = Number.POSITIVE_INFINITY;
       // Offline meters: the one whose deadline comes first among those that may be probed now, and when the next may.
@@ -137,6 +162,7 @@ export class BusWorker {
   }
 
   async #cycle(m: MeterRuntime): Promise<void> {
+    this.#betweenTurn = true;
     const startedAt = Date.now();
     const groups = GROUPS.filter((g) => m.groups[g].length > 0 && m.due[g] <= startedAt);
     // A probe reads the first block of whatever group is next, due or not.

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  HOST_API_VERSION, MeterhubError, type AccountsApi, type Disposer, type HostApi, type HostSettings, type HttpHandler,
+  HOST_API_VERSION, MeterhubError, type AccountsApi, type BusesApi, type Disposer, type HostApi, type HostSettings, type HttpHandler,
   type MeterRegistryApi, type MeterStateEvent, type PluginLogger, type Reading, type StorageReader, type UpgradeHandler,
 } from '@meterhub/sdk';
 import type { MeterStateFeed } from '../readings/meter-state-feed.js';
@@ -29,6 +29,8 @@ export interface HostServices {
   /** The meter registry and accounts once storage is open. */
   meters(): MeterRegistryApi | undefined;
   accounts(): AccountsApi | undefined;
+  /** The buses' schedulers once acquisition runs. */
+  buses(): BusesApi | undefined;
   settings(): HostSettings;
   status(): Record<string, unknown>;
   /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
@@ -141,6 +143,10 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       get keys() {
         return ready(services.accounts(), 'accounts').keys;
       },
+    },
+    buses: {
+      list: () => services.buses()?.list() ?? [],
+      scan: (busId, options) => ready(services.buses(), 'buses').scan(busId, options),
     },
     settings: () => services.settings(),
     status: () => services.status(),

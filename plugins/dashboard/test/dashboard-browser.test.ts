@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { ADMIN, RestRig, VIEWER } from '../../rest/test/rest-rig.js';
+import { builtinDriver } from '../../../test-support/builtin-drivers.js';
 import { closeBrowser, newPage, screenshot, signIn } from './browser.js';
 
 const DAY = 86400_000;
@@ -162,8 +163,8 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     await page.getByLabel('Id', { exact: true }).fill('flat');
     await page.getByLabel('Name', { exact: true }).fill('New meter');
     await page.getByLabel('Driver').fill('sdm230');
-    await page.getByLabel(/^Bus/).selectOption('sim');
-    await page.getByLabel('Unit id').fill('2');
+    await page.locator('form[aria-labelledby=add-h]').getByLabel(/^Bus/).selectOption('sim');
+    await page.locator('form[aria-labelledby=add-h]').getByLabel('Unit id').fill('2');
     await page.getByRole('button', { name: 'Add meter' }).click();
     await page.locator('tr[data-meter=flat]').waitFor();
     await screenshot(page, 'admin-meters');
@@ -182,6 +183,29 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     await page.locator('tr[data-meter=flat]').getByRole('button', { name: 'Enable' }).click();
     await page.locator('tr[data-meter=flat] .badge-disabled').waitFor({ state: 'detached' });
     expect((await rig.request('GET', '/api/meters/flat/', { token })).body.enabled).to.not.equal(false);
+  });
+
+  it('lets an admin scan a bus with a progress bar and add a found meter in one click', async () => {
+    rig.sim.addUnit(5, builtinDriver('sdm630')).pin('power', 777.5);
+    const page = await open();
+    await signIn(page, rig.base, ADMIN);
+    await page.goto(`${rig.base}/#/admin/meters`);
+    const form = page.locator('form[aria-labelledby=scan-h]');
+    await form.getByLabel('Bus').selectOption('sim');
+    await form.getByLabel('To unit id').fill('5');
+    await form.getByRole('button', { name: 'Scan' }).click();
+    await page.locator('progress#scan-bar').waitFor();
+    await page.locator('.scan-progress', { hasText: 'Scan done: 5 of 5 unit ids' }).waitFor({ timeout: 10000 });
+    expect(await page.locator('progress#scan-bar').evaluate((el: HTMLProgressElement) => [el.value, el.max])).to.deep.equal([5, 5]);
+    // Unit 1 is the configured meter: a link, not a button.
+    await page.locator('tr[data-unit="1"]').getByRole('link', { name: 'house' }).waitFor();
+    expect(await page.locator('tr[data-unit="5"] td:nth-child(2)').textContent()).to.match(/SDM630/);
+    await screenshot(page, 'admin-bus-scan');
+    await page.locator('tr[data-unit="5"]').getByRole('button', { name: 'Add as sim-5' }).click();
+    await page.locator('tr[data-unit="5"]').getByRole('link', { name: 'sim-5' }).waitFor();
+    await page.locator('tr[data-meter=sim-5]').waitFor();
+    await rig.waitFor('sim-5 polled', async () => (await rig.request('GET', '/api/meters/sim-5/power/latest/', { token })).body?.values?.power === 777.5, 10000);
+    expect((await rig.request('GET', '/api/meters/sim-5/', { token })).body).to.deep.include({ driver: 'sdm630', bus: 'sim', unitId: 5 });
   });
 
   it('lets an admin add a user and create an API key that is shown once and works', async () => {
@@ -213,9 +237,17 @@ describe('dashboard in a real browser (Debian chromium)', function () {
     expect(await page.locator('header nav a').allTextContents()).to.deep.equal(['Overview', 'Status']);
     await page.goto(`${rig.base}/#/admin/users`);
     await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
-    // The status page is for everyone: buses, meters and plugins from /health/.
+    // The status page is for everyone: states from /health/, figures from /api/status/.
     await page.goto(`${rig.base}/#/status`);
-    await page.getByRole('region', { name: 'Buses table' }).getByRole('cell', { name: 'sim', exact: true }).waitFor();
+    const bus = page.locator('tr[data-bus=sim]');
+    await bus.waitFor();
+    const requests = Number((await bus.locator('[data-fig=requests]').textContent())!.replace(/\D/g, ''));
+    expect(requests).to.be.greaterThan(0);
+    expect(await bus.locator('[data-fig=latency]').textContent()).to.match(/^\d[\d.,]* \/ \d[\d.,]* \/ \d[\d.,]*$/);
+    expect(await bus.locator('[data-fig=errors]').textContent()).to.match(/none|timeout|connection/);
+    expect(await page.locator('[data-fig=pending]').textContent()).to.match(/^\d[\d,.]*$/);
+    await page.locator('[data-fig=loop]', { hasText: / ms$/ }).waitFor();
+    await screenshot(page, 'status');
     await page.getByRole('region', { name: 'Meters table' }).getByRole('link', { name: 'house' }).waitFor();
     await page.getByRole('region', { name: 'Plugins table' }).getByRole('cell', { name: 'dashboard', exact: true }).waitFor();
   });

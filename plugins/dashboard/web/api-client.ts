@@ -24,6 +24,27 @@ export interface Health {
   meters: Array<{ id: string; state: string; lastSeen: string | null }>;
   uplink?: Record<string, unknown>;
 }
+/** `GET /api/status/`: what `meterhub status` shows, for the status page. */
+export interface HostStatus {
+  version: string; uptimeSeconds: number;
+  buses: Array<{
+    id: string; transport: string; state: string; message?: string; connected: boolean; description?: string;
+    requests: number; errors: Record<string, number>; reconnects: number;
+    latencyMs: { p50: number | null; p95: number | null; p99: number | null; samples: number } | null;
+    lastError: { message: string; at: string } | null;
+  }>;
+  storage: { engine: string; pending: number; stored: number; spooled: number; spoolDropped: number; lastError: { message: string; at: string } | null } | null;
+  eventLoop: { p50Ms: number; p99Ms: number; maxMs: number; windowSeconds: number; worstMs: number; worstAt: string | null } | null;
+  readings: { taken: number; replays: number };
+}
+export interface Bus { id: string; transport: string; running: boolean }
+export interface ScanHit { unitId: number; driver: string | null; model: string | null; ambiguous: boolean; alternatives: Array<{ driver: string; model: string }>; lookalikes: Array<{ model: string; note?: string }> }
+/** A bus scan (`/api/buses/{id}/scan/{scanId}/`). */
+export interface Scan {
+  id: string; bus: string; state: 'running' | 'done' | 'cancelled' | 'failed';
+  progress: { done: number; total: number; unitId: number; found: number };
+  found: ScanHit[]; configured: Record<string, string>; error: { code: string; message: string } | null;
+}
 export interface LiveReading { meterId: string; ts: number; values: Record<string, number> }
 export interface LiveState { meterId: string; state: string; at: string; error?: string }
 export interface LiveSnapshot { meterId: string; ts: number | null; values: Record<string, number>; state: string }
@@ -187,6 +208,11 @@ export const api = {
     const res = await fetch('/health/', { headers: access ? { authorization: `Bearer ${access}` } : {} });
     return res.json();
   },
+  status: () => json<HostStatus>('GET', '/api/status/'),
+  buses: () => json<Bus[]>('GET', '/api/buses/'),
+  startScan: (bus: string, q: { from: number; to: number }) => json<Scan>('POST', `/api/buses/${encodeURIComponent(bus)}/scan/`, q),
+  scan: (bus: string, id: string) => json<Scan>('GET', `/api/buses/${encodeURIComponent(bus)}/scan/${encodeURIComponent(id)}/`),
+  cancelScan: (bus: string, id: string) => json<void>('DELETE', `/api/buses/${encodeURIComponent(bus)}/scan/${encodeURIComponent(id)}/`),
   users: () => allPages<User>('/api/users/'),
   createUser: (u: { username: string; password: string; role: Role }) => json<User>('POST', '/api/users/', u),
   updateUser: (id: number, patch: { role?: Role; password?: string }) => json<User>('PATCH', `/api/users/${id}/`, patch),

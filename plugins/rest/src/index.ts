@@ -13,10 +13,12 @@ import { openApiDocument } from './openapi-document.js';
 import { openApiSchema } from './response-schemas.js';
 import { buildRouter, type RouteSpec } from './route-table.js';
 import { accountRoutes, healthRoute } from './routes/admin-routes.js';
+import { busRoutes, statusRoute } from './routes/bus-routes.js';
 import { meterRoutes } from './routes/meter-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { TokenService } from './token-service.js';
+import { ScanJobs } from './scan-jobs.js';
 
 export { openApiDocument } from './openapi-document.js';
 
@@ -66,13 +68,15 @@ function staticSecurityHeaders(): RequestHandler {
 }
 
 /** All routes of the API, in one table: the router and the OpenAPI document come from it. */
-export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle, config: Pick<RestConfig, 'health'>): RouteSpec[] {
+export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginThrottle, config: Pick<RestConfig, 'health'>, scans = new ScanJobs(host)): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...tokenRoutes(host, tokens, throttle),
     ...meterRoutes(host),
     ...readingRoutes(host),
     ...accountRoutes(host),
     healthRoute(host, config.health.publicDetails),
+    statusRoute(host),
+    ...busRoutes(host, scans),
   ];
   routes.push({
     method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', response: openApiSchema, summary: 'This API as an OpenAPI 3.1 document',
@@ -115,7 +119,9 @@ export default definePlugin<RestConfig>((host) => ({
     const app = express.Router({ strict: true });
     app.use(staticSecurityHeaders());
     app.use(apiDocsRouter());
-    app.use(buildRouter(allRoutes(host, tokens, throttle, config), createAuthenticator(host.accounts, tokens), bodyParsers(config.bodyLimit)));
+    const scans = new ScanJobs(host);
+    host.onStop(() => scans.stopAll());
+    app.use(buildRouter(allRoutes(host, tokens, throttle, config, scans), createAuthenticator(host.accounts, tokens), bodyParsers(config.bodyLimit)));
     app.use(errorHandler(() => host.settings().debug, host.log, () => host.storage.ping()));
     host.http.mount('/', app as unknown as Parameters<HostApi['http']['mount']>[1]);
     host.auth.provide(sharedAuthenticator(host.accounts, tokens));

@@ -93,3 +93,74 @@ export const healthSchema = {
 };
 
 export const openApiSchema = { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' } } };
+
+const latencySchema = {
+  type: 'object', required: ['p50', 'p95', 'p99', 'samples'], description: 'milliseconds over the most recent requests; null before the first',
+  properties: { p50: nullable({ type: 'number' }), p95: nullable({ type: 'number' }), p99: nullable({ type: 'number' }), samples: { type: 'integer', minimum: 0 } },
+};
+const lastErrorSchema = nullable({ type: 'object', required: ['message', 'at'], properties: { message: { type: 'string' }, at: isoTime } });
+
+export const statusSchema = {
+  type: 'object', required: ['version', 'uptimeSeconds', 'buses', 'storage', 'eventLoop', 'readings'],
+  properties: {
+    version: { type: 'string' }, uptimeSeconds: { type: 'number' },
+    buses: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['id', 'transport', 'state', 'connected', 'requests', 'errors', 'reconnects', 'latencyMs', 'lastError'],
+        properties: {
+          id: { type: 'string' }, transport: { type: 'string' }, state: { enum: ['running', 'waiting-for-transport', 'error'] }, message: { type: 'string' },
+          connected: { type: 'boolean' }, description: { type: 'string' }, requests: { type: 'integer', minimum: 0 },
+          errors: {
+            type: 'object', required: ['timeout', 'crc', 'exception', 'frame', 'connection'], description: 'failed requests by kind since start',
+            properties: Object.fromEntries(['timeout', 'crc', 'exception', 'frame', 'connection'].map((k) => [k, { type: 'integer', minimum: 0 }])),
+          },
+          reconnects: { type: 'integer', minimum: 0 }, latencyMs: nullable(latencySchema), lastError: lastErrorSchema,
+        },
+      },
+    },
+    storage: nullable({
+      type: 'object', required: ['engine', 'pending', 'stored', 'spooled', 'spoolDropped', 'lastError'],
+      properties: {
+        engine: { type: 'string' }, pending: { type: 'integer', minimum: 0, description: 'readings in the ingest queue, not yet written' },
+        stored: { type: 'integer', minimum: 0, description: 'readings written since start' }, spooled: { type: 'integer', minimum: 0, description: 'readings on disk while the database is unreachable' },
+        spoolDropped: { type: 'integer', minimum: 0 }, lastError: lastErrorSchema,
+      },
+    }),
+    eventLoop: nullable({
+      type: 'object', required: ['p50Ms', 'p99Ms', 'maxMs', 'windowSeconds', 'worstMs', 'worstAt'],
+      properties: { p50Ms: { type: 'number' }, p99Ms: { type: 'number' }, maxMs: { type: 'number' }, windowSeconds: { type: 'number' }, worstMs: { type: 'number' }, worstAt: nullable(isoTime) },
+    }),
+    readings: { type: 'object', required: ['taken', 'replays'], properties: { taken: { type: 'integer', minimum: 0 }, replays: { type: 'integer', minimum: 0 } } },
+  },
+};
+
+export const busListSchema = {
+  type: 'array', items: { type: 'object', required: ['id', 'transport', 'running'], properties: { id: { type: 'string' }, transport: { type: 'string' }, running: { type: 'boolean' } } },
+};
+
+export const scanJobSchema = {
+  type: 'object', required: ['id', 'bus', 'state', 'units', 'progress', 'found', 'configured', 'startedAt', 'finishedAt', 'error'],
+  properties: {
+    id: { type: 'string' }, bus: { type: 'string' }, state: { enum: ['running', 'done', 'cancelled', 'failed'] },
+    units: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'integer' }, to: { type: 'integer' } } },
+    progress: {
+      type: 'object', required: ['done', 'total', 'unitId', 'found'],
+      properties: { done: { type: 'integer', minimum: 0 }, total: { type: 'integer', minimum: 1 }, unitId: { type: 'integer' }, found: { type: 'integer', minimum: 0 } },
+    },
+    found: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['unitId', 'driver', 'model', 'probes', 'ambiguous', 'alternatives', 'lookalikes'],
+        properties: {
+          unitId: { type: 'integer' }, driver: nullable({ type: 'string' }), model: nullable({ type: 'string' }), probes: numberMap, ambiguous: { type: 'boolean' },
+          alternatives: { type: 'array', items: { type: 'object', required: ['driver', 'model'], properties: { driver: { type: 'string' }, model: { type: 'string' } } } },
+          lookalikes: { type: 'array', items: { type: 'object', required: ['model'], properties: { model: { type: 'string' }, note: { type: 'string' } } } },
+        },
+      },
+    },
+    configured: { type: 'object', additionalProperties: { type: 'string' }, description: 'unit id -> id of the meter already configured there' },
+    startedAt: isoTime, finishedAt: nullable(isoTime),
+    error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } }),
+  },
+};

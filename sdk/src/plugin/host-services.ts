@@ -156,3 +156,49 @@ export interface MeterStateEvent {
    */
   lastSeen?: string | null;
 }
+
+/** A unit id that answered a bus scan, and the meter model its probe registers point to. Since host API 1.3. */
+export interface UnitScanHit {
+  unitId: number;
+  /** The driver whose probes all hold; null when the unit answers but no driver recognises it. */
+  driver: string | null;
+  /** `vendor model` of that driver. */
+  model: string | null;
+  /** The probe values the unit gave for that driver. */
+  probes: Record<string, number>;
+  /**
+   * True when the answer does not settle the model: other drivers' probes hold
+   * just as well (`alternatives`), or the driver names models that answer the
+   * same way (`lookalikes`).
+   */
+  ambiguous: boolean;
+  alternatives: Array<{ driver: string; model: string }>;
+  lookalikes: Array<{ model: string; note?: string }>;
+}
+
+/** How far a scan got: `done` of `total` unit ids tried, `unitId` the one being tried, `found` hits so far. Since host API 1.3. */
+export interface UnitScanProgress {
+  done: number;
+  total: number;
+  unitId: number;
+  found: number;
+}
+
+/** The buses of the configuration, as their schedulers run them. Since host API 1.3. */
+export interface BusesApi {
+  /** Ids of the configured buses and whether each is running (its transport is loaded). */
+  list(): Array<{ id: string; transport: string; running: boolean }>;
+  /**
+   * Tries `units` (1…247) on a running bus with every loaded driver's probe
+   * registers, through the bus's own scheduler: each unit id's probes run
+   * between two poll cycles over the bus's one connection, never inside a
+   * cycle, and a due poll waits at most one unit id's probes (a silent unit id
+   * costs `timeoutMs`). Resolves with the units that answered.
+   * Rejects with METERHUB_ERR_HTTP_NOT_FOUND for an unknown bus,
+   * METERHUB_ERR_CONFLICT when the bus is not running or is already being
+   * scanned, METERHUB_ERR_VALIDATION for bad unit ids or timeout.
+   * `timeoutMs` defaults to the bus's probe timeout. `onProgress` is called
+   * before each unit id and after the last, `onHit` for each unit as it is found.
+   */
+  scan(busId: string, options: { units: readonly number[]; timeoutMs?: number; signal?: AbortSignal; onProgress?(progress: UnitScanProgress): void; onHit?(hit: UnitScanHit): void }): Promise<UnitScanHit[]>;
+}

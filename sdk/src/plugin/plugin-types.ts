@@ -4,14 +4,14 @@ import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { LatestValues, Reading } from '../readings/reading-types.js';
 import type { MeasurementFamily } from '../vocabulary/measurements.js';
 import type { TransportFactory } from '../transport/transport-types.js';
-import type { AccountsApi, Authenticator, Credentials, CredentialsChange, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
+import type { AccountsApi, Authenticator, BusesApi, Credentials, CredentialsChange, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
 
 /**
  * The host API version this SDK describes. A plugin declares the range it
  * supports in its package.json (`"meterhub": {"hostApi": "^1.0.0"}`); the host
  * refuses to load a plugin whose range does not include its version.
  */
-export const HOST_API_VERSION = '1.2.0';
+export const HOST_API_VERSION = '1.3.0';
 
 /** Undoes one registration. The host runs a plugin's disposers in reverse order when it stops. */
 export type Disposer = () => void | Promise<void>;
@@ -145,6 +145,8 @@ export interface HostApi {
   readonly meters: MeterRegistryApi;
   /** Users and API keys. Available from start() on. */
   readonly accounts: AccountsApi;
+  /** The configured buses; `scan` finds unit ids through a bus's scheduler. Available from start() on. Since host API 1.3. */
+  readonly buses: BusesApi;
   /** Host settings a plugin may need (auth lifetimes, CORS origins …). */
   settings(): HostSettings;
   /** The host's status: plugins, buses, meters, storage (what `meterhub status` shows). */

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { MeterhubError, ModbusExceptionError, type CompiledDriver } from '@meterhub/sdk';
-import type { BusLink } from '../../acquisition/bus-link.js';
-import { decodeBlock, planReads, type ReadBlock } from '../../acquisition/request-planner.js';
+import { MeterhubError, type UnitScanHit } from '@meterhub/sdk';
+import { scanUnits } from '../../acquisition/unit-scan.js';
 import { addConnectionOptions, busFromFlags, openLink, type ConnectionFlags } from './connection-options.js';
 import { parseUnitList } from './simulate-command.js';
 import { hostFromCli, type GlobalOptions } from './run-host.js';
@@ -11,58 +10,8 @@ interface ScanFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-export interface ScanHit {
-  unitId: number;
-  driver: string | null;
-  model: string | null;
-  probes: Record<string, number>;
-  /**
-   * True when the answer does not settle the model: other drivers' probes hold
-   * just as well (`alternatives`), or the driver names models that answer the
-   * same way (`lookalikes`).
-   */
-  ambiguous: boolean;
-  alternatives: Array<{ driver: string; model: string }>;
-  lookalikes: Array<{ model: string; note?: string }>;
-}
-
-/**
- * Reads a driver's probe registers from one unit; `undefined` when the unit did
- * not answer at all (nobody there), otherwise the values it gave (possibly none).
- */
-async function probe(link: BusLink, unitId: number, plan: readonly ReadBlock[], timeoutMs: number): Promise<Record<string, number> | undefined> {
-  const values: Record<string, number> = {};
-  let answered = false;
-  for (const block of plan) {
-    try {
-      decodeBlock(block, await link.read(unitId, block, { retries: 0, timeoutMs }), values);
-      answered = true;
-    } catch (err) {
-      if (err instanceof ModbusExceptionError) {
-        answered = true;
-        continue;
-      }
-      if (!answered) return undefined;
-    }
-  }
-  return values;
-}
-
-/**
- * The driver whose probes all hold, preferring the one with the most probes
- * (the most specific), and the drivers that match exactly as well: when there
- * are any, the probes cannot tell the models apart.
- */
-export function identify(drivers: readonly CompiledDriver[], readings: Map<string, Record<string, number>>): { driver: CompiledDriver | undefined; ties: CompiledDriver[] } {
-  const matches = drivers.filter((d) => {
-    const v = readings.get(d.id);
-    return v && d.definition.probe.every((p) => v[p.measurement] !== undefined && v[p.measurement]! >= p.min && v[p.measurement]! <= p.max);
-  }).sort((a, b) => b.definition.probe.length - a.definition.probe.length);
-  const best = matches[0];
-  return { driver: best, ties: best ? matches.slice(1).filter((d) => d.definition.probe.length === best.definition.probe.length) : [] };
-}
-
-const modelOf = (d: CompiledDriver): string => `${d.definition.vendor} ${d.definition.model}`;
+/** What `meterhub scan --json` prints per unit that answered. */
+export type ScanHit = UnitScanHit;
 
 let lastLine = 0;
 
@@ -97,31 +46,11 @@ export function registerScan(program: Command): void {
         const drivers = host.drivers.list();
         if (drivers.length === 0) throw new MeterhubError('METERHUB_ERR_DRIVER_UNKNOWN', 'no drivers loaded');
         const link = openLink(host, bus, drivers);
-        // Each driver's probe reads, planned once for the whole range.
-        const plans = new Map(drivers.map((d) => [d.id, planReads(d, d.definition.probe.map((p) => d.byMeasurement.get(p.measurement)!), { gaps: 'exception' })]));
         // Scanning waits on every empty unit id: keep the timeout short unless told otherwise.
         const timeoutMs = flags.timeout ? Number(flags.timeout) : 300;
-        let done = 0;
-        for (const unitId of units) {
-          progress(done, units.length, unitId, hits.length);
-          const readings = new Map<string, Record<string, number>>();
-          for (const d of drivers) {
-            const values = await probe(link, unitId, plans.get(d.id)!, timeoutMs);
-            if (values === undefined) break; // silent unit: do not spend a timeout per driver
-            readings.set(d.id, values);
-          }
-          if (readings.size > 0) {
-            const { driver: d, ties } = identify(drivers, readings);
-            const lookalikes = (d?.definition.probeLookalikes ?? []).map((l) => ({ model: `${l.vendor} ${l.model}`, ...(l.note ? { note: l.note } : {}) }));
-            hits.push({
-              unitId, driver: d?.id ?? null, model: d ? modelOf(d) : null, probes: d ? readings.get(d.id)! : {},
-              ambiguous: ties.length > 0 || lookalikes.length > 0,
-              alternatives: ties.map((t) => ({ driver: t.id, model: modelOf(t) })),
-              lookalikes,
-            });
-          }
-          progress(++done, units.length, unitId, hits.length);
-        }
+        hits.push(...await scanUnits(link, drivers, {
+          units, timeoutMs, onProgress: (p) => progress(p.done, p.total, p.unitId, p.found),
+        }));
         if (process.stderr.isTTY) process.stderr.write('\n');
         await link.close();
       } finally {

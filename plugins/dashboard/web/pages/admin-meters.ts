@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { api, ApiError, type Health, type Meter } from '../api-client.js';
+import { api, ApiError, type Meter } from '../api-client.js';
+import { BusScan } from './bus-scan.js';
 import { liveStore } from '../live-store.js';
 import { useLive } from '../components/use-live.js';
 
@@ -82,12 +83,12 @@ function Row({ meter, onChange, onEdit }: { meter: Meter; onChange: (e?: string)
   </tr>`;
 }
 
-/** Meters: add (polled or pushed), edit, disable, delete. Config-file meters are read-only over the API. */
+/** Meters: add (polled or pushed), edit, disable, delete, scan a bus. Config-file meters are read-only over the API. */
 export function AdminMetersPage() {
   const store = useLive();
   const [buses, setBuses] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { void api.health().then((h: Health) => setBuses(h.buses.map((b) => b.id))); }, []);
+  useEffect(() => { void api.buses().then((list) => setBuses(list.map((b) => b.id))); }, []);
   const [editing, setEditing] = useState<string | null>(null);
   const changed = (e?: string) => { setError(e ?? null); void liveStore.reload(); };
   const edited = store.meters.find((m) => m.id === editing);
@@ -100,6 +101,6 @@ export function AdminMetersPage() {
     </table></div>
     ${edited && html`<${EditForm} key=${edited.id} meter=${edited} buses=${buses} onDone=${(e?: string) => { setEditing(null); changed(e); }} />`}
     <${MeterForm} buses=${buses} onDone=${() => changed()} />
-    <p class="muted">Scanning a bus for unit ids needs an API endpoint the host does not have yet.</p>
+    <${BusScan} buses=${buses} onAdded=${() => changed()} />
   </main>`;
 }
