@@ -15,6 +15,7 @@ import { buildRouter, type RouteSpec } from './route-table.js';
 import { accountRoutes, healthRoute } from './routes/admin-routes.js';
 import { meterRoutes } from './routes/meter-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
+import { tariffRoutes } from './routes/tariff-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { TokenService } from './token-service.js';
 
@@ -72,6 +73,7 @@ export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginTh
     ...meterRoutes(host),
     ...readingRoutes(host),
     ...accountRoutes(host),
+    ...tariffRoutes(host),
     healthRoute(host, config.health.publicDetails),
   ];
   routes.push({

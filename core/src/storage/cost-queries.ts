@@ -1,0 +1,81 @@
+import { roundMoney, type TariffPlan } from '../tariffs/tariff-plan.js';
+import type { MeasurementCodes } from './measurement-codes.js';
+import type { ReadingStore } from './reading-store.js';
+import { TimeSlice } from './time-slice.js';
+import { nextPeriod } from './time-zones.js';
+
+/** What a period cost, in the tariff's currency, each figure rounded to its minor unit. */
+export interface PeriodCost {
+  tariff: string;
+  currency: string;
+  /** Imported energy (importEnergy deltas) priced minute by minute at the window in force. */
+  importCost: number;
+  /** Exported energy (exportEnergy deltas) at the feed-in price in force. */
+  exportCredit: number;
+  /** Standing charge of the period's local days within the range (a day cut by the range counts pro rata). */
+  standingCharge: number;
+  /** importCost + standingCharge − exportCredit, from the rounded figures so the columns add up. */
+  net: number;
+}
+
+/** Minute rollups read per query: a month is 44,640 rows per meter. */
+const PAGE = 50_000;
+/** Energy rollup blob: per measurement a uint16 code, then first, last, delta as doubles. */
+const STRIDE = 2 + 8 * 3;
+const DELTA_AT = 2 + 8 * 2;
+
+/**
+ * Cost per period in one pass over the meter's minute rollups: each minute's
+ * counter increase is priced at the window in force at its start in the
+ * tariff's zone (never the period total × one price), summed unrounded, and
+ * rounded per period. Periods are [start, end) in ms, ascending; only
+ * minutes within [from, to) count, like consumption.
+ */
+export async function queryPeriodCosts(
+  store: ReadingStore, codes: MeasurementCodes,
+  req: { meterRef: number; periods: ReadonlyArray<{ startMs: number; endMs: number }>; from: number; to: number; tz: string; tariff: TariffPlan },
+): Promise<PeriodCost[]> {
+  const { periods, tariff } = req;
+  const importCode = codes.code('importEnergy');
+  const exportCode = codes.code('exportEnergy');
+  const importCost = new Float64Array(periods.length);
+  const exportCredit = new Float64Array(periods.length);
+  if (periods.length > 0 && (importCode !== undefined || exportCode !== undefined)) {
+    const slice = new TimeSlice();
+    let p = 0;
+    let span = { importPerKWh: 0, feedInPerKWh: 0, until: Number.NEGATIVE_INFINITY };
+    let cursor = Math.max(req.from - (((req.from % 60_000) + 60_000) % 60_000), periods[0]!.startMs);
+    const end = Math.min(req.to, periods[periods.length - 1]!.endMs);
+    while (cursor < end) {
+      await slice.pause();
+      const rows = await store.rollups('energy', req.meterRef, '1m', cursor, end, PAGE);
+      for (const row of rows) {
+        const ts = row.ts;
+        while (p < periods.length && ts >= periods[p]!.endMs) p++;
+        if (p === periods.length) break;
+        if (ts < periods[p]!.startMs) continue;
+        if (ts >= span.until) span = tariff.pricesAt(ts);
+        const b = row.data;
+        for (let o = 0; o + STRIDE <= b.length; o += STRIDE) {
+          const code = b.readUInt16BE(o);
+          if (code === importCode) importCost[p]! += b.readDoubleBE(o + DELTA_AT) * span.importPerKWh;
+          else if (code === exportCode) exportCredit[p]! += b.readDoubleBE(o + DELTA_AT) * span.feedInPerKWh;
+        }
+      }
+      if (rows.length < PAGE) break;
+      cursor = rows[rows.length - 1]!.ts + 1;
+    }
+  }
+  return periods.map((period, i) => {
+    let standing = 0;
+    for (let day = period.startMs; day < period.endMs;) {
+      const next = nextPeriod(day, 'day', req.tz);
+      const covered = Math.min(next, req.to) - Math.max(day, req.from);
+      if (covered > 0) standing += (tariff.standingChargeAt(day) * covered) / (next - day);
+      day = next;
+    }
+    const d = tariff.digits;
+    const out = { importCost: roundMoney(importCost[i]!, d), exportCredit: roundMoney(exportCredit[i]!, d), standingCharge: roundMoney(standing, d) };
+    return { tariff: tariff.id, currency: tariff.currency, ...out, net: roundMoney(out.importCost + out.standingCharge - out.exportCredit, d) };
+  });
+}
