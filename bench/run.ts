@@ -17,6 +17,7 @@ import { dashboardBench } from './dashboard-bench.js';
 import { mqttBench } from './mqtt-bench.js';
 import { pgSqlBench } from './pg-sql-bench.js';
 import { pipelineBench } from './pipeline-bench.js';
+import { costBench } from './cost-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -45,5 +46,7 @@ console.log('\n== PostgreSQL readable with SQL: views over packed rows vs a wide
 if (!only || only === 'pg-sql') await pgSqlBench(ctx);
 console.log('\n== reading pipeline: push-to-live latency, event loop during a backfill');
 if (!only || only === 'pipeline') await pipelineBench(ctx);
+console.log('\n== costs: a month of minute rollups priced with a time-of-use tariff');
+if (!only || only === 'costs') await costBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

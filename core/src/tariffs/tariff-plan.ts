@@ -4,11 +4,9 @@ import { WEEKDAYS, type TariffConfig } from './tariff-schema.js';
 
 const MINUTE = 60_000;
 const MINUTES_PER_DAY = 1440;
-/**
- * Longest span one price lookup vouches for. Zone offsets change (DST) only on
- * quarter hours of UTC, so within a span the local minute follows the UTC one.
- */
-const SPAN_CAP = 15 * MINUTE;
+const WEEK = 7 * MINUTES_PER_DAY;
+/** Zone offsets change (DST) only on quarter hours of UTC. */
+const QUARTER = 15 * MINUTE;
 
 /** Prices holding from an instant up to `until` (exclusive). */
 export interface PriceSpan {
@@ -70,25 +68,34 @@ export class TariffPlan {
 
   /**
    * The prices at instant `t` (a whole minute) and how long they hold: until
-   * the window changes, the next version starts or SPAN_CAP passes.
+   * the window changes, the next version starts or the zone's offset changes
+   * (a DST change), so a month of minutes needs only a few lookups per window.
    */
   pricesAt(t: number): PriceSpan {
     const vi = this.#versionIndex(t);
     const v = this.#versions[vi]!;
-    const local = t + zoneOffsetAt(t, this.timeZone);
-    const localMinute = Math.floor(local / MINUTE);
+    const offset = zoneOffsetAt(t, this.timeZone);
+    const localMinute = Math.floor((t + offset) / MINUTE);
     // 1970-01-01 was a Thursday: day 3 of a week that starts on Monday.
-    const minuteOfWeek = (((localMinute + 3 * MINUTES_PER_DAY) % (7 * MINUTES_PER_DAY)) + 7 * MINUTES_PER_DAY) % (7 * MINUTES_PER_DAY);
+    const minuteOfWeek = (((localMinute + 3 * MINUTES_PER_DAY) % WEEK) + WEEK) % WEEK;
     const price = v.week[minuteOfWeek]!;
-    let until = Math.min(Math.floor(t / SPAN_CAP) * SPAN_CAP + SPAN_CAP, this.#versions[vi + 1]?.startMs ?? Number.POSITIVE_INFINITY);
-    const startMinute = Math.floor(t / MINUTE);
-    for (let k = 1; startMinute + k < until / MINUTE; k++) {
-      if (v.week[(minuteOfWeek + k) % (7 * MINUTES_PER_DAY)] !== price) {
-        until = (startMinute + k) * MINUTE;
-        break;
-      }
-    }
+    let k = 1;
+    while (k < MINUTES_PER_DAY && v.week[(minuteOfWeek + k) % WEEK] === price) k++;
+    let until = Math.min(Math.floor(t / MINUTE) * MINUTE + k * MINUTE, this.#versions[vi + 1]?.startMs ?? Number.POSITIVE_INFINITY);
+    if (zoneOffsetAt(until - 1, this.timeZone) !== offset) until = this.#offsetChange(t, until, offset);
     return { importPerKWh: price, feedInPerKWh: v.feedInPerKWh, until };
+  }
+
+  /** The first quarter hour in (t, until) where the zone's offset is no longer `offset` (zones change offset only on quarter hours). */
+  #offsetChange(t: number, until: number, offset: number): number {
+    let lo = Math.floor(t / QUARTER) + 1;
+    let hi = Math.ceil(until / QUARTER);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (zoneOffsetAt(mid * QUARTER, this.timeZone) !== offset) hi = mid;
+      else lo = mid + 1;
+    }
+    return Math.min(lo * QUARTER, until);
   }
 
   /** A tariff as the REST API shows it: the configuration, with the minor unit. */
