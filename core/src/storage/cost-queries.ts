@@ -23,13 +23,19 @@ const PAGE = 50_000;
 /** Energy rollup blob: per measurement a uint16 code, then first, last, delta as doubles. */
 const STRIDE = 2 + 8 * 3;
 const DELTA_AT = 2 + 8 * 2;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const floorTo = (ts: number, step: number) => ts - (((ts % step) + step) % step);
 
 /**
  * Cost per period in one pass over the meter's minute rollups: each minute's
  * counter increase is priced at the window in force at its start in the
  * tariff's zone (never the period total × one price), summed unrounded, and
  * rounded per period. Periods are [start, end) in ms, ascending; only
- * minutes within [from, to) count, like consumption.
+ * minutes within [from, to) count, like consumption. Hours whose minute
+ * rollups are gone (past `retention.minuteDays`) are priced from their hourly
+ * rollup, the increase spread evenly over the hour: exact when the windows
+ * change on whole hours, as nearly all contracts do.
  */
 export async function queryPeriodCosts(
   store: ReadingStore, codes: MeasurementCodes,
@@ -42,10 +48,13 @@ export async function queryPeriodCosts(
   const exportCredit = new Float64Array(periods.length);
   if (periods.length > 0 && (importCode !== undefined || exportCode !== undefined)) {
     const slice = new TimeSlice();
+    const first = periods[0]!.startMs;
+    const end = Math.min(req.to, periods[periods.length - 1]!.endMs);
+    /** Hours that had minute rollups: the others (past minute retention) are priced from their hourly rollup. */
+    const hoursWithMinutes = new Set<number>();
     let p = 0;
     let span = { importPerKWh: 0, feedInPerKWh: 0, until: Number.NEGATIVE_INFINITY };
-    let cursor = Math.max(req.from - (((req.from % 60_000) + 60_000) % 60_000), periods[0]!.startMs);
-    const end = Math.min(req.to, periods[periods.length - 1]!.endMs);
+    let cursor = Math.max(floorTo(req.from, MINUTE), first);
     while (cursor < end) {
       await slice.pause();
       const rows = await store.rollups('energy', req.meterRef, '1m', cursor, end, PAGE);
@@ -54,6 +63,7 @@ export async function queryPeriodCosts(
         while (p < periods.length && ts >= periods[p]!.endMs) p++;
         if (p === periods.length) break;
         if (ts < periods[p]!.startMs) continue;
+        hoursWithMinutes.add(floorTo(ts, HOUR));
         if (ts >= span.until) span = tariff.pricesAt(ts);
         const b = row.data;
         for (let o = 0; o + STRIDE <= b.length; o += STRIDE) {
@@ -64,6 +74,29 @@ export async function queryPeriodCosts(
       }
       if (rows.length < PAGE) break;
       cursor = rows[rows.length - 1]!.ts + 1;
+    }
+    // An hour without minute rollups: its increase is spread evenly over its minutes, each priced at its window.
+    p = 0;
+    for (const row of await store.rollups('energy', req.meterRef, '1h', Math.max(floorTo(req.from, HOUR), floorTo(first, HOUR)), end, 100_000)) {
+      if (hoursWithMinutes.has(row.ts)) continue;
+      while (p < periods.length && row.ts >= periods[p]!.endMs) p++;
+      if (p === periods.length) break;
+      if (row.ts < periods[p]!.startMs) continue;
+      let importPrice = 0;
+      let feedIn = 0;
+      for (let t = row.ts; t < row.ts + HOUR;) {
+        const s = tariff.pricesAt(t);
+        const until = Math.min(s.until, row.ts + HOUR);
+        importPrice += (s.importPerKWh * (until - t)) / HOUR;
+        feedIn += (s.feedInPerKWh * (until - t)) / HOUR;
+        t = until;
+      }
+      const b = row.data;
+      for (let o = 0; o + STRIDE <= b.length; o += STRIDE) {
+        const code = b.readUInt16BE(o);
+        if (code === importCode) importCost[p]! += b.readDoubleBE(o + DELTA_AT) * importPrice;
+        else if (code === exportCode) exportCredit[p]! += b.readDoubleBE(o + DELTA_AT) * feedIn;
+      }
     }
   }
   return periods.map((period, i) => {
