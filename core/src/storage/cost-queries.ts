@@ -1,28 +1,16 @@
+import type { PeriodCostView } from '@meterhub/sdk';
 import { roundMoney, type TariffPlan } from '../tariffs/tariff-plan.js';
+import { forEachCounterDelta } from './rollups.js';
 import type { MeasurementCodes } from './measurement-codes.js';
 import type { ReadingStore } from './reading-store.js';
 import { TimeSlice } from './time-slice.js';
 import { nextPeriod } from './time-zones.js';
 
-/** What a period cost, in the tariff's currency, each figure rounded to its minor unit. */
-export interface PeriodCost {
-  tariff: string;
-  currency: string;
-  /** Imported energy (importEnergy deltas) priced minute by minute at the window in force. */
-  importCost: number;
-  /** Exported energy (exportEnergy deltas) at the feed-in price in force. */
-  exportCredit: number;
-  /** Standing charge of the period's local days within the range (a day cut by the range counts pro rata). */
-  standingCharge: number;
-  /** importCost + standingCharge − exportCredit, from the rounded figures so the columns add up. */
-  net: number;
-}
+/** What a period cost (the SDK's view: plugins read the same object). */
+export type PeriodCost = PeriodCostView;
 
 /** Minute rollups read per query: a month is 44,640 rows per meter. */
 const PAGE = 50_000;
-/** Energy rollup blob: per measurement a uint16 code, then first, last, delta as doubles. */
-const STRIDE = 2 + 8 * 3;
-const DELTA_AT = 2 + 8 * 2;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const floorTo = (ts: number, step: number) => ts - (((ts % step) + step) % step);
@@ -65,12 +53,10 @@ export async function queryPeriodCosts(
         if (ts < periods[p]!.startMs) continue;
         hoursWithMinutes.add(floorTo(ts, HOUR));
         if (ts >= span.until) span = tariff.pricesAt(ts);
-        const b = row.data;
-        for (let o = 0; o + STRIDE <= b.length; o += STRIDE) {
-          const code = b.readUInt16BE(o);
-          if (code === importCode) importCost[p]! += b.readDoubleBE(o + DELTA_AT) * span.importPerKWh;
-          else if (code === exportCode) exportCredit[p]! += b.readDoubleBE(o + DELTA_AT) * span.feedInPerKWh;
-        }
+        forEachCounterDelta(row.data, (code, delta) => {
+          if (code === importCode) importCost[p]! += delta * span.importPerKWh;
+          else if (code === exportCode) exportCredit[p]! += delta * span.feedInPerKWh;
+        });
       }
       if (rows.length < PAGE) break;
       cursor = rows[rows.length - 1]!.ts + 1;
@@ -91,12 +77,10 @@ export async function queryPeriodCosts(
         feedIn += (s.feedInPerKWh * (until - t)) / HOUR;
         t = until;
       }
-      const b = row.data;
-      for (let o = 0; o + STRIDE <= b.length; o += STRIDE) {
-        const code = b.readUInt16BE(o);
-        if (code === importCode) importCost[p]! += b.readDoubleBE(o + DELTA_AT) * importPrice;
-        else if (code === exportCode) exportCredit[p]! += b.readDoubleBE(o + DELTA_AT) * feedIn;
-      }
+      forEachCounterDelta(row.data, (code, delta) => {
+        if (code === importCode) importCost[p]! += delta * importPrice;
+        else if (code === exportCode) exportCredit[p]! += delta * feedIn;
+      });
     }
   }
   return periods.map((period, i) => {

@@ -33,8 +33,11 @@ export interface TariffView {
 export interface PeriodCostView {
   tariff: string;
   currency: string;
+  /** Imported energy (importEnergy increases) priced minute by minute at the window in force. */
   importCost: number;
+  /** Exported energy (exportEnergy increases) at the feed-in price in force. */
   exportCredit: number;
+  /** Standing charge of the period's local days within the range (a day cut by the range counts pro rata). */
   standingCharge: number;
   /** importCost + standingCharge − exportCredit, of the rounded figures. */
   net: number;
