@@ -18,6 +18,7 @@ import { mqttBench } from './mqtt-bench.js';
 import { pgSqlBench } from './pg-sql-bench.js';
 import { pipelineBench } from './pipeline-bench.js';
 import { importBench } from './import-bench.js';
+import { costBench } from './cost-bench.js';
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);
@@ -48,5 +49,7 @@ console.log('\n== reading pipeline: push-to-live latency, event loop during a ba
 if (!only || only === 'pipeline') await pipelineBench(ctx);
 console.log('\n== import: meterhub import sql from the old Django tables into the storage of a polling host');
 if (!only || only === 'import') await importBench(ctx);
+console.log('\n== costs: a month of minute rollups priced with a time-of-use tariff');
+if (!only || only === 'costs') await costBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

@@ -27,6 +27,7 @@ import { ApiKeyRepository, UserRepository } from './accounts/account-repositorie
 import { MeterRegistry } from './meters/meter-registry.js';
 import type { AccountsApi, CredentialsChange, HostSettings, MeterStateEvent } from '@meterhub/sdk';
 import type { MeterConfig } from './config/host-config.js';
+import { TariffBook } from './tariffs/tariff-plan.js';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -88,6 +89,8 @@ export class Host {
   readonly transports = new TransportRegistry();
   acquisition: AcquisitionService | undefined;
   storage: StorageService | undefined;
+  /** The configured tariffs; consumption answers price meters that have one. */
+  tariffs: TariffBook | undefined;
   meters: MeterRegistry | undefined;
   accounts: AccountsApi | undefined;
   log: Logger;
@@ -166,7 +169,7 @@ export class Host {
     this.plugins = new PluginLifecycle(
       {
         log: this.log, dataDir: this.dataDir, readings: this.readings, meterStates: this.meterStates, auth: this.auth, http: this.http, drivers: this.drivers, transports: this.transports,
-        storage: () => this.storage, meters: () => this.meters, accounts: () => this.accounts,
+        storage: () => this.storage, meters: () => this.meters, accounts: () => this.accounts, tariffs: () => this.tariffs,
         buses: () => this.acquisition && { list: () => this.acquisition!.buses(), scan: (id, o) => this.acquisition!.scan(id, o) },
         settings: () => this.settings(), status: () => this.status() as unknown as Record<string, unknown>,
       },
@@ -177,6 +180,7 @@ export class Host {
 
     const result = validateConfig({ raw: withEnv, drivers: this.drivers.list(), plugins: this.plugins.contributions(), envSources: sources });
     this.config = result.config;
+    this.tariffs = new TariffBook(this.config.tariffs);
     this.pluginConfigProblems = result.pluginProblems;
     if (this.options.applyConfigLogLevel ?? this.options.logger === undefined) this.log.level = this.config.log.level;
     this.http.configure({
@@ -210,6 +214,7 @@ export class Host {
     this.#loop = new EventLoopWatch(this.log.child({ component: 'event-loop' }));
     await mkdir(this.dataDir, { recursive: true });
     this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }), this.readings.latest);
+    this.storage.useTariffs(this.tariffs);
     const disabled = await this.storage.syncConfigMeters(this.config.meters);
     if (disabled.length) this.log.warn({ meters: disabled }, 'meters no longer in the config file are disabled; their history stays');
     this.storage.startJobs();

@@ -28,3 +28,4 @@ export * from './transport/modbus-codes.js';
 export * from './transport/library-connection.js';
 export * from './readings/zoned-time.js';
 export * from './readings/float32-decimal.js';
+export * from './plugin/tariff-types.js';

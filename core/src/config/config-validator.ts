@@ -4,6 +4,7 @@ import {
 } from '@meterhub/sdk';
 import { composeSchema, type SchemaContribution } from './compose-schema.js';
 import type { HostConfig } from './host-config.js';
+import { tariffProblems } from '../tariffs/tariff-check.js';
 
 export interface ValidationInput {
   raw: Record<string, unknown>;
@@ -27,7 +28,7 @@ function withEnvHints(details: ErrorDetail[], sources?: ReadonlyMap<string, stri
   });
 }
 
-/** Cross-references a schema cannot check: unique ids, known buses, measurements the driver offers. */
+/** Cross-references a schema cannot check: unique ids, known buses, measurements the driver offers, tariffs. */
 function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[]): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
   const busIds = new Set<string>();
@@ -58,6 +59,7 @@ function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[
       }
     });
   });
+  problems.push(...tariffProblems(config.tariffs));
   return problems;
 }
 

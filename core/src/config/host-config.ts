@@ -1,5 +1,6 @@
 /** The validated, frozen configuration as the host and plugins see it. */
 import type { MeterRecord, TransportOptions } from '@meterhub/sdk';
+import type { TariffsConfig } from '../tariffs/tariff-schema.js';
 
 export type TransportKind = 'modbus-tcp' | 'rtu-over-tcp' | 'rtu';
 
@@ -51,6 +52,8 @@ export interface HostConfig {
     keepHistory: boolean;
   };
   pushedMeters: { staleAfterMs: number };
+  /** What energy costs, per meter. */
+  tariffs: TariffsConfig;
   buses: BusConfig[];
   meters: MeterConfig[];
   pluginPackages: string[];

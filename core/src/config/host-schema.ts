@@ -3,6 +3,7 @@
  * start from this part, the ids of the loaded drivers and every plugin's
  * `configSchema` (see compose-schema.ts).
  */
+import { TARIFFS_SECTION_SCHEMA } from '../tariffs/tariff-schema.js';
 
 const serialProps = {
   path: { type: 'string', description: 'Serial device, e.g. /dev/ttyUSB0.' },
@@ -214,6 +215,7 @@ export const HOST_SCHEMA = {
         staleAfterMs: { type: 'integer', minimum: 100, default: 300000, description: 'Silence after which a pushed meter without expectedIntervalMs or staleAfterMs of its own is stale.' },
       },
     },
+    tariffs: TARIFFS_SECTION_SCHEMA,
     buses: { type: 'array', default: [], items: BUS_SCHEMA },
     meters: { type: 'array', default: [], items: METER_SCHEMA },
     pluginPackages: {

@@ -12,6 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ReadingPipeline } from '../readings/reading-pipeline.js';
 import type { TransportRegistry } from '../acquisition/transport-registry.js';
 import type { PluginRecord } from './plugin-record.js';
+import type { TariffBook } from '../tariffs/tariff-plan.js';
 
 /** What the host lends to every plugin's API. */
 export interface HostServices {
@@ -31,6 +32,8 @@ export interface HostServices {
   accounts(): AccountsApi | undefined;
   /** The buses' schedulers once acquisition runs. */
   buses(): BusesApi | undefined;
+  /** The configured tariffs (set once the configuration is valid). */
+  tariffs(): TariffBook | undefined;
   settings(): HostSettings;
   status(): Record<string, unknown>;
   /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
@@ -127,6 +130,14 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       ingest: async (reading) => ((await services.readings.submit([reading], record.id)).spooled ? 'spooled' : 'stored'),
       ingestBatch: (readings) => services.readings.submit(readings, record.id),
       ping: () => openStorage(services).ping(),
+    },
+    tariffs: {
+      list: () => ready(services.tariffs(), 'tariffs').list().map((t) => t.view()),
+      forMeter: (meterId) => ready(services.tariffs(), 'tariffs').forMeter(meterId)?.view(),
+      assignments: () => {
+        const book = ready(services.tariffs(), 'tariffs');
+        return { ...(book.defaultId !== undefined ? { default: book.defaultId } : {}), meters: { ...book.assignments } };
+      },
     },
     meters: {
       schema: () => ready(services.meters(), 'meters').schema(),

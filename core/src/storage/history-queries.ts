@@ -4,6 +4,8 @@ import type { MeasurementCodes } from './measurement-codes.js';
 import { forEachPacked } from './packed-values.js';
 import { RESOLUTIONS, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
 import { unpackAggregates, type CounterAggregate, type InstantAggregate } from './rollups.js';
+import { queryPeriodCosts, type PeriodCost } from './cost-queries.js';
+import type { TariffPlan } from '../tariffs/tariff-plan.js';
 import { isValidTimeZone, isoInZone, nextPeriod, offsetAt, startOfPeriod, type Period } from './time-zones.js';
 
 /** The most rows one query reads; asking for more gets `truncated: true`. */
@@ -354,17 +356,20 @@ export interface ConsumptionPeriod {
    * start or end (the meter was added, or offline, then).
    */
   partial: boolean;
+  /** What the period cost, when the meter has a tariff. */
+  cost?: PeriodCost;
 }
 
 /**
  * Consumption per local day, week or month, DST-correct: hourly rollups are
  * summed between local period boundaries (a spring-forward day has 23 hours).
  * Zones with a non-whole-hour offset are summed from minute rollups. Only
- * rollup buckets that overlap [from, to) count.
+ * rollup buckets that overlap [from, to) count. With a tariff, each period
+ * also gets its cost, priced from the minute rollups (cost-queries.ts).
  */
 export async function queryConsumption(
   store: ReadingStore, codes: MeasurementCodes,
-  req: { meterRef: number; period: Period; tz: string; from: number; to: number; measurements?: readonly string[] },
+  req: { meterRef: number; period: Period; tz: string; from: number; to: number; measurements?: readonly string[]; tariff?: TariffPlan },
 ): Promise<ConsumptionPeriod[]> {
   if (!isValidTimeZone(req.tz)) throw new MeterhubError('METERHUB_ERR_VALIDATION', `unknown time zone "${req.tz}"`, { details: [{ path: '?tz', message: 'is not a known IANA time zone' }] });
   const wanted = req.measurements?.length ? new Set(req.measurements) : undefined;
@@ -399,6 +404,11 @@ export async function queryConsumption(
     const partial = start < req.from || end > req.to || firstRow >= start + step || lastRow < end - step;
     out.push({ start: isoInZone(start, req.tz), end: isoInZone(end, req.tz), startMs: start, values, partial });
     if (out.length > 5000) break;
+  }
+  if (req.tariff) {
+    const periods = out.map((p, k) => ({ startMs: p.startMs, endMs: out[k + 1]?.startMs ?? nextPeriod(p.startMs, req.period, req.tz) }));
+    const costs = await queryPeriodCosts(store, codes, { meterRef: req.meterRef, periods, from: req.from, to: req.to, tz: req.tz, tariff: req.tariff });
+    costs.forEach((c, k) => (out[k]!.cost = c));
   }
   return out;
 }

@@ -122,3 +122,8 @@ export function unpackAggregates(family: MeasurementFamily, buf: Uint8Array): Ag
   }
   return out;
 }
+
+/** Calls `fn` with each counter's delta of an energy rollup blob, straight from the bytes (hot loops over many rows). */
+export function forEachCounterDelta(b: Buffer, fn: (code: number, delta: number) => void): void {
+  for (let o = 0; o + 26 <= b.length; o += 26) fn(b.readUInt16BE(o), b.readDoubleBE(o + 18));
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { describeError, MeterhubError, type LatestValues, type MeasurementFamily, type Reading } from '@meterhub/sdk';
+import type { TariffBook } from '../tariffs/tariff-plan.js';
 import { LatestValuesStore } from '../readings/latest-values.js';
 import type { HostConfig, MeterConfig } from '../config/host-config.js';
 import type { Logger } from '../logging/logger.js';
@@ -60,6 +61,7 @@ export function storageSettings(config: Pick<HostConfig, 'storage' | 'dataDir'>)
 export class StorageService {
   readonly #refs = new Map<string, number>();
   readonly #layouts: LayoutCache;
+  #tariffs: TariffBook | undefined;
   /** The layout each meter used last: readings of one meter nearly always share it. */
   readonly #lastLayout = new Map<number, ValueLayout>();
   #jobs: NodeJS.Timeout[] = [];
@@ -255,10 +257,17 @@ export class StorageService {
     yield* queryPages(this.store, this.codes, { ...req, meterRef: ref });
   }
 
+  /** The tariffs consumption answers are priced with (the host sets them once the config is valid). */
+  useTariffs(book: TariffBook | undefined): void {
+    this.#tariffs = book;
+  }
+
+  /** Consumption per local period; for a meter with a tariff, each period's cost too. */
   async consumption(meterKey: string, req: { period: Period; tz: string; from: number; to: number; measurements?: readonly string[] }): Promise<ConsumptionPeriod[]> {
     const ref = await this.requireRef(meterKey);
     await this.queue.serial(() => runRollups(this.store));
-    return queryConsumption(this.store, this.codes, { ...req, meterRef: ref });
+    const tariff = this.#tariffs?.forMeter(meterKey);
+    return queryConsumption(this.store, this.codes, { ...req, meterRef: ref, ...(tariff ? { tariff } : {}) });
   }
 
   async ping(): Promise<boolean> {

@@ -13,7 +13,9 @@ export interface Meter {
   status: MeterStatus;
 }
 export interface HistoryAnswer { resolution: string; count: number; next: string | null; truncated: boolean; results: Array<{ timestamp: string; values: Record<string, number> }> }
-export interface ConsumptionAnswer { period: string; tz: string; results: Array<{ start: string; end: string; values: Record<string, number> }> }
+/** What a period cost, when the meter has a tariff (docs/costs.md). */
+export interface PeriodCost { tariff: string; currency: string; importCost: number; exportCredit: number; standingCharge: number; net: number }
+export interface ConsumptionAnswer { period: string; tz: string; results: Array<{ start: string; end: string; values: Record<string, number>; cost?: PeriodCost }> }
 export interface User { id: number; username: string; role: Role; active?: boolean }
 export interface ApiKey { id: number; name: string; prefix?: string; scopes: string[]; createdAt?: string; revokedAt?: string | null }
 export interface Health {

@@ -17,7 +17,8 @@ export interface CsvOptions {
  * columns), a `meter` column, times in ISO 8601 with the zone's offset. With
  * `decimal: ','` numbers use a comma, for spreadsheets in locales that expect
  * one (then the delimiter is `;` or a tab). Consumption tables have `start`,
- * `end` and `partial` (true for a period covered only in part).
+ * `end` and `partial` (true for a period covered only in part), and for meters
+ * with a tariff cost columns in the currency's minor unit (`12.30`).
  */
 export class CsvSink implements TableSink {
   #columns: readonly Column[] = [];
@@ -37,9 +38,9 @@ export class CsvSink implements TableSink {
   }
 
   /** The value as the meter meant it: a float32 as its shortest decimal (230.3873, not 230.38729858398438). */
-  #number(v: number): string {
+  #number(v: number, money?: number): string {
     if (!Number.isFinite(v)) return '';
-    const s = String(float32Decimal(v));
+    const s = money === undefined ? String(float32Decimal(v)) : v.toFixed(money);
     return this.opts.decimal === ',' ? s.replace('.', ',') : s;
   }
 
@@ -63,6 +64,7 @@ export class CsvSink implements TableSink {
   async rows(page: Page): Promise<void> {
     const d = this.opts.delimiter;
     const columns = this.#columns.map((c) => page.values[c.id]);
+    const money = this.#columns.map((c) => c.money);
     const used: Buffer[] = [];
     const fresh = (size: number) => (size <= CHUNK ? this.#spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK, size));
     let buf = fresh(CHUNK);
@@ -71,7 +73,7 @@ export class CsvSink implements TableSink {
       let line = this.clock.iso(page.ts[r]!);
       if (this.#periods) line += d + (page.end ? this.clock.iso(page.end[r]!) : '') + d + (page.partial?.[r] ? 'true' : 'false');
       line += d + this.#meterCell;
-      for (const column of columns) line += d + (column ? this.#number(column[r]!) : '');
+      for (let c = 0; c < columns.length; c++) line += d + (columns[c] ? this.#number(columns[c]![r]!, money[c]) : '');
       line += '\r\n';
       if (o + line.length > buf.length) {
         this.out.write(buf.subarray(0, o));

@@ -84,6 +84,7 @@ export function exportHandler(host: HostApi, config: EndpointConfig, counters: E
           storage: host.storage,
           meter: (id) => host.meters.get(id),
           driver: (id) => host.drivers.get(id),
+          tariff: (id) => host.tariffs.forMeter(id),
         }, res, { pageSize: config.pageSize, maxRowsPerSheet: config.maxRowsPerSheet, signal: controller.signal });
         counters.rows += result.rows;
         if (result.completed) counters.completed++;

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { MEASUREMENTS, type CompiledDriver, type MeterRecord, type StorageReader } from '@meterhub/sdk';
+import { MEASUREMENTS, type CompiledDriver, type MeterRecord, type StorageReader, type TariffView } from '@meterhub/sdk';
 import { CsvSink } from './csv-sink.js';
 import type { ExportRequest } from './export-request.js';
 import type { Column, TableSink } from './table-sink.js';
@@ -11,6 +11,16 @@ export interface ExportSources {
   storage: Pick<StorageReader, 'pages' | 'consumption'>;
   meter(id: string): Promise<MeterRecord | undefined>;
   driver(id: string): CompiledDriver | undefined;
+  /** The tariff a meter pays, for the cost columns of consumption tables; undefined when it has none. */
+  tariff?(meterId: string): Pick<TariffView, 'currency' | 'minorUnitDigits'> | undefined;
+}
+
+/** The cost columns of a consumption table, in the order they are written. */
+export const COST_FIELDS = ['importCost', 'exportCredit', 'standingCharge', 'net'] as const;
+
+/** Cost columns of a meter with a tariff: one set per currency, so meters billed in different currencies never share a column. */
+export function costColumns(tariff: Pick<TariffView, 'currency' | 'minorUnitDigits'>): Column[] {
+  return COST_FIELDS.map((f) => ({ id: `cost:${f}:${tariff.currency}`, unit: tariff.currency, label: `${f} (${tariff.currency})`, money: tariff.minorUnitDigits }));
 }
 
 export interface ExportOptions {
@@ -65,10 +75,12 @@ export async function createSink(req: ExportRequest, out: Writable, columns: rea
 export async function runExport(req: ExportRequest, sources: ExportSources, out: Writable, opts: ExportOptions = {}): Promise<{ rows: number; completed: boolean; file: string }> {
   const tables = await Promise.all(req.meters.map(async (id) => {
     const meter = await sources.meter(id);
-    return { id, meter, columns: columnsFor(req, meter, meter?.driver ? sources.driver(meter.driver) : undefined) };
+    const columns = columnsFor(req, meter, meter?.driver ? sources.driver(meter.driver) : undefined);
+    const tariff = req.period ? sources.tariff?.(id) : undefined;
+    return { id, meter, columns, costs: tariff ? costColumns(tariff) : [] };
   }));
   const union = new Map<string, Column>();
-  for (const t of tables) for (const c of t.columns) union.set(c.id, c);
+  for (const t of tables) for (const c of [...t.columns, ...t.costs]) union.set(c.id, c);
   const allColumns = [...union.values()].sort((a, b) => (ORDER.get(a.id) ?? 1e9) - (ORDER.get(b.id) ?? 1e9));
   const sink = await createSink(req, out, allColumns, opts);
   const aborted = () => opts.signal?.aborted === true;
@@ -76,7 +88,7 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
 
   for (const [index, table] of tables.entries()) {
     if (aborted()) break;
-    await sink.begin({ meterId: table.id, ...(table.meter?.name ? { meterName: table.meter.name } : {}), columns: table.columns, periods: req.period !== undefined });
+    await sink.begin({ meterId: table.id, ...(table.meter?.name ? { meterName: table.meter.name } : {}), columns: [...table.columns, ...table.costs], periods: req.period !== undefined });
     const measurements = table.columns.map((c) => c.id);
     if (req.period) {
       const periods = await sources.storage.consumption(table.id, { period: req.period, tz: req.tz, from: req.from, to: req.to, measurements });
@@ -85,7 +97,10 @@ export async function runExport(req: ExportRequest, sources: ExportSources, out:
         ts: Float64Array.from(periods, (p) => Date.parse(p.start)),
         end: Float64Array.from(periods, (p) => Date.parse(p.end)),
         partial: Uint8Array.from(periods, (p) => (p.partial ? 1 : 0)),
-        values: Object.fromEntries(measurements.map((m) => [m, Float64Array.from(periods, (p) => p.values[m] ?? Number.NaN)])),
+        values: Object.fromEntries([
+          ...measurements.map((m) => [m, Float64Array.from(periods, (p) => p.values[m] ?? Number.NaN)] as const),
+          ...table.costs.map((c, k) => [c.id, Float64Array.from(periods, (p) => p.cost?.[COST_FIELDS[k]!] ?? Number.NaN)] as const),
+        ]),
       });
       opts.progress?.((index + 1) / tables.length, sink.rowsWritten);
       continue;

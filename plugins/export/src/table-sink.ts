@@ -1,9 +1,13 @@
 import type { Writable } from 'node:stream';
 
-/** A column of an export: a measurement with its unit. */
+/** A column of an export: a measurement with its unit, or an amount of money (consumption tables of meters with a tariff). */
 export interface Column {
   id: string;
   unit: string;
+  /** Header text when it is not `id (unit)`. */
+  label?: string;
+  /** Money: digits of the currency's minor unit, written exactly (never as a float32). */
+  money?: number;
 }
 
 /** One table: a meter's rows (time series or consumption per period). */
@@ -39,7 +43,7 @@ export interface TableSink {
   finish(): Promise<void>;
 }
 
-export const columnLabel = (c: Column): string => (c.unit ? `${c.id} (${c.unit})` : c.id);
+export const columnLabel = (c: Column): string => c.label ?? (c.unit ? `${c.id} (${c.unit})` : c.id);
 
 /**
  * Resolves once `out` can take more: the producer (one page of rows at a

@@ -58,7 +58,10 @@ export class XlsxSink implements TableSink {
       ...(head.periods
         ? [{ header: `start (${this.clock.tz})`, width: 20, style: dateStyle }, { header: `end (${this.clock.tz})`, width: 20, style: dateStyle }, { header: 'partial', width: 9 }]
         : [{ header: `time (${this.clock.tz})`, width: 20, style: dateStyle }]),
-      ...head.columns.map((c) => ({ header: columnLabel(c), width: Math.max(12, columnLabel(c).length + 2) })),
+      ...head.columns.map((c) => ({
+        header: columnLabel(c), width: Math.max(12, columnLabel(c).length + 2),
+        ...(c.money !== undefined ? { style: { numFmt: c.money > 0 ? `0.${'0'.repeat(c.money)}` : '0' } } : {}),
+      })),
     ];
     sheet.getRow(1).font = { bold: true };
     sheet.getRow(1).commit();
@@ -75,14 +78,15 @@ export class XlsxSink implements TableSink {
   async rows(page: Page): Promise<void> {
     const head = this.#head!;
     const columns = head.columns.map((c) => page.values[c.id]);
+    const money = head.columns.map((c) => c.money !== undefined);
     for (let r = 0; r < page.length; r++) {
       if (this.#rowsInSheet >= this.maxRowsPerSheet) this.#openSheet();
       // A missing value stays a hole: no cell is written for it at all.
       const cells: Array<Date | number | boolean | undefined> = [this.clock.wallClock(page.ts[r]!)];
       if (head.periods) cells.push(page.end ? this.clock.wallClock(page.end[r]!) : undefined, page.partial?.[r] === 1);
-      for (const column of columns) {
-        const v = column ? column[r]! : Number.NaN;
-        cells.push(Number.isFinite(v) ? float32Decimal(v) : undefined);
+      for (let c = 0; c < columns.length; c++) {
+        const v = columns[c] ? columns[c]![r]! : Number.NaN;
+        cells.push(Number.isFinite(v) ? (money[c] ? v : float32Decimal(v)) : undefined);
       }
       this.#sheet!.addRow(cells).commit();
       this.#rowsInSheet++;

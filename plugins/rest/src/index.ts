@@ -16,6 +16,7 @@ import { accountRoutes, healthRoute } from './routes/admin-routes.js';
 import { busRoutes, statusRoute } from './routes/bus-routes.js';
 import { meterRoutes } from './routes/meter-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
+import { tariffRoutes } from './routes/tariff-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { TokenService } from './token-service.js';
 import { ScanJobs } from './scan-jobs.js';
@@ -74,6 +75,7 @@ export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginTh
     ...meterRoutes(host),
     ...readingRoutes(host),
     ...accountRoutes(host),
+    ...tariffRoutes(host),
     healthRoute(host, config.health.publicDetails),
     statusRoute(host),
     ...busRoutes(host, scans),

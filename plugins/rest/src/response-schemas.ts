@@ -70,11 +70,54 @@ export const historySchema = {
   },
 };
 
+const periodCostSchema = {
+  type: 'object', required: ['tariff', 'currency', 'importCost', 'exportCredit', 'standingCharge', 'net'],
+  description: 'What the period cost under the meter\'s tariff, each figure rounded to the currency\'s minor unit (halves away from zero); net = importCost + standingCharge − exportCredit.',
+  properties: {
+    tariff: { type: 'string' }, currency: { type: 'string', description: 'ISO 4217' },
+    importCost: { type: 'number' }, exportCredit: { type: 'number' }, standingCharge: { type: 'number' }, net: { type: 'number' },
+  },
+};
+
 export const consumptionSchema = {
   type: 'object', required: ['meter', 'period', 'tz', 'results'],
   properties: {
     meter: { type: 'string' }, period: { enum: ['day', 'week', 'month'] }, tz: { type: 'string' },
-    results: { type: 'array', items: { type: 'object', required: ['start', 'end', 'values'], properties: { start: { type: 'string' }, end: { type: 'string' }, values: numberMap } } },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['start', 'end', 'values'],
+        properties: { start: { type: 'string' }, end: { type: 'string' }, partial: { type: 'boolean' }, values: numberMap, cost: { ...periodCostSchema, description: `${periodCostSchema.description} Present when the meter has a tariff.` } },
+      },
+    },
+  },
+};
+
+const tariffWindowSchema = {
+  type: 'object', required: ['days', 'from', 'to', 'pricePerKWh'],
+  properties: { name: { type: 'string' }, days: { type: 'array', items: { type: 'string' } }, from: { type: 'string' }, to: { type: 'string' }, pricePerKWh: { type: 'number' } },
+};
+
+export const tariffSchema = {
+  type: 'object', required: ['id', 'currency', 'minorUnitDigits', 'timeZone', 'versions'],
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' }, minorUnitDigits: { type: 'integer' }, timeZone: { type: 'string' },
+    versions: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['validFrom', 'windows', 'standingChargePerDay', 'feedInPerKWh'],
+        properties: { validFrom: { type: 'string' }, windows: { type: 'array', items: tariffWindowSchema }, standingChargePerDay: { type: 'number' }, feedInPerKWh: { type: 'number' } },
+      },
+    },
+  },
+};
+
+export const tariffListSchema = {
+  type: 'object', required: ['meters', 'count', 'results'],
+  properties: {
+    default: { type: 'string', description: 'Tariff of every meter not in `meters`' },
+    meters: { type: 'object', additionalProperties: { type: 'string' }, description: 'meter id → tariff id' },
+    count: { type: 'integer' }, results: { type: 'array', items: tariffSchema },
   },
 };
 

@@ -4,6 +4,7 @@ import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { LatestValues, Reading } from '../readings/reading-types.js';
 import type { MeasurementFamily } from '../vocabulary/measurements.js';
 import type { TransportFactory } from '../transport/transport-types.js';
+import type { PeriodCostView, TariffsApi } from './tariff-types.js';
 import type { AccountsApi, Authenticator, BusesApi, Credentials, CredentialsChange, HostSettings, MeterRegistryApi, MeterStateEvent, Principal } from './host-services.js';
 
 /**
@@ -111,6 +112,8 @@ export interface HostApi {
    * storage before it starts plugins); calling it earlier throws.
    */
   readonly storage: StorageReader;
+  /** The tariffs of the configuration, read-only. Since host API 1.3. */
+  readonly tariffs: TariffsApi;
 
   /**
    * Meter states: polled meters as the acquisition sees them (online/offline),
@@ -240,10 +243,12 @@ export interface StorageReader {
    * Consumption (counter increase) per local day, week or month in an IANA
    * time zone, rounded to the counters' resolution. `partial` (since host API
    * 1.2) flags a period the range or the stored data cover only in part.
+   * `cost` (since host API 1.3) is there when the meter has a tariff: each
+   * minute's energy priced at the window in force, rounded per period.
    */
   consumption(meterId: string, query: {
     period: 'day' | 'week' | 'month'; tz: string; from: number; to: number; measurements?: readonly string[];
-  }): Promise<Array<{ start: string; end: string; values: Record<string, number>; partial: boolean }>>;
+  }): Promise<Array<{ start: string; end: string; values: Record<string, number>; partial: boolean; cost?: PeriodCostView }>>;
   /**
    * `readings.submit` for one reading (it is published like any other):
    * resolves once it is committed (`stored`) or spooled. Kept for plugins

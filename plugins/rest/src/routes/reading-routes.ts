@@ -104,14 +104,14 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
   }
   routes.push({
     method: 'get', path: '/api/meters/:id/energy/consumption/', tag: 'readings', access: 'read', query: consumptionQuery, response: consumptionSchema,
-    summary: 'Consumption per local day, week or month (DST-correct), from counter deltas',
+    summary: 'Consumption per local day, week or month (DST-correct), from counter deltas; with the cost of each period when the meter has a tariff',
     async handler({ params, query }) {
       const meter = await meterOf(params['id']!);
       const q = query as { period: 'day' | 'week' | 'month'; tz: string; from?: string; to?: string; measurements?: string };
       const { from, to } = range(q, 31 * 86_400_000);
       const measurements = measurementList(q.measurements);
       const periods = await host.storage.consumption(meter.id, { period: q.period, tz: q.tz, from, to, ...(measurements ? { measurements } : {}) });
-      return { meter: meter.id, period: q.period, tz: q.tz, from: iso(from), to: iso(to), results: periods.map((p) => ({ start: p.start, end: p.end, partial: p.partial, values: p.values })) };
+      return { meter: meter.id, period: q.period, tz: q.tz, from: iso(from), to: iso(to), results: periods.map((p) => ({ start: p.start, end: p.end, partial: p.partial, values: p.values, ...(p.cost ? { cost: p.cost } : {}) })) };
     },
   });
   return routes;
