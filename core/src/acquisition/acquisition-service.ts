@@ -8,6 +8,7 @@ import { BusWorker } from './bus-worker.js';
 import { MeterRuntime, type MeterStatus } from './meter-runtime.js';
 import type { TransportRegistry } from './transport-registry.js';
 import { scanUnits } from './unit-scan.js';
+import { WireTrace } from './wire-trace.js';
 
 export interface BusStatus extends Partial<BusLinkStatus> {
   id: string;
@@ -121,7 +122,7 @@ export class AcquisitionService extends EventEmitter {
         }
         const drivers = meters.map((m) => this.opts.drivers.get(m.driver)).filter((d): d is CompiledDriver => d !== undefined);
         try {
-          const link = new BusLink(factory(bus), resolveTiming(bus, drivers));
+          const link = new BusLink(factory(bus), resolveTiming(bus, drivers), new WireTrace(this.opts.log, bus.id));
           entry = { worker: this.#makeWorker(bus.id, link), config: bus };
         } catch (err) {
           this.#waiting.set(bus.id, { config: bus, message: describeError(err) });

@@ -3,6 +3,7 @@ import {
   type ModbusConnection, type RegisterFunction,
 } from '@meterhub/sdk';
 import { LatencyStats, type LatencyHistogram } from './latency-stats.js';
+import type { WireTrace } from './wire-trace.js';
 
 /** Timing of one bus, resolved from the bus config and its meters' drivers. */
 export interface BusTiming {
@@ -78,7 +79,7 @@ export class BusLink {
   readonly errors: Record<ErrorKind, number> = { timeout: 0, crc: 0, exception: 0, frame: 0, connection: 0 };
   lastError: { message: string; at: string } | null = null;
 
-  constructor(private readonly connection: ModbusConnection, public timing: BusTiming) {}
+  constructor(private readonly connection: ModbusConnection, public timing: BusTiming, private readonly trace?: WireTrace) {}
 
   get description(): string {
     return this.connection.description;
@@ -125,11 +126,12 @@ export class BusLink {
   async #read(unitId: number, block: RegisterBlock, options: { retries?: number; timeoutMs?: number }): Promise<Buffer> {
     const retries = options.retries ?? this.timing.retries;
     for (let attempt = 0; ; attempt++) {
+      let t0 = Number.NaN;
       try {
         await this.#ensureConnected();
         await this.#pace(unitId);
         this.requests++;
-        const t0 = performance.now();
+        t0 = performance.now();
         let response: Buffer;
         try {
           response = await this.connection.read({
@@ -140,9 +142,12 @@ export class BusLink {
           this.#lastUnit = unitId;
         }
         this.latency.add(this.#lastEnd - t0);
+        if (this.trace?.enabled) this.trace.record(unitId, block, response, this.#lastEnd - t0);
         return response;
       } catch (err) {
         const kind = errorKind(err);
+        // Only requests that went out: a refused connection is logged by the scheduler.
+        if (this.trace?.enabled && !Number.isNaN(t0)) this.trace.record(unitId, block, { error: err }, this.#lastEnd - t0);
         this.errors[kind]++;
         this.lastError = { message: describeError(err), at: new Date().toISOString() };
         if ((kind === 'timeout' || kind === 'crc') && attempt < retries) continue;

@@ -17,6 +17,8 @@ export interface RigOptions {
   wire?: WireEmulation;
   meters: Array<Record<string, unknown>>;
   bus?: Record<string, unknown>;
+  /** The host's logger; silent by default. */
+  logger?: ReturnType<typeof createLogger>;
 }
 
 /**
@@ -53,7 +55,7 @@ export class AcquisitionRig {
       },
       cwd: dir.root,
       env: {},
-      logger: createLogger({ level: 'silent', pretty: false }),
+      logger: opts.logger ?? createLogger({ level: 'silent', pretty: false }),
     });
     rig.host.bus.subscribe((r) => rig.readings.push(r));
     await rig.host.start();
