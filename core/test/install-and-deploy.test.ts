@@ -47,7 +47,7 @@ describe('installing and deploying', function () {
       const site = join(dir.root, 'site');
       mkdirSync(site);
       writeFileSync(join(site, 'meterhub.json'), JSON.stringify({ dataDir: './data', http: { port: 0 } }));
-      const cli = join(copy, 'core/dist/cli/main.js');
+      const cli = join(copy, 'packages/meterhub/bin/meterhub.js');
       const t1 = Date.now();
       const child = spawn(process.execPath, [cli, 'start', '--demo'], { cwd: site, env: { PATH: process.env['PATH'] } });
       let out = '';

@@ -312,4 +312,11 @@ export interface PackageManifest {
    * `meterhub read` start only the plugins that provide what they need.
    */
   provides?: string[];
+  /**
+   * CLI commands the plugin adds to `meterhub`: `module` is a file relative to
+   * the package root whose `registerCli` export (see `RegisterCli`) adds them;
+   * `commands` lists their names, so the host loads the module only when one
+   * of them is run. A name the host already has is refused (reported, not loaded).
+   */
+  cli?: { module: string; commands: string[] };
 }
