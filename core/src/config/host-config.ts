@@ -1,7 +1,8 @@
 /** The validated, frozen configuration as the host and plugins see it. */
 import type { MeterRecord, TransportOptions } from '@meterhub/sdk';
 
-export type TransportKind = 'modbus-tcp' | 'rtu-over-tcp' | 'rtu';
+/** A transport kind of a loaded transport plugin (`modbus-tcp`, `rtu-over-tcp`, `rtu` are the built-in ones). */
+export type TransportKind = string;
 
 /** A bus: what the transport needs to connect, plus the scheduler's timing. */
 export interface BusConfig extends TransportOptions {

@@ -11,7 +11,7 @@ import type { AccountsApi, Authenticator, Credentials, CredentialsChange, HostSe
  * supports in its package.json (`"meterhub": {"hostApi": "^1.0.0"}`); the host
  * refuses to load a plugin whose range does not include its version.
  */
-export const HOST_API_VERSION = '1.2.0';
+export const HOST_API_VERSION = '1.3.0';
 
 /** Undoes one registration. The host runs a plugin's disposers in reverse order when it stops. */
 export type Disposer = () => void | Promise<void>;
@@ -267,10 +267,31 @@ export interface PluginInstance<Config = Record<string, unknown>> {
    * schema of the whole configuration; defaults in it are filled in.
    */
   configSchema?: Record<string, unknown>;
+  /**
+   * The transport kinds this plugin registers (with `host.transports.register`
+   * in `start`), each with the JSON Schema of its connection properties. The
+   * host reads them at load, before validating the config: the allowed values
+   * of `buses[].transport` are the kinds of the loaded plugins, and a bus of a
+   * kind is validated against that kind's `properties` and `required` (errors
+   * name the JSON path, e.g. `/buses/0/port`). The bus's timing settings
+   * (`responseTimeoutMs`, `retries` …) are the host's and need no declaring.
+   * Since host API 1.3.
+   */
+  transports?: Record<string, TransportKindSchema>;
   /** Called once the whole configuration is valid, with this plugin's frozen config. */
   start(config: Readonly<Config>): void | Promise<void>;
   /** Called on shutdown, before the plugin's disposers run. */
   stop?(): void | Promise<void>;
+}
+
+/** A transport kind's part of a bus's schema (see `PluginInstance.transports`). */
+export interface TransportKindSchema {
+  /** One line for `meterhub config schema` and editors. */
+  description: string;
+  /** JSON Schemas of the connection properties of a bus of this kind; defaults are filled in. */
+  properties: Record<string, Record<string, unknown>>;
+  /** Properties a bus of this kind must have. */
+  required?: string[];
 }
 
 /**
