@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -57,5 +57,17 @@ describe('every package is packable with what it needs', function () {
     const { BUILTIN_PACKAGES } = await import('../../packages/meterhub/src/builtin-packages.js');
     const pkg = JSON.parse(readFileSync(join(repo, 'packages/meterhub/package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).to.include.members([...BUILTIN_PACKAGES, '@meterhub/core', '@meterhub/sdk']);
+  });
+
+  it('a plugin contributes its CLI command through its manifest: `meterhub export` comes from the export plugin', async () => {
+    const { pluginCommands } = await import('../src/cli/plugin-commands.js');
+    const { builtinPackageDirs } = await import('../../packages/meterhub/src/builtin-packages.js');
+    const commands = pluginCommands(builtinPackageDirs());
+    expect(commands.map((c) => `${c.packageName} ${c.name}`)).to.include('@meterhub/plugin-export export');
+    expect(commands.find((c) => c.name === 'export')!.module).to.match(/plugins\/export\/dist\/export-cli\.js$/);
+    const bin = join(repo, 'packages/meterhub/bin/meterhub.js');
+    const { stdout } = await run(process.execPath, [bin, '--help'], { cwd: repo });
+    expect(stdout).to.match(/\n\s+export \[options\]\s+write history/);
+    expect(existsSync(join(repo, 'core/src/cli/commands/export-command.ts'))).to.equal(false);
   });
 });
