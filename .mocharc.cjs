@@ -6,6 +6,8 @@ const named = process.argv.slice(2).some((arg) => !arg.startsWith('-') && /\.ts$
 module.exports = {
   'node-option': ['import=tsx'],
   extension: ['ts'],
+  // Hosts created in tests load the distribution's built-in packages.
+  require: ['./test-support/distribution-builtins.ts'],
   ...(named ? {} : {
     spec: [
       'sdk/test/**/*.test.ts',

@@ -26,5 +26,5 @@ VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8000/health/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/opt/meterhub/core/dist/cli/main.js"]
+ENTRYPOINT ["node", "/opt/meterhub/packages/meterhub/bin/meterhub.js"]
 CMD ["start"]

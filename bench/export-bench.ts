@@ -14,7 +14,7 @@ import { createLogger } from '../core/src/logging/logger.js';
 import { tempDataDir } from '../core/test/helpers/temp-data-dir.js';
 import { report, type BenchContext } from './bench-report.js';
 
-const CLI = fileURLToPath(new URL('../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/meterhub/bin/meterhub.js', import.meta.url));
 const MEASUREMENTS = ['voltageL1', 'voltageL2', 'voltageL3', 'currentL1', 'currentL2', 'currentL3', 'power', 'frequency'];
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const value = (i: number, k: number) => 230 + ((i * 7 + k * 13) % 1000) / 100;

@@ -16,7 +16,7 @@ import { tempDataDir } from '../core/test/helpers/temp-data-dir.js';
 import { report, type BenchContext } from './bench-report.js';
 import { load } from './rest-bench.js';
 
-const CLI = fileURLToPath(new URL('../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/meterhub/bin/meterhub.js', import.meta.url));
 const MEASUREMENTS = ['voltageL1', 'currentL1', 'power', 'apparentPower', 'reactivePower', 'powerFactor', 'phaseAngle', 'frequency'];
 const BATCH = 1000;
 

@@ -5,7 +5,7 @@
 # bare-metal install (docs/install.md).
 #
 #   bash packaging/install.sh            # in the checkout
-#   node core/dist/cli/main.js start     # then run it (or the systemd unit)
+#   node packages/meterhub/bin/meterhub.js start     # then run it (or the systemd unit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +20,5 @@ npm run build
 step "removing development dependencies"
 npm prune --omit=dev --no-audit --no-fund ${METERHUB_NPM_PREFER_OFFLINE:+--prefer-offline}
 step "checking the installed host"
-node core/dist/cli/main.js drivers >/dev/null
-printf 'installed: run `node %s/core/dist/cli/main.js start`\n' "$(pwd)"
+node packages/meterhub/bin/meterhub.js drivers >/dev/null
+printf 'installed: run `node %s/packages/meterhub/bin/meterhub.js start`\n' "$(pwd)"

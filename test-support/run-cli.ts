@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 /**
  * Runs the built `meterhub` CLI in `cwd` with `input` on stdin (how scripts

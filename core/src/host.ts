@@ -12,6 +12,7 @@ import { HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
+import { defaultBuiltins } from './plugins/builtin-packages.js';
 import { PluginLifecycle } from './plugins/plugin-lifecycle.js';
 import { ReadingPipeline } from './readings/reading-pipeline.js';
 import { PushedMeterStates } from './readings/pushed-meter-states.js';
@@ -37,7 +38,10 @@ export interface HostOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   logger?: Logger;
-  /** Extra built-in packages to load (tests use fixture packages). */
+  /**
+   * The distribution's packages (folders or names), loaded without a config
+   * entry; defaults to those set by `setDefaultBuiltins` (none in core itself).
+   */
   builtins?: readonly string[];
   /** Overrides `demo` from the config. */
   demo?: boolean;
@@ -134,7 +138,7 @@ export class Host {
       baseDir: this.source.baseDir,
       named: Array.isArray(raw['pluginPackages']) ? (raw['pluginPackages'] as string[]) : [],
       ...(raw['discovery'] && typeof raw['discovery'] === 'object' ? (raw['discovery'] as { allow?: string[]; deny?: string[] }) : {}),
-      ...(this.options.builtins ? { builtins: this.options.builtins } : {}),
+      builtins: this.options.builtins ?? defaultBuiltins(),
     });
     this.discoveryProblems = discovery.problems;
     for (const p of discovery.problems) this.log.error(p, `package ${p.source} not loaded`);

@@ -10,7 +10,7 @@ import { tempDataDir } from './helpers/temp-data-dir.js';
 import { runCli } from '../../test-support/run-cli.js';
 
 const cli = runCli;
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 describe('meterhub user and key', function () {
   this.timeout(30000);

@@ -8,7 +8,7 @@ import { MeterSimulator, SimulatorTcpEndpoint } from '@meterhub/sdk';
 import { builtinDriver } from '../../test-support/builtin-drivers.js';
 import { tempDataDir } from './helpers/temp-data-dir.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const run = promisify(execFile);
 const cli = (args: string[], cwd?: string) => run(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env['PATH'] }, timeout: 30000 });
 

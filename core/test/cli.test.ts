@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDataDir } from './helpers/temp-data-dir.js';
 
 // The built CLI, as users run it (`npm test` builds first).
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env['PATH'], ...env }, timeout: 20000 });

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { validateDriverDefinition } from '@meterhub/sdk';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(repo, 'core/dist/cli/main.js');
+const CLI = join(repo, 'packages/meterhub/bin/meterhub.js');
 const run = promisify(execFile);
 
 /** The fenced ```json blocks of a Markdown file. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,6 +9,37 @@ import { tempDataDir } from './helpers/temp-data-dir.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
+
+/**
+ * Runs `<command> start --demo` in an empty site folder until both demo meters
+ * gave a first reading, then `<command> status` must show them online.
+ */
+async function demoUntilOnline(site: string, command: string, prefix: string[]): Promise<{ firstReadingSeconds: number; rssMb: number }> {
+  writeFileSync(join(site, 'meterhub.json'), JSON.stringify({ dataDir: './data', http: { port: 0 } }));
+  const t1 = Date.now();
+  // Its own process group: npx runs the host in a child, and the whole group is stopped.
+  const child = spawn(command, [...prefix, 'start', '--demo'], { cwd: site, env: { PATH: process.env['PATH'] }, detached: true });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.on('exit', r));
+  try {
+    const deadline = Date.now() + 60000;
+    while (!(out.includes('first reading from demo-sdm630') && out.includes('first reading from demo-sdm230')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).to.include('first reading from demo-sdm630');
+    const firstReadingSeconds = (Date.now() - t1) / 1000;
+    const { stdout: status } = await run(command, [...prefix, 'status'], { cwd: site, env: { PATH: process.env['PATH'] } });
+    expect(status).to.match(/demo-sdm630\s+online/);
+    expect(status).to.match(/demo-sdm230\s+online/);
+    const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+    return { firstReadingSeconds, rssMb };
+  } finally {
+    process.kill(-child.pid!, 'SIGINT');
+    await exited;
+  }
+}
 
 describe('installing and deploying', function () {
   this.timeout(600000);
@@ -46,31 +77,44 @@ describe('installing and deploying', function () {
 
       const site = join(dir.root, 'site');
       mkdirSync(site);
-      writeFileSync(join(site, 'meterhub.json'), JSON.stringify({ dataDir: './data', http: { port: 0 } }));
-      const cli = join(copy, 'core/dist/cli/main.js');
-      const t1 = Date.now();
-      const child = spawn(process.execPath, [cli, 'start', '--demo'], { cwd: site, env: { PATH: process.env['PATH'] } });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      try {
-        const deadline = Date.now() + 60000;
-        while (!(out.includes('first reading from demo-sdm630') && out.includes('first reading from demo-sdm230')) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        expect(out).to.include('first reading from demo-sdm630');
-        const firstReadingSeconds = (Date.now() - t1) / 1000;
-        const { stdout: status } = await run(process.execPath, [cli, 'status'], { cwd: site });
-        expect(status).to.match(/demo-sdm630\s+online/);
-        expect(status).to.match(/demo-sdm230\s+online/);
-        const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
-        console.log(`      install from npm's cache ${installSeconds.toFixed(1)} s, first demo reading ${firstReadingSeconds.toFixed(1)} s after start, ` +
-          `node_modules without dev dependencies ${sizeMb} MB, host RSS with the demo ${rssMb.toFixed(0)} MB`);
-      } finally {
-        const exited = new Promise((r) => child.on('exit', r));
-        child.kill('SIGINT');
-        await exited;
-      }
+      const cli = join(copy, 'packages/meterhub/bin/meterhub.js');
+      const figures = await demoUntilOnline(site, process.execPath, [cli]);
+      console.log(`      install from npm's cache ${installSeconds.toFixed(1)} s, first demo reading ${figures.firstReadingSeconds.toFixed(1)} s after start, ` +
+        `node_modules without dev dependencies ${sizeMb} MB, host RSS with the demo ${figures.rssMb.toFixed(0)} MB`);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  // What `npm install meterhub` gives a user: every package packed (each builds
+  // its dist/ on prepack), the tarballs installed into an empty folder from npm's cache.
+  it('the packed packages install into an empty folder, and `npx meterhub start --demo` runs there', async () => {
+    const dir = tempDataDir();
+    try {
+      const tarballs = join(dir.root, 'tarballs');
+      mkdirSync(tarballs);
+      const workspaces = ['sdk', 'core', 'drivers/sdm230', 'drivers/sdm630', 'packages/meterhub',
+        ...readdirSync(join(repo, 'plugins')).map((p) => `plugins/${p}`)];
+      await run('npm', ['pack', '--pack-destination', tarballs, ...workspaces.flatMap((w) => ['-w', w])], { cwd: repo, maxBuffer: 1 << 26 });
+      const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+      expect(files).to.have.length(workspaces.length);
+
+      const site = join(dir.root, 'site');
+      mkdirSync(site);
+      // Native modules build at install (no prebuilt binary without network): allowed explicitly for npm 11.
+      writeFileSync(join(site, 'package.json'), JSON.stringify({
+        name: 'site', private: true, allowScripts: { 'better-sqlite3': true, '@serialport/bindings-cpp': true, '@scarf/scarf': false },
+      }));
+      const t0 = Date.now();
+      await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...files.map((f) => join(tarballs, f))], { cwd: site, maxBuffer: 1 << 26 }).catch((err: { stdout?: string; stderr?: string }) => {
+        throw new Error(`npm install of the tarballs failed:\n${(err.stdout ?? '').slice(-2000)}\n${(err.stderr ?? '').slice(-2000)}`);
+      });
+      const installSeconds = (Date.now() - t0) / 1000;
+      const { stdout: du } = await run('du', ['-sm', join(site, 'node_modules')]);
+      const sizeMb = Number(du.split('\t')[0]);
+      const figures = await demoUntilOnline(site, 'npx', ['--no-install', 'meterhub']);
+      console.log(`      tarball install from npm's cache ${installSeconds.toFixed(1)} s (${files.length} packages), first demo reading ${figures.firstReadingSeconds.toFixed(1)} s after start, ` +
+        `installed size ${sizeMb} MB`);
     } finally {
       dir.cleanup();
     }

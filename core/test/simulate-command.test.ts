@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseHostPort, parseUnitList } from '../src/cli/commands/simulate-command.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const run = promisify(execFile);
 
 describe('meterhub simulate', function () {

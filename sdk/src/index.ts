@@ -15,6 +15,7 @@ export * from './readings/legacy-api-fields.js';
 export * from './live/live-messages.js';
 export * from './plugin/plugin-types.js';
 export * from './plugin/host-services.js';
+export * from './plugin/cli-types.js';
 export * from './plugin/request-credentials.js';
 export * from './simulator/meter-model.js';
 export * from './simulator/register-image.js';

@@ -1,6 +1,6 @@
 import { MeterhubError, type TransportFactory } from '@meterhub/sdk';
 
-/** Transport kinds offered by plugins, e.g. `modbus-tcp` by @meterhub/plugin-modbus-tcp. */
+/** Transport kinds offered by plugins, e.g. `modbus-tcp` by the Modbus TCP plugin. */
 export class TransportRegistry {
   readonly #factories = new Map<string, { factory: TransportFactory; owner: string }>();
   readonly #listeners = new Set<() => void>();

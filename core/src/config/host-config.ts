@@ -2,7 +2,8 @@
 import type { MeterRecord, TransportOptions } from '@meterhub/sdk';
 import type { TariffsConfig } from '../tariffs/tariff-schema.js';
 
-export type TransportKind = 'modbus-tcp' | 'rtu-over-tcp' | 'rtu';
+/** A transport kind of a loaded transport plugin (`modbus-tcp`, `rtu-over-tcp`, `rtu` are the built-in ones). */
+export type TransportKind = string;
 
 /** A bus: what the transport needs to connect, plus the scheduler's timing. */
 export interface BusConfig extends TransportOptions {

@@ -5,14 +5,6 @@
  */
 import { TARIFFS_SECTION_SCHEMA } from '../tariffs/tariff-schema.js';
 
-const serialProps = {
-  path: { type: 'string', description: 'Serial device, e.g. /dev/ttyUSB0.' },
-  baud: { type: 'integer', enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], default: 9600 },
-  parity: { enum: ['none', 'even', 'odd'], default: 'none' },
-  dataBits: { enum: [7, 8], default: 8 },
-  stopBits: { enum: [1, 2], default: 1 },
-};
-
 const timingProps = {
   responseTimeoutMs: { type: 'integer', minimum: 10, maximum: 60000, description: 'Defaults to the slowest driver on the bus.' },
   interRequestDelayMs: { type: 'integer', minimum: 0, maximum: 10000, description: 'Silence between a response and the next request.' },
@@ -25,25 +17,20 @@ const timingProps = {
   },
 };
 
+/**
+ * A bus: the host's own properties (id, kind, timing). The transport kinds and
+ * their connection properties (`host`, `port`, `path`, `baud` …) come from the
+ * loaded transport plugins (see compose-schema.ts).
+ */
 export const BUS_SCHEMA = {
   type: 'object',
   required: ['id', 'transport'],
   additionalProperties: false,
   properties: {
     id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
-    transport: {
-      enum: ['modbus-tcp', 'rtu-over-tcp', 'rtu'],
-      description: 'modbus-tcp: Modbus TCP meter or protocol-converting gateway. rtu-over-tcp: raw RTU frames through a transparent serial-to-TCP converter. rtu: a local serial port.',
-    },
-    host: { type: 'string' },
-    port: { type: 'integer', minimum: 1, maximum: 65535 },
-    ...serialProps,
+    transport: { type: 'string', description: 'A transport kind of a loaded transport plugin.' },
     ...timingProps,
   },
-  allOf: [
-    { if: { properties: { transport: { enum: ['modbus-tcp', 'rtu-over-tcp'] } } }, then: { required: ['host', 'port'] } },
-    { if: { properties: { transport: { const: 'rtu' } } }, then: { required: ['path'] } },
-  ],
 } as const;
 
 /**

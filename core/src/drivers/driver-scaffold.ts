@@ -18,7 +18,8 @@ export function driverScaffold(name: string, coreVersion: string): Record<string
     files: [`${id}.json`, 'README.md'],
     meterhub: { kind: 'driver', hostApi: `^${major}.0.0`, definitions: [`${id}.json`] },
     scripts: { test: 'meterhub driver test .' },
-    devDependencies: { '@meterhub/core': `^${coreVersion}` },
+    // The `meterhub` command (the distribution) runs the conformance kit.
+    devDependencies: { meterhub: `^${coreVersion}` },
   };
   const definition = {
     $schema: 'https://meterhub.dev/schemas/driver.schema.json',

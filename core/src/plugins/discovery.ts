@@ -8,26 +8,6 @@ import {
   type PackageEntry, type PackageOrigin,
 } from './manifest.js';
 
-/**
- * Packages that ship with the host. They are ordinary packages with the same
- * manifest a third party writes; being listed here only means the host finds
- * them without a config entry.
- */
-export const BUILTIN_PACKAGES: readonly string[] = [
-  '@meterhub/driver-sdm230',
-  '@meterhub/driver-sdm630',
-  '@meterhub/plugin-modbus-tcp',
-  '@meterhub/plugin-modbus-rtu',
-  '@meterhub/plugin-rest',
-  '@meterhub/plugin-socketio',
-  '@meterhub/plugin-export',
-  '@meterhub/plugin-uplink',
-  '@meterhub/plugin-modbus-server',
-  '@meterhub/plugin-prometheus',
-  '@meterhub/plugin-dashboard',
-  '@meterhub/plugin-mqtt',
-];
-
 /** A package that was found but refused (bad manifest, API range, not found). */
 export interface DiscoveryProblem {
   source: string;
@@ -48,7 +28,10 @@ export interface DiscoveryOptions {
   named: readonly string[];
   allow?: readonly string[];
   deny?: readonly string[];
-  /** Extra built-in packages (tests, embedders). */
+  /**
+   * Packages that ship with the distribution, found without a config entry:
+   * absolute package folders, or names resolvable from core.
+   */
   builtins?: readonly string[];
 }
 
@@ -107,10 +90,10 @@ export async function discoverPackages(opts: DiscoveryOptions): Promise<Discover
     }
   };
 
-  for (const name of [...BUILTIN_PACKAGES, ...(opts.builtins ?? [])]) {
-    if (!allowed(name)) continue;
+  for (const name of opts.builtins ?? []) {
+    if (!isAbsolute(name) && !allowed(name)) continue;
     try {
-      await admit(dirname(hostRequire.resolve(`${name}/package.json`)), 'builtin', name, false);
+      await admit(isAbsolute(name) ? name : dirname(hostRequire.resolve(`${name}/package.json`)), 'builtin', name, false);
     } catch (err) {
       problems.push({ source: name, code: 'METERHUB_ERR_PLUGIN_NOT_FOUND', message: describeError(err) });
     }

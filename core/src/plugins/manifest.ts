@@ -38,7 +38,7 @@ export async function readPackageJson(dir: string): Promise<PackageJson> {
   return JSON.parse(text) as PackageJson;
 }
 
-/** `@meterhub/plugin-rest` → `rest`, `meterhub-plugin-alerts` → `alerts`, otherwise the bare name. */
+/** `@acme/plugin-rest` → `rest`, `meterhub-plugin-alerts` → `alerts`, otherwise the bare name. */
 export function pluginIdFromName(name: string): string {
   const bare = name.replace(/^@[^/]+\//, '');
   return bare.replace(/^(meterhub-)?(plugin|driver)-/, '');

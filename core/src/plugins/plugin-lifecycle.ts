@@ -106,7 +106,11 @@ export class PluginLifecycle {
   contributions(): SchemaContribution[] {
     return this.records
       .filter((r) => r.instance && r.state !== 'error')
-      .map((r) => ({ id: r.id, ...(r.instance!.configSchema ? { schema: r.instance!.configSchema } : {}) }));
+      .map((r) => ({
+        id: r.id,
+        ...(r.instance!.configSchema ? { schema: r.instance!.configSchema } : {}),
+        ...(r.instance!.transports ? { transports: r.instance!.transports } : {}),
+      }));
   }
 
   /**

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { meter } from '../helpers/acquisition-rig.js';
 import { tempDataDir } from '../helpers/temp-data-dir.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const run = promisify(execFile);
 const SELECTED = ['voltageL1', 'voltageL2', 'voltageL3', 'power', 'frequency', 'importEnergy', 'totalEnergy'];
 const EXPECTED: Record<string, number> = {

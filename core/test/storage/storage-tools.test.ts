@@ -10,7 +10,7 @@ import { parseDatabaseUrl } from '../../src/storage/db-copy.js';
 import { enableTimescale } from '../../src/storage/timescale.js';
 import { meterConfig, StorageHarness } from './storage-harness.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const run = promisify(execFile);
 
 describe('storage tools', function () {

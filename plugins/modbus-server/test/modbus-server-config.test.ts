@@ -13,7 +13,7 @@ import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 import { UnitTable } from '../src/unit-table.js';
 import { freePort } from './server-rig.js';
 
-const CLI = fileURLToPath(new URL('../../../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const run = promisify(execFile);
 
 /** Starts a host with the given plugin entry; resolves to the host, or rejects as `start` does. */

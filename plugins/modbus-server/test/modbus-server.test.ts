@@ -34,7 +34,7 @@ function expectBlock(driver: CompiledDriver, latest: Record<string, number>, sta
   expect(checked, `${label}: mapped values in the block`).to.equal(mapped).and.be.greaterThan(5);
 }
 
-const CLI = fileURLToPath(new URL('../../../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const run = promisify(execFile);
 const SDM630 = builtinDriver('sdm630');
 const SDM230 = builtinDriver('sdm230');

@@ -8,7 +8,7 @@ import type { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 import { clearRetained, freePort, PrivateBroker, Recorder, retainedWithMosquittoSub, SHARED_PORT, startHost, testRoot, until } from './mqtt-rig.js';
 
-const CLI = fileURLToPath(new URL('../../../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
 

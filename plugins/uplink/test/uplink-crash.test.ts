@@ -9,7 +9,7 @@ import { StorageService } from '../../../core/src/storage/storage-service.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 import { collectorConfig, FaultyProxy, startCentral, startMeter, storedReadings, until } from './uplink-rig.js';
 
-const CLI = fileURLToPath(new URL('../../../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 function startCollectorProcess(root: string): ChildProcess {
   const child = spawn(process.execPath, [CLI, 'start', '--config', join(root, 'collector.json')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env['PATH'] } });

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test-support/pos
 import { SioClient, WsClient } from '../../socketio/test/live-clients.js';
 import { collectorConfig, startCentral, startMeter } from './uplink-rig.js';
 
-const CLI = fileURLToPath(new URL('../../../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
 
 for (const engine of ['sqlite', 'postgres'] as const) {

@@ -274,10 +274,31 @@ export interface PluginInstance<Config = Record<string, unknown>> {
    * schema of the whole configuration; defaults in it are filled in.
    */
   configSchema?: Record<string, unknown>;
+  /**
+   * The transport kinds this plugin registers (with `host.transports.register`
+   * in `start`), each with the JSON Schema of its connection properties. The
+   * host reads them at load, before validating the config: the allowed values
+   * of `buses[].transport` are the kinds of the loaded plugins, and a bus of a
+   * kind is validated against that kind's `properties` and `required` (errors
+   * name the JSON path, e.g. `/buses/0/port`). The bus's timing settings
+   * (`responseTimeoutMs`, `retries` …) are the host's and need no declaring.
+   * Since host API 1.3.
+   */
+  transports?: Record<string, TransportKindSchema>;
   /** Called once the whole configuration is valid, with this plugin's frozen config. */
   start(config: Readonly<Config>): void | Promise<void>;
   /** Called on shutdown, before the plugin's disposers run. */
   stop?(): void | Promise<void>;
+}
+
+/** A transport kind's part of a bus's schema (see `PluginInstance.transports`). */
+export interface TransportKindSchema {
+  /** One line for `meterhub config schema` and editors. */
+  description: string;
+  /** JSON Schemas of the connection properties of a bus of this kind; defaults are filled in. */
+  properties: Record<string, Record<string, unknown>>;
+  /** Properties a bus of this kind must have. */
+  required?: string[];
 }
 
 /**
@@ -319,4 +340,11 @@ export interface PackageManifest {
    * `meterhub read` start only the plugins that provide what they need.
    */
   provides?: string[];
+  /**
+   * CLI commands the plugin adds to `meterhub`: `module` is a file relative to
+   * the package root whose `registerCli` export (see `RegisterCli`) adds them;
+   * `commands` lists their names, so the host loads the module only when one
+   * of them is run. A name the host already has is refused (reported, not loaded).
+   */
+  cli?: { module: string; commands: string[] };
 }

@@ -5,18 +5,24 @@
  */
 import type { RegisterFunction } from '../driver/driver-types.js';
 
-/** Settings of one bus, as validated from the config's `buses[]`. */
+/**
+ * Settings of one bus, as validated from the config's `buses[]`: the
+ * connection properties its kind declares (`PluginInstance.transports`), with
+ * their defaults filled in. The named ones are those of the built-in kinds.
+ */
 export interface TransportOptions {
   host?: string;
   port?: number;
   /** Serial device, e.g. /dev/ttyUSB0. */
   path?: string;
-  baud: number;
-  parity: 'none' | 'even' | 'odd';
-  dataBits: 7 | 8;
-  stopBits: 1 | 2;
+  baud?: number;
+  parity?: 'none' | 'even' | 'odd';
+  dataBits?: 7 | 8;
+  stopBits?: 1 | 2;
   /** How long `connect()` may take. */
   connectTimeoutMs?: number;
+  /** Properties of other kinds. */
+  readonly [property: string]: unknown;
 }
 
 /** One read request (function 03 for `holding`, 04 for `input`). */

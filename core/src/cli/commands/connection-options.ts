@@ -37,7 +37,7 @@ export function addConnectionOptions(cmd: Command): Command {
 export function busFromFlags(flags: ConnectionFlags): BusConfig {
   const chosen = [flags.tcp, flags.rtuOverTcp, flags.serial].filter(Boolean);
   if (chosen.length !== 1) throw new MeterhubError('METERHUB_ERR_CONFIG_INVALID', 'give exactly one of --tcp, --rtu-over-tcp, --serial');
-  const parity = flags.parity as BusConfig['parity'];
+  const parity = flags.parity as NonNullable<BusConfig['parity']>;
   if (!['none', 'even', 'odd'].includes(parity)) throw new MeterhubError('METERHUB_ERR_CONFIG_INVALID', '--parity is none, even or odd');
   const base = {
     id: 'cli', baud: Number(flags.baud), parity, dataBits: Number(flags.dataBits) as 7 | 8, stopBits: Number(flags.stopBits) as 1 | 2,

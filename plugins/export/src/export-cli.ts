@@ -3,10 +3,10 @@ import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { createLogger } from '../../logging/logger.js';
-import { MeterRegistry } from '../../meters/meter-registry.js';
-import { StorageService, storageSettings } from '../../storage/storage-service.js';
-import { hostFromCli, type GlobalOptions } from './run-host.js';
+import type { RegisterCli } from '@meterhub/sdk';
+import { fileName, runExport } from './export-engine.js';
+import { DEFAULT_RANGE_LIMITS } from './export-limits.js';
+import { parseExportRequest } from './export-request.js';
 
 interface ExportCliOptions {
   meters: string;
@@ -39,10 +39,11 @@ function progressBar(enabled: boolean): (fraction: number, rows: number) => void
 
 /**
  * `meterhub export`: the same files as `GET /api/export/`, written straight
- * from the database by the export plugin's engine. The file appears under its
- * name only when complete (written to `<name>.part`, then renamed).
+ * from the database by the same engine. The file appears under its name only
+ * when complete (written to `<name>.part`, then renamed). The host loads this
+ * module only when `meterhub export` runs (`meterhub.cli` in package.json).
  */
-export function registerExport(program: Command): void {
+export const registerCli: RegisterCli<Command> = (program, cli) => {
   program.command('export')
     .description('write history to a CSV or Excel file, like GET /api/export/ (no server needed)')
     .requiredOption('--meters <ids>', 'comma-separated meter ids, or "*"')
@@ -60,24 +61,21 @@ export function registerExport(program: Command): void {
     .option('--out <file>', 'output file; "-" for stdout (default: a descriptive name in the current folder)')
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
     .action(async (o: ExportCliOptions, cmd: Command) => {
-      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
-      await host.prepare();
-      const engine = await import('@meterhub/plugin-export/engine');
-      const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
+      const session = await cli.open(cmd.optsWithGlobals<{ config?: string }>());
       try {
-        const meters = new MeterRegistry(storage, host.config.buses, host.drivers, async () => undefined);
-        const configured = (host.config.plugins['export']?.config['maxRangeDays'] ?? {}) as Partial<typeof engine.DEFAULT_RANGE_LIMITS>;
+        const { meters, storage, drivers } = session;
+        const configured = (session.config['maxRangeDays'] ?? {}) as Partial<typeof DEFAULT_RANGE_LIMITS>;
         const query: Record<string, unknown> = {
           meters: o.meters, format: o.format, family: o.family, resolution: o.resolution, tz: o.tz, delimiter: o.delimiter, decimal: o.decimal, bom: o.bom === true,
           ...(o.measurements ? { measurements: o.measurements } : {}), ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}), ...(o.period ? { period: o.period } : {}),
         };
-        const request = await engine.parseExportRequest(query, { meters }, { ...engine.DEFAULT_RANGE_LIMITS, ...configured });
+        const request = await parseExportRequest(query, { meters }, { ...DEFAULT_RANGE_LIMITS, ...configured });
         const toStdout = o.out === '-';
-        const target = toStdout ? '-' : resolve(o.out ?? engine.fileName(request));
+        const target = toStdout ? '-' : resolve(o.out ?? fileName(request));
         const out: Writable = toStdout ? process.stdout : createWriteStream(`${target}.part`);
         const showProgress = !toStdout && (o.progress === true || process.stderr.isTTY === true);
         try {
-          const result = await engine.runExport(request, { storage, meter: (id) => meters.get(id), driver: (id) => host.drivers.get(id) }, out, { progress: progressBar(showProgress) });
+          const result = await runExport(request, { storage, meter: (id) => meters.get(id), driver: (id) => drivers.get(id) }, out, { progress: progressBar(showProgress) });
           if (showProgress) process.stderr.write('\n');
           if (!toStdout) await rename(`${target}.part`, target);
           process.stderr.write(`wrote ${result.rows.toLocaleString('en')} rows${toStdout ? '' : ` to ${target}`}\n`);
@@ -86,7 +84,7 @@ export function registerExport(program: Command): void {
           throw err;
         }
       } finally {
-        await storage.close();
+        await session.close();
       }
     });
-}
+};
