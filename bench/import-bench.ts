@@ -25,7 +25,7 @@ import { tempDataDir } from '../core/test/helpers/temp-data-dir.js';
 import { report, type BenchContext } from './bench-report.js';
 
 const PAGE = 5000;
-const CLI = fileURLToPath(new URL('../core/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 /** Event-loop delay p99 and max (ms) of this process while `during` runs. */
 async function loopDelay<T>(during: () => Promise<T>): Promise<{ p99: number; max: number; result: T }> {

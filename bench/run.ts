@@ -4,6 +4,8 @@
  * measured in the same run are what the targets are about. A missed target
  * fails the full run; the smoke run only reports.
  */
+import { setDefaultBuiltins } from '../core/src/plugins/builtin-packages.js';
+import { builtinPackageDirs } from '../packages/meterhub/src/builtin-packages.js';
 import { acquisitionBench } from './acquisition-bench.js';
 import type { BenchContext } from './bench-report.js';
 import { storageBench } from './storage-bench.js';
@@ -19,6 +21,9 @@ import { pgSqlBench } from './pg-sql-bench.js';
 import { pipelineBench } from './pipeline-bench.js';
 import { importBench } from './import-bench.js';
 import { costBench } from './cost-bench.js';
+
+// Hosts made in this process load the distribution's built-ins, as `meterhub start` does.
+setDefaultBuiltins(builtinPackageDirs());
 
 const ctx: BenchContext = { smoke: process.argv.includes('--smoke'), missed: [] };
 console.log(`meterhub benchmarks${ctx.smoke ? ' (smoke run)' : ''}, node ${process.version}\n`);

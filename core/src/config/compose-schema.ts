@@ -39,7 +39,8 @@ export function busSchema(plugins: readonly SchemaContribution[]): Schema {
     : { enum: ['(none)'], description: 'No transport plugin is loaded.' };
   // additionalProperties applies to `properties` only: every kind's property is listed (any value) here, checked per kind below.
   for (const [, kind] of kinds) for (const name of Object.keys(kind.properties)) schema.properties[name] ??= {};
-  schema['allOf'] = kinds.map(([kind, k]) => ({
+  // An empty allOf is not a valid schema: a host without transport plugins takes no bus at all.
+  if (kinds.length > 0) schema['allOf'] = kinds.map(([kind, k]) => ({
     if: { properties: { transport: { const: kind } }, required: ['transport'] },
     then: { ...(k.required?.length ? { required: [...k.required] } : {}), properties: structuredClone(k.properties) },
   }));
