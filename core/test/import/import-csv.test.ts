@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { StorageService } from '../../src/storage/storage-service.js';
 import { ImportTarget, pgUrl, restHistory } from './import-rig.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 type Histories = Map<string, Map<number, Record<string, number>>>;
 

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test-support/pos
 import { runCli } from '../../../test-support/run-cli.js';
 import { ImportTarget, pgUrl, restHistory } from './import-rig.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
 
 /** The old tables' columns and what they must become (docs/import.md's table). */
 const POWER = { voltage: 'voltageL1', current: 'currentL1', power: 'power', frequency: 'frequency', power_factor: 'powerFactor' };
