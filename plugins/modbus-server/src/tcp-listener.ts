@@ -16,6 +16,8 @@ export interface ListenerFigures {
   clients: number;
   connections: number;
   refused: number;
+  /** Clients dropped because more than a megabyte of answers waited unread for them. */
+  slowReadersDropped: number;
   requests: number;
   exceptions: Record<string, number>;
 }
@@ -27,7 +29,7 @@ export interface ListenerFigures {
  */
 export class TcpListener {
   readonly #server: ServerTCP;
-  readonly #figures: ListenerFigures = { clients: 0, connections: 0, refused: 0, requests: 0, exceptions: {} };
+  readonly #figures: ListenerFigures = { clients: 0, connections: 0, refused: 0, slowReadersDropped: 0, requests: 0, exceptions: {} };
   readonly ready: Promise<void>;
 
   constructor(vector: IServiceVector, readonly opts: ListenerOptions, onSocketError: (err: unknown) => void) {
@@ -66,7 +68,10 @@ export class TcpListener {
       }
       const ok = write(frame);
       // A client that sends requests but never reads the answers would grow this buffer without end.
-      if (sock.writableLength > MAX_UNREAD_BYTES) sock.destroy();
+      if (sock.writableLength > MAX_UNREAD_BYTES) {
+        f.slowReadersDropped++;
+        sock.destroy();
+      }
       return ok;
     };
   }

@@ -17,6 +17,9 @@ export class UnitDirectory {
   #table: UnitTable;
   #lastRefresh = Date.now();
   #refreshing = false;
+  /** A refresh asked for while one ran or within the minimum gap: it runs as soon as allowed, never dropped. */
+  #pending: NodeJS.Timeout | undefined;
+  #again = false;
   #closed = false;
   readonly #warned = new Set<string>();
 
@@ -33,9 +36,26 @@ export class UnitDirectory {
     return this.#table;
   }
 
-  /** Reads the list again unless that happened within the last second. */
+  /**
+   * Reads the list again: at once, or once the minimum gap since the last
+   * read has passed. A meter created while a read is running is not missed:
+   * the request is kept and served after it.
+   */
   soon(): void {
-    if (Date.now() - this.#lastRefresh >= REFRESH_MIN_GAP_MS) void this.#refresh();
+    if (this.#closed || this.#pending) return;
+    if (this.#refreshing) {
+      this.#again = true;
+      return;
+    }
+    const wait = REFRESH_MIN_GAP_MS - (Date.now() - this.#lastRefresh);
+    if (wait <= 0) {
+      void this.#refresh();
+      return;
+    }
+    this.#pending = setTimeout(() => {
+      this.#pending = undefined;
+      this.soon();
+    }, wait).unref();
   }
 
   /** Called every second: reads the list again when it is due. */
@@ -45,6 +65,7 @@ export class UnitDirectory {
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#pending);
   }
 
   async #refresh(): Promise<void> {
@@ -58,6 +79,10 @@ export class UnitDirectory {
       this.log.warn({ err: String(err) }, 'could not read the meter list; serving the previous one');
     } finally {
       this.#refreshing = false;
+    }
+    if (this.#again) {
+      this.#again = false;
+      this.soon();
     }
   }
 
