@@ -102,7 +102,15 @@ export class MeterRegistry {
     return [...(await this.#views()).values()];
   }
 
+  /**
+   * One meter. A miss is checked in the database: another host sharing it
+   * (several central hosts on one PostgreSQL) may have created the meter since
+   * this one read the list, and a collector's readings for it may come here.
+   */
   async get(id: string): Promise<MeterView | undefined> {
+    const hit = (await this.#views()).get(id);
+    if (hit || !(await this.storage.meters.byKey(id))) return hit;
+    this.#cache = undefined;
     return (await this.#views()).get(id);
   }
 
