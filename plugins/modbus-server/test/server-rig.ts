@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Modbus from 'modbus-serial';
 import { MeterSimulator, SimulatorTcpEndpoint } from '@meterhub/sdk';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
+import { freePort } from '../../../test-support/free-port.js';
 import { Host } from '../../../core/src/host.js';
 import { createLogger } from '../../../core/src/logging/logger.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
@@ -13,14 +13,8 @@ const run = promisify(execFile);
 const PYMODBUS = fileURLToPath(new URL('../../../test-support/pymodbus-read.py', import.meta.url));
 const ModbusRTU = Modbus.default;
 
-/** A port nobody listens on right now (the library's server treats port 0 as 502). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+// The library's server treats port 0 as 502: tests pick a free port first.
+export { freePort };
 
 /**
  * A simulator serving an SDM230 (unit 1) and an SDM630 (unit 2), a real host
