@@ -10,7 +10,7 @@ export interface CentralOptions {
   timeoutMs: number;
 }
 
-/** What one POST came back with; `status` 0 means no answer (refused, reset, timed out). */
+/** What one request came back with; `status` 0 means no answer (refused, reset, timed out). */
 export interface PostResult {
   status: number;
   body: string;
@@ -42,15 +42,24 @@ export class CentralClient {
   }
 
   post(path: string, body: unknown): Promise<PostResult> {
+    return this.#request('POST', path, JSON.stringify(body));
+  }
+
+  /** A GET without credentials, for probing a server marked down (its `/health/` answers anyone). */
+  get(path: string): Promise<PostResult> {
+    return this.#request('GET', path);
+  }
+
+  #request(method: 'GET' | 'POST', path: string, payload?: string): Promise<PostResult> {
     const url = new URL(path.replace(/^\//, ''), this.#base);
-    const payload = JSON.stringify(body);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const headers: Record<string, string | number> = payload === undefined ? {} : {
+      'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-api-key': this.opts.key,
+      // `x-meterhub-source` lets the central host mark these readings `uplink` (they stream live like any other).
+      'x-meterhub-source': 'uplink',
+    };
     return new Promise((resolve) => {
-      const req = send(url, {
-        method: 'POST', agent: this.#agent, timeout: this.opts.timeoutMs,
-        // `x-meterhub-source` lets the central host mark these readings `uplink` (they stream live like any other).
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-api-key': this.opts.key, 'x-meterhub-source': 'uplink' },
-      }, (res) => {
+      const req = send(url, { method, agent: this.#agent, timeout: this.opts.timeoutMs, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {

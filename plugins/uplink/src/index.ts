@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { definePlugin } from '@meterhub/sdk';
 import { CentralClient } from './central-client.js';
 import { Outbox } from './outbox.js';
+import { TargetPool, type Strategy } from './target-pool.js';
 import { UplinkSender } from './uplink-sender.js';
 
 interface UplinkConfig {
-  url?: string;
+  url?: string | string[];
+  strategy: Strategy;
   key?: string;
   caFile?: string;
   meterMap: Record<string, string>;
@@ -18,7 +20,8 @@ interface UplinkConfig {
 
 /**
  * Edge collector: forwards every reading of this host to a central meterhub's
- * ingest endpoints through a durable outbox. Idle until `url` and `key` are set.
+ * ingest endpoints through a durable outbox; to one of several central hosts
+ * sharing one database when `url` is a list. Idle until `url` and `key` are set.
  */
 export default definePlugin<UplinkConfig>((host) => ({
   name: 'Uplink to a central meterhub',
@@ -27,9 +30,17 @@ export default definePlugin<UplinkConfig>((host) => ({
     additionalProperties: false,
     dependentRequired: { url: ['key'] },
     properties: {
-      url: { type: 'string', pattern: '^https?://', description: 'Base URL of the central meterhub, e.g. https://energy.example.org' },
-      key: { type: 'string', minLength: 20, description: 'API key with the "ingest" scope, made on the central host (`meterhub key create`). Secret: never logged.' },
-      caFile: { type: 'string', description: 'PEM file of a private CA to trust besides the system CAs.' },
+      url: {
+        // `pattern` checks a single URL, `items` each URL of a list: a bad entry is reported at its own path (/url/1).
+        type: ['string', 'array'], pattern: '^https?://', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^https?://' },
+        description: 'Base URL of the central meterhub, e.g. https://energy.example.org; or a list of central hosts that share one database, used as `strategy` says.',
+      },
+      strategy: {
+        enum: ['failover', 'round-robin'], default: 'failover',
+        description: 'With several URLs: "failover" sends to the first one that is up and goes back to it once it answers again; "round-robin" spreads batches over all that are up.',
+      },
+      key: { type: 'string', minLength: 20, description: 'API key with the "ingest" scope, made on the central host (`meterhub key create`); the same key for every URL (they share one database). Secret: never logged.' },
+      caFile: { type: 'string', description: 'PEM file of a private CA to trust besides the system CAs, for every URL.' },
       meterMap: {
         type: 'object', default: {},
         additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
@@ -66,12 +77,16 @@ export default definePlugin<UplinkConfig>((host) => ({
       host.setStatusDetails({ enabled: false, hint: 'set plugins.uplink.config.url and key to forward readings to a central meterhub' });
       return;
     }
+    const { key } = config;
     const outbox = new Outbox(join(await host.dataDir(), 'outbox.db'));
     host.onStop(() => outbox.close());
-    const client = new CentralClient({ url: config.url, key: config.key, timeoutMs: config.timeoutMs, ...(config.caFile ? { caFile: config.caFile } : {}) });
-    host.onStop(() => client.close());
+    const clients = (typeof config.url === 'string' ? [config.url] : config.url).map((url) => new CentralClient({
+      url, key, timeoutMs: config.timeoutMs, ...(config.caFile ? { caFile: config.caFile } : {}),
+    }));
+    host.onStop(() => clients.forEach((c) => c.close()));
     const localIdOf = (remote: string) => Object.entries(config.meterMap).find(([, r]) => r === remote)?.[0] ?? remote;
-    const createMeter = async (remoteId: string): Promise<string | undefined> => {
+    // On whichever central host answered 404: they share one database, so the meter is then known to all.
+    const createMeter = async (remoteId: string, client: CentralClient): Promise<string | undefined> => {
       const local = await host.meters.get(localIdOf(remoteId));
       if (!local) return `no local meter "${localIdOf(remoteId)}"`;
       const res = await client.post('api/meters/', {
@@ -79,7 +94,9 @@ export default definePlugin<UplinkConfig>((host) => ({
       });
       return res.status === 201 || res.status === 409 ? undefined : res.status ? `${res.status}: ${res.body.slice(0, 200)}` : String(res.error);
     };
-    const sender = new UplinkSender(outbox, client, host, {
+    const pool: TargetPool = new TargetPool(clients, host, { strategy: config.strategy, backoff: config.backoff, onUp: () => sender.wake() });
+    host.onStop(() => pool.close());
+    const sender: UplinkSender = new UplinkSender(outbox, pool, host, {
       batchReadings: config.batch.maxReadings, batchDelayMs: config.batch.maxDelayMs,
       maxQueued: config.outbox.maxReadings, warnAt: config.outbox.warnAtPercent / 100, backoff: config.backoff,
       ...(config.createMeters ? { createMeter } : {}),
@@ -89,13 +106,14 @@ export default definePlugin<UplinkConfig>((host) => ({
       outbox.add(remote ? { ...reading, meterId: remote } : reading);
       sender.queued();
     });
-    const report = () => host.setStatusDetails({ enabled: true, server: client.origin, ...sender.status() });
+    const report = () => host.setStatusDetails({ enabled: true, strategy: config.strategy, ...pool.status(), ...sender.status() });
     const timer = setInterval(report, 1000).unref();
     host.onStop(() => clearInterval(timer));
     // Registered after the outbox's close, so it runs first: the sender finishes its round before the file closes.
     host.onStop(() => sender.stop());
     sender.start();
     report();
-    host.log.info({ server: client.origin, queued: outbox.size }, `forwarding readings to ${client.origin}`);
+    const servers = clients.map((c) => c.origin).join(', ');
+    host.log.info({ servers, strategy: config.strategy, queued: outbox.size }, `forwarding readings to ${servers}${clients.length > 1 ? ` (${config.strategy})` : ''}`);
   },
 }));

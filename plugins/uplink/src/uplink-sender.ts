@@ -1,6 +1,7 @@
 import type { HostApi } from '@meterhub/sdk';
 import type { CentralClient } from './central-client.js';
 import type { Outbox, OutboxRow } from './outbox.js';
+import type { Target, TargetPool } from './target-pool.js';
 
 export interface SenderOptions {
   batchReadings: number;
@@ -8,8 +9,8 @@ export interface SenderOptions {
   maxQueued: number;
   warnAt: number;
   backoff: { initialMs: number; maxMs: number };
-  /** Creates a meter the central host does not know; resolves with why not when it cannot. */
-  createMeter?: (remoteId: string) => Promise<string | undefined>;
+  /** Creates a meter the central host behind `client` does not know; resolves with why not when it cannot. */
+  createMeter?: (remoteId: string, client: CentralClient) => Promise<string | undefined>;
 }
 
 export interface SenderStatus {
@@ -33,10 +34,11 @@ const sleep = (ms: number, signal: { wake?: () => void }) => new Promise<void>((
 });
 
 /**
- * Drains the outbox to the central host: batches by size and time, one POST
+ * Drains the outbox to the central hosts: batches by size and time, one POST
  * per meter and family, rows removed only once confirmed. A transient failure
- * (no answer, 5xx, 429) backs off exponentially with jitter and retries the
- * same rows; a backlog is replayed at full speed, alternating its oldest and
+ * (no answer, 5xx, 429) marks that host down and sends the rest of the batch
+ * to the next one that is up at once; with none up it waits for a probe to
+ * find one back (see TargetPool) and retries the same rows. A backlog is replayed at full speed, alternating its oldest and
  * its newest rows so live values are not stuck behind hours of history (the
  * central host's ingest is idempotent on meter and time, so order does not matter).
  */
@@ -45,11 +47,12 @@ export class UplinkSender {
   readonly #wait: { wake?: () => void } = {};
   #running = false;
   #loop: Promise<void> | undefined;
-  #failures = 0;
+  /** True after a round that found no central host up: send again as soon as one is, batch full or not. */
+  #failing = false;
   #newestTurn = false;
   #warned = false;
 
-  constructor(private readonly outbox: Outbox, private readonly client: CentralClient, private readonly host: HostApi, private readonly opts: SenderOptions) {
+  constructor(private readonly outbox: Outbox, private readonly pool: TargetPool, private readonly host: HostApi, private readonly opts: SenderOptions) {
     this.#status.rejected = outbox.rejectedCount();
   }
 
@@ -78,6 +81,11 @@ export class UplinkSender {
     return { ...this.#status, queued: this.outbox.size, oldestAgeSeconds: oldest === undefined ? null : Math.max(0, Math.round((Date.now() - oldest) / 1000)) };
   }
 
+  /** A central host answers again: a sender waiting for one goes on. */
+  wake(): void {
+    this.#wait.wake?.();
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
     this.#wait.wake?.();
@@ -86,7 +94,7 @@ export class UplinkSender {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      if (this.outbox.size === 0 || (this.outbox.size < this.opts.batchReadings && !this.#failures)) {
+      if (this.outbox.size === 0 || (this.outbox.size < this.opts.batchReadings && !this.#failing)) {
         // Wait for a batch to fill, or for the batch delay to pass.
         await sleep(this.opts.batchDelayMs, this.#wait);
         if (!this.#running) break;
@@ -96,21 +104,26 @@ export class UplinkSender {
       this.#newestTurn = backlog && !this.#newestTurn;
       const rows = this.#newestTurn ? this.outbox.newest(this.opts.batchReadings) : this.outbox.oldest(this.opts.batchReadings);
       const ok = await this.#send(rows);
+      this.#failing = !ok;
+      this.#status.backingOff = !ok;
       if (ok) {
-        this.#failures = 0;
-        this.#status.backingOff = false;
         if (this.#warned && this.outbox.size < 0.5 * this.opts.warnAt * this.opts.maxQueued) this.#warned = false;
-        if (!this.#warned) this.host.setHealthy();
+        if (!this.#warned) this.#healthyOrFewer();
         continue;
       }
-      this.#failures++;
-      this.#status.backingOff = true;
-      const base = Math.min(this.opts.backoff.maxMs, this.opts.backoff.initialMs * 2 ** (this.#failures - 1));
-      await sleep(base / 2 + Math.random() * base / 2, this.#wait);
+      // Every central host is down: the pool probes them and wakes this loop when one answers.
+      if (!this.pool.anyUp()) await sleep(this.opts.backoff.maxMs, this.#wait);
     }
   }
 
-  /** Posts rows grouped by meter and family; true when every group was confirmed or refused for good. */
+  /** Running when every central host is up; degraded, naming them, while some are down but another takes the readings. */
+  #healthyOrFewer(): void {
+    const down = this.pool.down();
+    if (down.length === 0) this.host.setHealthy();
+    else this.host.setDegraded(`${down.length} of ${this.pool.size} central hosts unreachable: ${down.join(', ')}`);
+  }
+
+  /** Sends a batch to the first target that takes it; true when every group was confirmed or refused for good. */
   async #send(rows: readonly OutboxRow[]): Promise<boolean> {
     const groups = new Map<string, OutboxRow[]>();
     for (const r of rows) {
@@ -119,30 +132,59 @@ export class UplinkSender {
       list.push(r);
       groups.set(key, list);
     }
-    for (const list of groups.values()) {
+    const pending = [...groups.values()];
+    const tried = new Set<Target>();
+    for (let target = this.pool.pick(); target; ) {
+      const failure = await this.#sendTo(target, pending);
+      if (failure === undefined) {
+        this.pool.batchDone(target);
+        return true;
+      }
+      tried.add(target);
+      const next = this.pool.pick(tried);
+      this.pool.failed(target, failure, next);
+      this.#status.lastError = { message: failure, at: new Date().toISOString() };
+      this.host.setDegraded(failure.slice(0, 200));
+      target = next;
+    }
+    return false;
+  }
+
+  /**
+   * Posts the pending groups to one central host, taking each off the list once
+   * it is confirmed or refused for good. Resolves with the reason of a
+   * transient failure (the groups left go to another host), or undefined.
+   */
+  async #sendTo(target: Target, pending: OutboxRow[][]): Promise<string | undefined> {
+    const { client } = target;
+    while (pending.length > 0) {
+      const list = pending[0]!;
       const { meterId, family } = list[0]!;
       const path = `api/meters/${encodeURIComponent(meterId)}/${family}/`;
       const body = list.map((r) => ({ timestamp: r.ts, values: r.values }));
-      let result = await this.client.post(path, body);
+      let result = await client.post(path, body);
       let creation: string | undefined;
       if (result.status === 404 && this.opts.createMeter) {
-        creation = await this.opts.createMeter(meterId);
+        creation = await this.opts.createMeter(meterId, client);
         if (creation === undefined) {
-          this.host.log.info({ meter: meterId }, `created meter ${meterId} on ${this.client.origin}`);
-          result = await this.client.post(path, body);
+          this.host.log.info({ meter: meterId }, `created meter ${meterId} on ${client.origin}`);
+          result = await client.post(path, body);
         }
       }
       const at = new Date().toISOString();
       if (result.status >= 200 && result.status < 300) {
+        pending.shift();
         this.outbox.remove(list.map((r) => r.id));
+        this.pool.delivered(target, list.length);
         this.#status.sent += list.length;
         this.#status.lastSuccess = at;
         continue;
       }
-      const reason = (result.status ? `${this.client.origin} answered ${result.status}: ${result.body.slice(0, 300)}` : `${this.client.origin} unreachable: ${result.error}`)
+      const reason = (result.status ? `${client.origin} answered ${result.status}: ${result.body.slice(0, 300)}` : `${client.origin} unreachable: ${result.error}`)
         + (creation ? `; creating the meter failed: ${creation}` : '');
       if (result.status === 400 || result.status === 404 || result.status === 413) {
         // Never accepted however often it is sent: set aside, kept, reported.
+        pending.shift();
         this.outbox.reject(list.map((r) => r.id), reason);
         this.#status.rejected += list.length;
         this.#status.lastError = { message: reason, at };
@@ -150,11 +192,8 @@ export class UplinkSender {
         this.host.setDegraded(`readings of ${meterId} refused: ${result.status}`);
         continue;
       }
-      this.#status.lastError = { message: reason, at };
-      if (this.#failures === 0) this.host.log.warn({ status: result.status, error: result.error }, `uplink to ${this.client.origin} failed; retrying with back-off`);
-      this.host.setDegraded(reason.slice(0, 200));
-      return false;
+      return reason;
     }
-    return true;
+    return undefined;
   }
 }
