@@ -86,6 +86,25 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect(proxy.requests).to.be.at.least(12);
   });
 
+  it('with a list, a host answering 500s or too late is left for the next one at once, and gets the stream back once it answers', async () => {
+    proxy = new FaultyProxy(central.host.http.port);
+    proxy.mode = 'flaky';
+    const second = new FaultyProxy(central.host.http.port);
+    const [first, other] = [`http://127.0.0.1:${await proxy.listen()}`, `http://127.0.0.1:${await second.listen()}`];
+    try {
+      collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: [first, other], key: central.key }), dir.root);
+      const target = (url: string) => (uplinkDetails(collector!)['targets'] as Array<Record<string, any>>).find((t) => t['server'] === url)!;
+      await until('batches on the second host', () => target(other)['batches'] >= 3, 30000);
+      expect(target(first)['lastError'].message).to.match(/answered 500|unreachable/);
+      proxy.mode = 'pass';
+      const before = target(first)['batches'] as number;
+      await until('the first host current again', () => target(first)['current'] === true && target(first)['batches'] > before + 2, 30000);
+      await expectSameOnBothSides(20);
+    } finally {
+      second.close();
+    }
+  });
+
   it('speaks TLS to a server whose certificate comes from a private CA given in caFile, and refuses it without', async () => {
     const certs = makeCertificates(join(dir.root, 'tls'));
     proxy = new FaultyProxy(central.host.http.port, certs);
