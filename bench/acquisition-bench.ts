@@ -9,7 +9,7 @@
  */
 import {
   MeterSimulator, rtuSilenceMs, SimulatorTcpEndpoint, wireTimeMs,
-  type CompiledDriver, type ModbusConnection, type Reading, type TransportOptions,
+  type CompiledDriver, type ModbusConnection, type Reading, type ReadBlock, type TransportOptions,
 } from '@meterhub/sdk';
 import { TcpConnection } from '../plugins/modbus-tcp/src/tcp-connection.js';
 import { LegacyTcpConnection, LegacyTcpEndpoint } from './legacy-modbus-tcp.js';
@@ -17,7 +17,6 @@ import { BusLink, type BusTiming } from '../core/src/acquisition/bus-link.js';
 import { MeterRuntime } from '../core/src/acquisition/meter-runtime.js';
 import { AcquisitionService } from '../core/src/acquisition/acquisition-service.js';
 import { TransportRegistry } from '../core/src/acquisition/transport-registry.js';
-import type { ReadBlock } from '../core/src/acquisition/request-planner.js';
 import { createLogger } from '../core/src/logging/logger.js';
 import { builtinDriver } from '../test-support/builtin-drivers.js';
 import { report, type BenchContext } from './bench-report.js';

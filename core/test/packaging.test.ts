@@ -19,9 +19,10 @@ async function packList(workspace: string): Promise<string[]> {
 describe('every package is packable with what it needs', function () {
   this.timeout(60000);
 
-  it('@meterhub/sdk ships its compiled code, types and schemas, no sources or build info', async () => {
+  it('@meterhub/sdk ships its compiled code, types and schemas, and the conformance kit\'s command; no sources or build info', async () => {
     const files = await packList('sdk');
-    expect(files).to.include.members(['dist/index.js', 'dist/index.d.ts', 'schemas/driver.schema.json', 'package.json']);
+    expect(files).to.include.members(['dist/index.js', 'dist/index.d.ts', 'schemas/driver.schema.json', 'package.json',
+      'bin/meterhub-driver-test.js', 'dist/conformance/index.js', 'dist/conformance/index.d.ts']);
     expect(files.some((f) => f.startsWith('src/') || f.endsWith('.tsbuildinfo'))).to.equal(false);
   });
 

@@ -1,25 +1,14 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { compileDriver, MeterSimulator, SimulatorTcpEndpoint, type DriverDefinition, type Reading } from '@meterhub/sdk';
 import { Host } from '../src/host.js';
 import { createLogger } from '../src/logging/logger.js';
 import { tempDataDir } from './helpers/temp-data-dir.js';
+import { packPackage as pack, REPO as repo } from '../../test-support/pack-package.js';
 import { runCli } from '../../test-support/run-cli.js';
-
-const exec = promisify(execFile);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-
-/** `npm pack` of one of this repo's packages into `dest`, as a publisher would; returns the tarball's path. */
-async function pack(folder: string, dest: string): Promise<string> {
-  const { stdout } = await exec('npm', ['pack', '--pack-destination', dest, '--silent'], { cwd: join(repo, folder) });
-  return join(dest, stdout.trim().split('\n').pop()!);
-}
 
 describe('third-party kit: a driver and a plugin installed from tarballs, the conformance kit, scaffold and import', function () {
   this.timeout(180000);
@@ -111,7 +100,7 @@ describe('third-party kit: a driver and a plugin installed from tarballs, the co
   it('the conformance kit passes the example driver and the scaffold, and fails a broken definition with JSON paths and exit 1', async () => {
     const ok = await runCli(['driver', 'test', join(repo, 'examples/driver-sdm120')], dir.root);
     expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
-    expect(ok.stdout).to.include('polled through the scheduler: 22 measurement(s) decode to the served values').and.include('conformance: passed');
+    expect(ok.stdout).to.include("polled the simulator over Modbus TCP with the host's read plan: 22 measurement(s) decode to the served values").and.include('conformance: passed');
 
     const created = await runCli(['driver', 'new', 'acme-em1', '--dir', join(dir.root, 'acme')], dir.root);
     expect(created.code, created.stderr).to.equal(0);
@@ -119,7 +108,7 @@ describe('third-party kit: a driver and a plugin installed from tarballs, the co
     const pkg = JSON.parse(readFileSync(join(dir.root, 'acme', 'package.json'), 'utf8')) as { keywords: string[]; meterhub: Record<string, unknown>; scripts: Record<string, string> };
     expect(pkg.keywords).to.include('meterhub-driver');
     expect(pkg.meterhub).to.deep.equal({ kind: 'driver', hostApi: '^1.0.0', definitions: ['acme-em1.json'] });
-    expect(pkg.scripts['test']).to.equal('meterhub driver test .');
+    expect(pkg.scripts['test']).to.equal('meterhub-driver-test .');
     expect((await runCli(['driver', 'test', join(dir.root, 'acme')], dir.root)).code).to.equal(0);
 
     const broken = JSON.parse(readFileSync(join(dir.root, 'acme', 'acme-em1.json'), 'utf8')) as DriverDefinition & { registers: Array<Record<string, unknown>> };

@@ -3,33 +3,45 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileDriver, getMeasurement, registerCount, unitFactor, validateDriverDefinition, type DriverDefinition } from '@meterhub/sdk';
+import { formatConformanceReport, runConformance } from '@meterhub/sdk/conformance';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Every driver definition in the repo: built-in drivers and example third-party ones. */
-function findDefinitions(): Array<{ file: string; def: DriverDefinition }> {
+/** Every driver package in the repo (built-in drivers and example third-party ones) and its definitions. */
+function findDefinitions(): { packages: string[]; definitions: Array<{ file: string; def: DriverDefinition }> } {
   const found: Array<{ file: string; def: DriverDefinition }> = [];
+  const packages: string[] = [];
   for (const parent of ['drivers', 'examples']) {
     for (const name of readdirSync(join(repo, parent))) {
       const pkgFile = join(repo, parent, name, 'package.json');
       if (!existsSync(pkgFile)) continue;
       const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { meterhub?: { kind: string; definitions?: string[] } };
       if (pkg.meterhub?.kind !== 'driver') continue;
+      packages.push(join(parent, name));
       for (const rel of pkg.meterhub.definitions ?? []) {
         const file = join(parent, name, rel);
         found.push({ file, def: JSON.parse(readFileSync(join(repo, file), 'utf8')) as DriverDefinition });
       }
     }
   }
-  return found;
+  return { packages, definitions: found };
 }
 
-const definitions = findDefinitions();
+const { packages, definitions } = findDefinitions();
 
 describe('every driver definition', () => {
   it('finds the built-in drivers', () => {
     expect(definitions.map((d) => d.def.id)).to.include.members(['sdm230', 'sdm230-2t', 'sdm630']);
   });
+
+  for (const folder of packages) {
+    it(`${folder} passes the conformance kit: manifest, schema, semantics, and a poll of the simulator over Modbus TCP`, async () => {
+      const report = await runConformance(join(repo, folder));
+      expect(report.ok, formatConformanceReport(report, repo)).to.equal(true);
+      expect(report.definitions.length).to.be.greaterThan(0);
+      expect(report.definitions.every((d) => d.checks.length === 2), 'every definition was polled').to.equal(true);
+    });
+  }
 
   for (const { file, def } of definitions) {
     describe(file, () => {

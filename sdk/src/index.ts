@@ -1,5 +1,6 @@
 export * from './vocabulary/measurements.js';
 export * from './vocabulary/units.js';
+export * from './vocabulary/value-checks.js';
 export * from './codec/register-codec.js';
 export * from './errors/error-catalog.js';
 export * from './errors/http-error-answer.js';
@@ -9,6 +10,7 @@ export * from './driver/driver-types.js';
 export * from './driver/validate-driver.js';
 export * from './driver/compiled-driver.js';
 export * from './driver/define-driver.js';
+export * from './driver/request-planner.js';
 export * from './readings/reading-types.js';
 export * from './readings/parse-time.js';
 export * from './readings/legacy-api-fields.js';

@@ -1,12 +1,10 @@
 import {
-  EXCEPTION, describeError, ModbusExceptionError,
-  type CompiledDriver, type CompiledRegister,
+  decodeBlock, describeError, emptyKnowledge, EXCEPTION, invalidReason, learnFromRefusal, ModbusExceptionError, planReads,
+  type CompiledDriver, type CompiledRegister, type PlanKnowledge, type ReadBlock,
 } from '@meterhub/sdk';
 import type { PolledMeterConfig } from '../config/host-config.js';
 import type { BusLink } from './bus-link.js';
 import { errorKind } from './bus-link.js';
-import { decodeBlock, emptyKnowledge, learnFromRefusal, planReads, type PlanKnowledge, type ReadBlock } from './request-planner.js';
-import { invalidReason } from './value-checks.js';
 
 export type { MeterState } from '@meterhub/sdk';
 import type { MeasurementKind, MeterState } from '@meterhub/sdk';

@@ -1,6 +1,8 @@
-import { ModbusExceptionError, type CompiledDriver, type UnitScanHit, type UnitScanProgress } from '@meterhub/sdk';
+import {
+  decodeBlock, ModbusExceptionError, planReads,
+  type CompiledDriver, type ReadBlock, type UnitScanHit, type UnitScanProgress,
+} from '@meterhub/sdk';
 import type { BusLink } from './bus-link.js';
-import { decodeBlock, planReads, type ReadBlock } from './request-planner.js';
 
 /**
  * Reads a driver's probe registers from one unit; `undefined` when the unit did

@@ -1,12 +1,16 @@
+import { createRequire } from 'node:module';
 import { HOST_API_VERSION } from '@meterhub/sdk';
+
+const SDK_VERSION = (createRequire(import.meta.url)('@meterhub/sdk/package.json') as { version: string }).version;
 
 /**
  * The files of a new driver package (`meterhub driver new`): a manifest the
  * host finds by keyword, a register map to fill in from the datasheet (it
  * starts with one register so the conformance kit runs at once), a README, and
- * `npm test` running the conformance kit.
+ * `npm test` running the SDK's conformance kit. Its only dependency is the SDK
+ * (a dev dependency: the installed package is data), so it tests anywhere.
  */
-export function driverScaffold(name: string, coreVersion: string): Record<string, string> {
+export function driverScaffold(name: string): Record<string, string> {
   const id = name.replace(/^meterhub-driver-/, '');
   const major = HOST_API_VERSION.split('.')[0];
   const pkg = {
@@ -17,9 +21,11 @@ export function driverScaffold(name: string, coreVersion: string): Record<string
     keywords: ['meterhub-driver', 'modbus', id],
     files: [`${id}.json`, 'README.md'],
     meterhub: { kind: 'driver', hostApi: `^${major}.0.0`, definitions: [`${id}.json`] },
-    scripts: { test: 'meterhub driver test .' },
-    // The `meterhub` command (the distribution) runs the conformance kit.
-    devDependencies: { meterhub: `^${coreVersion}` },
+    scripts: { test: 'meterhub-driver-test .' },
+    // The SDK's `meterhub-driver-test` runs the conformance kit; the host is not needed.
+    devDependencies: { '@meterhub/sdk': `^${SDK_VERSION}` },
+    // The kit polls over Modbus TCP: the serial port's native add-on (a dependency of the Modbus library) need not build.
+    allowScripts: { '@serialport/bindings-cpp': false },
   };
   const definition = {
     $schema: 'https://meterhub.dev/schemas/driver.schema.json',
@@ -40,9 +46,14 @@ export function driverScaffold(name: string, coreVersion: string): Record<string
 
 A [meterhub](https://github.com/meterhub/meterhub) driver: the register map of the ${id} meter.
 
-- Datasheet: TODO (cite the document every register comes from)
-- \`npm test\` runs \`meterhub driver test .\`: the schema and vocabulary checks,
-  then a poll of meterhub's simulator serving this map.
+- Datasheet: TODO (cite the document every register comes from; its link
+  goes in \`datasheets\` in \`${id}.json\`, and each register's datasheet
+  number in its \`docRegister\`)
+- \`npm install && npm test\`: \`meterhub-driver-test .\` from
+  [\`@meterhub/sdk\`](https://www.npmjs.com/package/@meterhub/sdk) checks the
+  manifest, the schema, the measurement vocabulary, units and overlapping
+  registers (each problem with its JSON path), then polls the SDK's meter
+  simulator serving this map over Modbus TCP and compares every decoded value.
 
 Install on a meterhub host: \`meterhub plugins install ${pkg.name}\`.
 `;

@@ -1,50 +1,22 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MeterhubError } from '@meterhub/sdk';
-import type { BusConfig } from '../../config/host-config.js';
-import { runConformance } from '../../drivers/driver-conformance.js';
+import { formatConformanceReport, runConformance } from '@meterhub/sdk/conformance';
 import { driverScaffold } from '../../drivers/driver-scaffold.js';
 import { importRegisterTable } from '../../drivers/register-table-import.js';
-import { openLink } from './connection-options.js';
-import { hostFromCli, type GlobalOptions } from './run-host.js';
-
-const CORE_VERSION = '0.1.0';
 
 /** `meterhub driver test|new|import`: the kit for writing a driver package. */
 export function registerDriver(program: Command): void {
   const driver = program.command('driver').description('write and check driver packages (see docs/driver-guide.md)');
 
   driver.command('test <path>')
-    .description('conformance kit: validate a definition file or driver package, then poll the simulator serving it; exit 1 on any problem')
+    .description('conformance kit (the SDK\'s meterhub-driver-test): validate a definition file or driver package, then poll the simulator serving it; exit 1 on any problem')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, opts: { json?: boolean }, cmd: Command) => {
-      const host = hostFromCli({ ...cmd.optsWithGlobals<GlobalOptions>(), config: undefined }, { config: {} }, true);
-      await host.startPluginsOnly('transports');
-      try {
-        const report = await runConformance(path, (port, compiled) => openLink(host, {
-          id: 'conformance', transport: 'modbus-tcp', host: '127.0.0.1', port, retries: 0, interRequestDelayMs: 2, unitSwitchDelayMs: 0, afterConnectDelayMs: 0,
-        } as BusConfig, [compiled]));
-        if (opts.json) console.log(JSON.stringify(report, null, 2));
-        else {
-          const lines: string[] = [];
-          const print = (c: { name: string; ok: boolean; problems: Array<{ path: string; message: string }> }, indent: string) => {
-            lines.push(`${indent}${c.ok ? 'ok  ' : 'FAIL'} ${c.name}`);
-            for (const p of c.problems) lines.push(`${indent}       ${p.path}  ${p.message}`);
-          };
-          for (const c of report.packageChecks) print(c, '');
-          for (const d of report.definitions) {
-            lines.push(`${relative(process.cwd(), d.file) || d.file}${d.id ? ` (${d.id})` : ''}`);
-            for (const c of d.checks) print(c, '  ');
-          }
-          const failed = [...report.packageChecks, ...report.definitions.flatMap((d) => d.checks)].filter((c) => !c.ok).length;
-          lines.push(report.ok ? 'conformance: passed' : `conformance: ${failed} check(s) failed`);
-          console.log(lines.join('\n'));
-        }
-        if (!report.ok) process.exitCode = 1;
-      } finally {
-        await host.stop();
-      }
+    .action(async (path: string, opts: { json?: boolean }) => {
+      const report = await runConformance(path);
+      console.log(opts.json ? JSON.stringify(report, null, 2) : formatConformanceReport(report));
+      if (!report.ok) process.exitCode = 1;
     });
 
   driver.command('new <name>')
@@ -55,8 +27,8 @@ export function registerDriver(program: Command): void {
       const dir = resolve(opts.dir ?? `meterhub-driver-${name.replace(/^meterhub-driver-/, '')}`);
       if (existsSync(dir)) throw new MeterhubError('METERHUB_ERR_CONFLICT', `${dir} exists; choose another --dir`);
       mkdirSync(dir, { recursive: true });
-      for (const [file, text] of Object.entries(driverScaffold(name, CORE_VERSION))) writeFileSync(join(dir, file), text);
-      console.log(`created ${dir}\nnext: fill in ${name.replace(/^meterhub-driver-/, '')}.json from the datasheet, then \`meterhub driver test ${relative(process.cwd(), dir) || '.'}\``);
+      for (const [file, text] of Object.entries(driverScaffold(name))) writeFileSync(join(dir, file), text);
+      console.log(`created ${dir}\nnext: fill in ${name.replace(/^meterhub-driver-/, '')}.json from the datasheet, then \`npm install && npm test\` there`);
     });
 
   driver.command('import <csv>')

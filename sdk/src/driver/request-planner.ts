@@ -1,7 +1,12 @@
-import {
-  registerCount,
-  type CompiledDriver, type CompiledRegister, type GapBehaviour, type RegisterFunction,
-} from '@meterhub/sdk';
+import { registerCount } from '../codec/register-codec.js';
+import type { CompiledDriver, CompiledRegister } from './compiled-driver.js';
+import type { GapBehaviour, RegisterFunction } from './driver-types.js';
+
+/*
+ * The read planner lives in the SDK, not the host, so that the conformance kit
+ * a driver package runs (`meterhub-driver-test`) reads the simulator with the
+ * very requests the host will send the meter, without installing the host.
+ */
 
 /** One read request of a plan and the registers it carries. */
 export interface ReadBlock {
@@ -26,6 +31,7 @@ export interface PlanKnowledge {
   unsupported: Set<string>;
 }
 
+/** What the host knows of a meter it has not polled yet: nothing learned. */
 export function emptyKnowledge(): PlanKnowledge {
   return { gapsRefused: false, singles: new Set(), unsupported: new Set() };
 }
@@ -71,6 +77,8 @@ function makeBlock(fn: RegisterFunction, start: number, end: number, registers: 
  * register cap and alignment, and every address bridged between two registers
  * is one the meter answers. Greedy left-to-right covering is optimal here: no
  * plan with fewer requests exists under the same constraints.
+ * The host plans each meter's poll groups with it when the meter starts and
+ * again after learning from a refusal; the conformance kit polls with it too.
  */
 export function planReads(driver: CompiledDriver, selected: readonly CompiledRegister[], options: PlanOptions): ReadBlock[] {
   const { maxRegistersPerRequest: max, alignment } = driver.definition.limits;
@@ -114,7 +122,8 @@ export function planReads(driver: CompiledDriver, selected: readonly CompiledReg
 }
 
 /**
- * Learns from an illegal-address exception on `block`. Returns true when the
+ * Learns from an illegal-address exception on `block` (the host calls it when
+ * a meter refuses a planned read). Returns true when the
  * plan changed (the caller re-plans and retries what the block carried).
  */
 export function learnFromRefusal(driver: CompiledDriver, block: ReadBlock, k: PlanKnowledge): boolean {
@@ -136,7 +145,7 @@ export function learnFromRefusal(driver: CompiledDriver, block: ReadBlock, k: Pl
   return true;
 }
 
-/** Register bytes of a block's response → values in vocabulary units. */
+/** Register bytes of a block's response → values in vocabulary units; the host calls it on every answered read. */
 export function decodeBlock(block: ReadBlock, data: Buffer, into: Record<string, number>): void {
   for (const r of block.registers) {
     into[r.measurement.id] = r.decode(data, (r.address - block.address) * 2) * r.factor;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { builtinDriver } from '../../../test-support/builtin-drivers.js';
-import { emptyKnowledge, learnFromRefusal, planReads, type ReadBlock } from '../../src/acquisition/request-planner.js';
+import { builtinDriver } from '../../test-support/builtin-drivers.js';
+import { emptyKnowledge, learnFromRefusal, planReads, type ReadBlock } from '../src/index.js';
 
 const sdm630 = builtinDriver('sdm630');
 const sdm230 = builtinDriver('sdm230');

@@ -1,4 +1,4 @@
-import type { MeasurementDefinition } from '@meterhub/sdk';
+import type { MeasurementDefinition } from './measurements.js';
 
 /**
  * Plausible magnitudes per unit. Outside them a value is a decoding error or a
@@ -21,7 +21,11 @@ const LIMITS: Record<string, [number, number]> = {
   Ah: [0, 1e12],
 };
 
-/** Why a decoded value must not be stored, or undefined when it is fine. */
+/**
+ * Why a decoded value must not be stored, or undefined when it is fine. The
+ * host checks every value of a poll with it before submitting the reading; the
+ * conformance kit reports the reason when a served value does not come back.
+ */
 export function invalidReason(m: MeasurementDefinition, value: number): string | undefined {
   if (Number.isNaN(value)) return 'NaN (the meter marks the value unavailable)';
   if (!Number.isFinite(value)) return 'infinite';
