@@ -111,10 +111,10 @@ export class TariffRegistry {
 
   /** Replaces a stored tariff whole (its id stays). */
   async replace(id: string, input: Record<string, unknown>): Promise<TariffView> {
-    if (input['id'] !== undefined && input['id'] !== id) throw invalid('tariff', [{ path: '/id', message: 'the id of a tariff cannot change' }]);
-    const t = checkedTariff({ ...input, id });
     return this.#serial(async () => {
       await this.#editable(id);
+      if (input['id'] !== undefined && input['id'] !== id) throw invalid('tariff', [{ path: '/id', message: 'the id of a tariff cannot change' }]);
+      const t = checkedTariff({ ...input, id });
       await this.#repo().tariffs.replace(t);
       return this.#changed(id);
     });
@@ -122,9 +122,9 @@ export class TariffRegistry {
 
   /** Adds a price period: from its validFrom on, its prices apply; earlier days keep theirs. */
   async addVersion(id: string, input: unknown): Promise<TariffView> {
-    const v = checkedVersion(input);
     return this.#serial(async () => {
       const t = await this.#editable(id);
+      const v = checkedVersion(input);
       if (t.versions.some((x) => x.validFrom === v.validFrom)) {
         throw new MeterhubError('METERHUB_ERR_CONFLICT', `tariff "${id}" has prices from ${v.validFrom}; replace the tariff (PUT /api/tariffs/${id}/) to change them`);
       }
