@@ -14,31 +14,25 @@ export interface TariffStorage {
 }
 
 const ajv = createAjv();
-let validateTariff: ValidateFunction | undefined;
-let validateVersion: ValidateFunction | undefined;
+const validators = new Map<object, ValidateFunction>();
 
 function invalid(what: string, details: ErrorDetail[]): MeterhubError {
   return new MeterhubError('METERHUB_ERR_VALIDATION', `the ${what} is not valid`, { details });
 }
 
-/** Checks a tariff with the config file's schema (defaults filled in) and the config file's own further checks. */
-function checkedTariff(input: unknown): TariffConfig {
-  validateTariff ??= ajv.compile(TARIFF_SCHEMA);
-  const t = structuredClone(input);
-  if (!validateTariff(t)) throw invalid('tariff', ajvErrorsToDetails(validateTariff.errors));
-  const problems = tariffDefinitionProblems(t as TariffConfig, '');
-  if (problems.length) throw invalid('tariff', problems);
-  return t as TariffConfig;
+/** Checks input with a part of the config file's schema (defaults filled in), then with the config file's own further checks. */
+function checked<T>(what: string, schema: object, rules: (value: T, path: string) => ErrorDetail[], input: unknown): T {
+  let validate = validators.get(schema);
+  if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
+  const value = structuredClone(input);
+  if (!validate(value)) throw invalid(what, ajvErrorsToDetails(validate.errors));
+  const problems = rules(value as T, '');
+  if (problems.length) throw invalid(what, problems);
+  return value as T;
 }
 
-function checkedVersion(input: unknown): TariffVersionConfig {
-  validateVersion ??= ajv.compile(TARIFF_VERSION_SCHEMA);
-  const v = structuredClone(input);
-  if (!validateVersion(v)) throw invalid('price period', ajvErrorsToDetails(validateVersion.errors));
-  const problems = versionProblems(v as TariffVersionConfig, '');
-  if (problems.length) throw invalid('price period', problems);
-  return v as TariffVersionConfig;
-}
+const checkedTariff = (input: unknown) => checked<TariffConfig>('tariff', TARIFF_SCHEMA, tariffDefinitionProblems, input);
+const checkedVersion = (input: unknown) => checked<TariffVersionConfig>('price period', TARIFF_VERSION_SCHEMA, versionProblems, input);
 
 /**
  * Every tariff the host prices with: those of the config file (read-only, as
