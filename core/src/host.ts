@@ -28,7 +28,7 @@ import { ApiKeyRepository, UserRepository } from './accounts/account-repositorie
 import { MeterRegistry } from './meters/meter-registry.js';
 import type { AccountsApi, CredentialsChange, HostSettings, MeterStateEvent } from '@meterhub/sdk';
 import type { MeterConfig } from './config/host-config.js';
-import { TariffBook } from './tariffs/tariff-plan.js';
+import { TariffRegistry } from './tariffs/tariff-registry.js';
 
 export interface HostOptions {
   /** Path of the config file; undefined runs on defaults. */
@@ -93,8 +93,8 @@ export class Host {
   readonly transports = new TransportRegistry();
   acquisition: AcquisitionService | undefined;
   storage: StorageService | undefined;
-  /** The configured tariffs; consumption answers price meters that have one. */
-  tariffs: TariffBook | undefined;
+  /** The tariffs of the config file and of the database; consumption answers price meters that have one. */
+  tariffs: TariffRegistry | undefined;
   meters: MeterRegistry | undefined;
   accounts: AccountsApi | undefined;
   log: Logger;
@@ -184,7 +184,7 @@ export class Host {
 
     const result = validateConfig({ raw: withEnv, drivers: this.drivers.list(), plugins: this.plugins.contributions(), envSources: sources });
     this.config = result.config;
-    this.tariffs = new TariffBook(this.config.tariffs);
+    this.tariffs = new TariffRegistry(this.config.tariffs, this.source.path, this.log.child({ component: 'tariffs' }));
     this.pluginConfigProblems = result.pluginProblems;
     if (this.options.applyConfigLogLevel ?? this.options.logger === undefined) this.log.level = this.config.log.level;
     this.http.configure({
@@ -218,8 +218,8 @@ export class Host {
     this.#loop = new EventLoopWatch(this.log.child({ component: 'event-loop' }));
     await mkdir(this.dataDir, { recursive: true });
     this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }), this.readings.latest);
-    this.storage.useTariffs(this.tariffs);
     const disabled = await this.storage.syncConfigMeters(this.config.meters);
+    await this.tariffs!.attach(this.storage);
     if (disabled.length) this.log.warn({ meters: disabled }, 'meters no longer in the config file are disabled; their history stays');
     this.storage.startJobs();
     const storage = this.storage;
@@ -253,7 +253,7 @@ export class Host {
       placeholders = new Set(meters.filter((m) => m.bus !== undefined && !m.enabled).map((m) => m.id));
       return acquisition.apply(this.config.buses, meters);
     };
-    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, apply);
+    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, apply, (id) => this.tariffs!.meterRemoved(id));
     const migrated = await this.meters.migratePlaceholderBuses();
     if (migrated.length) this.log.info({ meters: migrated }, 'meters on a bus this host does not declare (made by an older uplink) are now pushed meters');
     await this.plugins.startAll(this.config, this.pluginConfigProblems);

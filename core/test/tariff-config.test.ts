@@ -37,7 +37,7 @@ describe('tariffs in the configuration', () => {
       default: 'home', meters: {},
       list: [{ id: 'home', currency: 'CHF', timeZone: 'UTC', versions: [{ validFrom: '2026-01-01', standingChargePerDay: 0, feedInPerKWh: 0, windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00', pricePerKWh: 0.3 }] }] }],
     });
-    expect(host.tariffs!.forMeter('anything')!.digits).to.equal(2);
+    expect(host.tariffs!.forMeter('anything')!.minorUnitDigits).to.equal(2);
     expect((await prepare({})).config.tariffs).to.deep.equal({ list: [], meters: {} });
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { roundMoney, TariffPlan } from '../src/tariffs/tariff-plan.js';
+import { roundMoney, TariffBook, TariffPlan } from '../src/tariffs/tariff-plan.js';
 import type { TariffConfig } from '../src/tariffs/tariff-schema.js';
 import { pricesAt } from '../../test-support/tariff-fixtures.js';
 
@@ -69,5 +69,13 @@ describe('tariff plan: price spans', () => {
     expect(roundMoney(0.0005, 3)).to.equal(0.001);
     expect(new TariffPlan({ ...tariff('UTC'), currency: 'JPY' }).digits).to.equal(0);
     expect(new TariffPlan({ ...tariff('UTC'), currency: 'BHD' }).digits).to.equal(3);
+  });
+
+  it('a meter pays its own tariff, else the default; ids that are names of Object\'s members are ordinary ids', () => {
+    const book = new TariffBook({ list: [tariff('UTC'), { ...tariff('UTC'), id: 'own' }], default: 't', meters: { garage: 'own' } });
+    expect(book.forMeter('garage')!.id).to.equal('own');
+    expect(book.forMeter('house')!.id).to.equal('t');
+    expect(book.forMeter('constructor')!.id).to.equal('t');
+    expect(new TariffBook({ list: [tariff('UTC')], meters: {} }).forMeter('toString')).to.equal(undefined);
   });
 });

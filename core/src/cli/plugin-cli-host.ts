@@ -7,7 +7,7 @@ import { StorageService, storageSettings } from '../storage/storage-service.js';
 import { hostFromCli } from './commands/run-host.js';
 import type { PluginCommand } from './plugin-commands.js';
 
-/** What a plugin's CLI command gets: the configured host's drivers, storage, meters and the plugin's config. */
+/** What a plugin's CLI command gets: the configured host's drivers, storage (pricing with its tariffs), meters, tariffs and the plugin's config. */
 function cliHost(pluginId: string): CliHost {
   return {
     pluginId,
@@ -15,11 +15,14 @@ function cliHost(pluginId: string): CliHost {
       const host = hostFromCli(globalOptions, {}, true);
       await host.prepare();
       const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
-      const meters = new MeterRegistry(storage, host.config.buses, host.drivers, async () => undefined);
+      const tariffs = host.tariffs!;
+      await tariffs.attach(storage);
+      const meters = new MeterRegistry(storage, host.config.buses, host.drivers, async () => undefined, (id) => tariffs.meterRemoved(id));
       return {
         drivers: host.drivers,
         storage,
         meters,
+        tariffs: { list: () => tariffs.list(), forMeter: (id) => tariffs.forMeter(id), assignments: () => tariffs.assignments() },
         config: Object.freeze({ ...(host.config.plugins[pluginId]?.config ?? {}) }),
         close: () => storage.close(),
       };

@@ -26,6 +26,8 @@ export class MeterRegistry {
     private readonly buses: readonly BusConfig[],
     private readonly drivers: { get(id: string): CompiledDriver | undefined },
     private readonly apply: (meters: MeterConfig[]) => Promise<void>,
+    /** Called after a meter is deleted (its tariff assignment goes with it). */
+    private readonly removed: (id: string) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -177,6 +179,7 @@ export class MeterRegistry {
   async remove(id: string): Promise<void> {
     const existing = await this.#editable(id);
     await this.storage.deleteMeter(existing.ref);
+    await this.removed(id);
     await this.#applyAll();
   }
 }

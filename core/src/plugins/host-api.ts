@@ -12,7 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ReadingPipeline } from '../readings/reading-pipeline.js';
 import type { TransportRegistry } from '../acquisition/transport-registry.js';
 import type { PluginRecord } from './plugin-record.js';
-import type { TariffBook } from '../tariffs/tariff-plan.js';
+import type { TariffRegistry } from '../tariffs/tariff-registry.js';
 
 /** What the host lends to every plugin's API. */
 export interface HostServices {
@@ -32,8 +32,8 @@ export interface HostServices {
   accounts(): AccountsApi | undefined;
   /** The buses' schedulers once acquisition runs. */
   buses(): BusesApi | undefined;
-  /** The configured tariffs (set once the configuration is valid). */
-  tariffs(): TariffBook | undefined;
+  /** The tariffs of the config file and the database (set once the configuration is valid). */
+  tariffs(): TariffRegistry | undefined;
   settings(): HostSettings;
   status(): Record<string, unknown>;
   /** Called when plugin code throws inside a callback; the host marks the plugin failed. */
@@ -73,6 +73,7 @@ const openStorage = (services: HostServices) => ready(services.storage(), 'stora
  */
 export function createHostApi(record: PluginRecord, services: HostServices): HostApi {
   const log = services.log.child({ plugin: record.id }) as unknown as PluginLogger;
+  const tariffs = () => ready(services.tariffs(), 'tariffs');
   const api: HostApi = {
     apiVersion: HOST_API_VERSION,
     pluginId: record.id,
@@ -132,12 +133,16 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
       ping: () => openStorage(services).ping(),
     },
     tariffs: {
-      list: () => ready(services.tariffs(), 'tariffs').list().map((t) => t.view()),
-      forMeter: (meterId) => ready(services.tariffs(), 'tariffs').forMeter(meterId)?.view(),
-      assignments: () => {
-        const book = ready(services.tariffs(), 'tariffs');
-        return { ...(book.defaultId !== undefined ? { default: book.defaultId } : {}), meters: { ...book.assignments } };
-      },
+      list: () => tariffs().list(),
+      forMeter: (meterId) => tariffs().forMeter(meterId),
+      assignments: () => tariffs().assignments(),
+      schema: () => tariffs().schema(),
+      create: (input) => tariffs().create(input),
+      replace: (id, input) => tariffs().replace(id, input),
+      addVersion: (id, input) => tariffs().addVersion(id, input),
+      remove: (id) => tariffs().remove(id),
+      assign: (meterId, tariffId) => tariffs().assign(meterId, tariffId),
+      setDefault: (tariffId) => tariffs().setDefault(tariffId),
     },
     meters: {
       schema: () => ready(services.meters(), 'meters').schema(),

@@ -23,6 +23,7 @@ export interface CopyReport {
   meters: number;
   users: number;
   apiKeys: number;
+  tariffs: number;
   rows: Record<string, { source: number; target: number }>;
 }
 
@@ -35,13 +36,13 @@ async function count(knex: Knex, table: string): Promise<number> {
 
 /**
  * Copies everything from one database to another (engines may differ):
- * meters, users and API keys by their natural keys, then raw readings and
+ * meters, users, API keys and tariffs by their natural keys, then raw readings and
  * rollups with meter refs and measurement codes remapped, in chunks. Writing
  * goes through the target's merge semantics, so a copy can be re-run after an
  * interruption. Row counts are compared at the end.
  */
 export async function copyDatabase(from: StorageService, to: StorageService, progress: CopyProgress = () => undefined): Promise<CopyReport> {
-  const report: CopyReport = { meters: 0, users: 0, apiKeys: 0, rows: {} };
+  const report: CopyReport = { meters: 0, users: 0, apiKeys: 0, tariffs: 0, rows: {} };
   const refMap = new Map<number, number>();
   for (const m of await from.meters.list()) {
     const [copied] = await to.meters.upsertFromConfig([m.config]);
@@ -61,6 +62,14 @@ export async function copyDatabase(from: StorageService, to: StorageService, pro
     await to.knex('api_keys').insert({ ...row, created_by: k.created_by === null ? null : userMap.get(k.created_by) ?? null }).onConflict('digest').ignore();
     report.apiKeys++;
   }
+  // Tariffs made over the API and the assignments, by id: the copy prices as the source did.
+  for (const t of await from.tariffs.list()) {
+    if (!(await to.tariffs.insert(t))) await to.tariffs.replace(t);
+    report.tariffs++;
+  }
+  const assignments = await from.tariffs.assignments();
+  if (assignments.default !== undefined) await to.tariffs.assign(undefined, assignments.default);
+  for (const [meter, tariff] of Object.entries(assignments.meters)) await to.tariffs.assign(meter, tariff);
 
   await to.codes.ensure((await from.knex('measurement_codes').select('measurement') as Array<{ measurement: string }>).map((r) => r.measurement));
   const codeMap = (code: number): number => to.codes.code(from.codes.id(code)!)!;

@@ -113,6 +113,29 @@ const MIGRATIONS: Migration[] = [
       // A hypertable cannot be turned back into a plain table in place; dropping the tables (001's down) removes it.
     },
   },
+  {
+    // Tariffs made over the REST API (those of the config file stay in the file) and which meter pays which.
+    name: '004_tariffs',
+    async up(knex) {
+      await knex.schema.createTable('tariffs', (t) => {
+        t.string('id', 64).primary();
+        // The tariff as the config schema describes it (JSON): validated as a whole, read as a whole.
+        t.text('definition').notNullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+      });
+      await knex.schema.createTable('tariff_assignments', (t) => {
+        // A meter id, or '*' for the default (no meter id can start with '*'). No foreign key: an
+        // assignment may name a tariff of the config file, which is not in this database.
+        t.string('meter_key', 64).primary();
+        t.string('tariff_id', 64).notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('tariff_assignments');
+      await knex.schema.dropTableIfExists('tariffs');
+    },
+  },
 ];
 
 /** Migrations live in code so they run the same from src (tests) and dist (installed). */

@@ -12,6 +12,7 @@ import { databaseOpenError } from './database-open-error.js';
 import { createKnex, storageTarget, type StorageTarget } from './knex-factory.js';
 import { MeasurementCodes } from './measurement-codes.js';
 import { MeterRepository } from './meter-repository.js';
+import { TariffRepository } from './tariff-repository.js';
 import { forEachPacked } from './packed-values.js';
 import { PgReadingStore } from './pg-reading-store.js';
 import { FAMILIES, type ReadingStore } from './reading-store.js';
@@ -61,7 +62,9 @@ export function storageSettings(config: Pick<HostConfig, 'storage' | 'dataDir'>)
 export class StorageService {
   readonly #refs = new Map<string, number>();
   readonly #layouts: LayoutCache;
-  #tariffs: TariffBook | undefined;
+  #pricing: TariffBook | undefined;
+  /** Tariffs and assignments made over the API (the config file's stay in the file). */
+  readonly tariffs: TariffRepository;
   /** The layout each meter used last: readings of one meter nearly always share it. */
   readonly #lastLayout = new Map<number, ValueLayout>();
   #jobs: NodeJS.Timeout[] = [];
@@ -81,6 +84,7 @@ export class StorageService {
     readonly latestValues: LatestValuesStore,
   ) {
     this.#layouts = layouts;
+    this.tariffs = new TariffRepository(knex);
   }
 
   /** Opens the database, brings the schema up to date and warms the latest-values cache. */
@@ -177,6 +181,10 @@ export class StorageService {
     return ref;
   }
 
+  async meterExists(meterKey: string): Promise<boolean> {
+    return (await this.refOf(meterKey)) !== undefined;
+  }
+
   /** The ref of a meter known to this process, without a query: for the polling path, which must not wait. */
   cachedRef(meterKey: string): number | undefined {
     return this.#refs.get(meterKey);
@@ -257,16 +265,16 @@ export class StorageService {
     yield* queryPages(this.store, this.codes, { ...req, meterRef: ref });
   }
 
-  /** The tariffs consumption answers are priced with (the host sets them once the config is valid). */
+  /** The tariffs consumption answers are priced with (the tariff registry hands over each new book). */
   useTariffs(book: TariffBook | undefined): void {
-    this.#tariffs = book;
+    this.#pricing = book;
   }
 
   /** Consumption per local period; for a meter with a tariff, each period's cost too. */
   async consumption(meterKey: string, req: { period: Period; tz: string; from: number; to: number; measurements?: readonly string[] }): Promise<ConsumptionPeriod[]> {
     const ref = await this.requireRef(meterKey);
     await this.queue.serial(() => runRollups(this.store));
-    const tariff = this.#tariffs?.forMeter(meterKey);
+    const tariff = this.#pricing?.forMeter(meterKey);
     return queryConsumption(this.store, this.codes, { ...req, meterRef: ref, ...(tariff ? { tariff } : {}) });
   }
 

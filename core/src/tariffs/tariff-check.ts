@@ -1,5 +1,5 @@
 import { isTimeZone, type ErrorDetail } from '@meterhub/sdk';
-import { WEEKDAYS, type TariffsConfig, type TariffWindowConfig } from './tariff-schema.js';
+import { WEEKDAYS, type TariffConfig, type TariffsConfig, type TariffVersionConfig, type TariffWindowConfig } from './tariff-schema.js';
 
 const MINUTES_PER_DAY = 1440;
 
@@ -48,10 +48,56 @@ function describeMinutes(counts: Uint8Array, dayOffset: number, match: (c: numbe
 }
 
 /**
- * What the schema cannot check in `tariffs`: known currencies and zones, real
- * dates in ascending order, windows covering every minute of every weekday
- * exactly once, unique ids and references to declared tariffs. Each problem
- * carries the JSON path of its field.
+ * What the schema cannot check in one price period: a real date, and windows
+ * covering every minute of every weekday exactly once. Paths start at `path`.
+ */
+export function versionProblems(v: TariffVersionConfig, path: string): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  if (!validDate(v.validFrom)) problems.push({ path: `${path}/validFrom`, message: `"${v.validFrom}" is not a calendar date` });
+  // One slot per minute of the week: a window adds 1 to each minute it covers.
+  const counts = new Uint8Array(7 * MINUTES_PER_DAY);
+  v.windows.forEach((w, k) => {
+    const ranges = windowRanges(w);
+    if (ranges.length === 0) problems.push({ path: `${path}/windows/${k}/to`, message: 'the window is empty' });
+    for (const day of w.days) {
+      const base = WEEKDAYS.indexOf(day) * MINUTES_PER_DAY;
+      let overlap = false;
+      for (const [a, b] of ranges) for (let m = a; m < b; m++) if (counts[base + m]!++ > 0) overlap = true;
+      if (overlap) problems.push({ path: `${path}/windows/${k}`, message: `overlaps an earlier window on ${day}: ${describeMinutes(counts, base, (c) => c > 1)}` });
+    }
+  });
+  WEEKDAYS.forEach((day, d) => {
+    const gaps = describeMinutes(counts, d * MINUTES_PER_DAY, (c) => c === 0);
+    if (gaps) problems.push({ path: `${path}/windows`, message: `no window covers ${day} ${gaps}`, hint: 'every minute of every weekday needs exactly one price' });
+  });
+  return problems;
+}
+
+/**
+ * What the schema cannot check in one tariff: a known currency and zone, and
+ * each price period valid and after the one before. Paths start at `path`
+ * (the config file's `/tariffs/list/0`, or `` for a REST body).
+ */
+export function tariffDefinitionProblems(t: TariffConfig, path: string): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  if (!isCurrency(t.currency)) problems.push({ path: `${path}/currency`, message: `"${t.currency}" is not an ISO 4217 currency code`, hint: 'e.g. EUR, GBP, CHF, USD' });
+  if (!isTimeZone(t.timeZone)) problems.push({ path: `${path}/timeZone`, message: `"${t.timeZone}" is not a known IANA time zone`, hint: 'e.g. Europe/Berlin' });
+  let previous = '';
+  t.versions.forEach((v, j) => {
+    const vpath = `${path}/versions/${j}`;
+    const own = versionProblems(v, vpath);
+    problems.push(...own);
+    if (own.some((p) => p.path === `${vpath}/validFrom`)) return;
+    if (v.validFrom <= previous) problems.push({ path: `${vpath}/validFrom`, message: `must be after ${previous} (versions are in ascending order of validFrom)` });
+    else previous = v.validFrom;
+  });
+  return problems;
+}
+
+/**
+ * What the schema cannot check in `tariffs`: each tariff (above), unique ids
+ * and references to declared tariffs. Each problem carries the JSON path of
+ * its field.
  */
 export function tariffProblems(tariffs: TariffsConfig): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
@@ -60,31 +106,7 @@ export function tariffProblems(tariffs: TariffsConfig): ErrorDetail[] {
     const path = `/tariffs/list/${i}`;
     if (ids.has(t.id)) problems.push({ path: `${path}/id`, message: `tariff id "${t.id}" is used twice` });
     ids.add(t.id);
-    if (!isCurrency(t.currency)) problems.push({ path: `${path}/currency`, message: `"${t.currency}" is not an ISO 4217 currency code`, hint: 'e.g. EUR, GBP, CHF, USD' });
-    if (!isTimeZone(t.timeZone)) problems.push({ path: `${path}/timeZone`, message: `"${t.timeZone}" is not a known IANA time zone`, hint: 'e.g. Europe/Berlin' });
-    let previous = '';
-    t.versions.forEach((v, j) => {
-      const vpath = `${path}/versions/${j}`;
-      if (!validDate(v.validFrom)) problems.push({ path: `${vpath}/validFrom`, message: `"${v.validFrom}" is not a calendar date` });
-      else if (v.validFrom <= previous) problems.push({ path: `${vpath}/validFrom`, message: `must be after ${previous} (versions are in ascending order of validFrom)` });
-      else previous = v.validFrom;
-      // One slot per minute of the week: a window adds 1 to each minute it covers.
-      const counts = new Uint8Array(7 * MINUTES_PER_DAY);
-      v.windows.forEach((w, k) => {
-        const ranges = windowRanges(w);
-        if (ranges.length === 0) problems.push({ path: `${vpath}/windows/${k}/to`, message: 'the window is empty' });
-        for (const day of w.days) {
-          const base = WEEKDAYS.indexOf(day) * MINUTES_PER_DAY;
-          let overlap = false;
-          for (const [a, b] of ranges) for (let m = a; m < b; m++) if (counts[base + m]!++ > 0) overlap = true;
-          if (overlap) problems.push({ path: `${vpath}/windows/${k}`, message: `overlaps an earlier window on ${day}: ${describeMinutes(counts, base, (c) => c > 1)}` });
-        }
-      });
-      WEEKDAYS.forEach((day, d) => {
-        const gaps = describeMinutes(counts, d * MINUTES_PER_DAY, (c) => c === 0);
-        if (gaps) problems.push({ path: `${vpath}/windows`, message: `no window covers ${day} ${gaps}`, hint: 'every minute of every weekday needs exactly one price' });
-      });
-    });
+    problems.push(...tariffDefinitionProblems(t, path));
   });
   if (tariffs.default !== undefined && !ids.has(tariffs.default)) problems.push({ path: '/tariffs/default', message: `no tariff "${tariffs.default}"`, hint: ids.size ? `tariffs: ${[...ids].join(', ')}` : 'declare it under tariffs.list' });
   for (const [meter, tariff] of Object.entries(tariffs.meters)) {

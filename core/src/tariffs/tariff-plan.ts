@@ -130,7 +130,8 @@ export class TariffBook {
 
   /** The tariff a meter pays: its own assignment, else the default; undefined when neither is set. */
   forMeter(meterId: string): TariffPlan | undefined {
-    const id = this.config.meters[meterId] ?? this.config.default;
+    // Own keys only: a meter named `constructor` must not find Object's.
+    const id = Object.hasOwn(this.config.meters, meterId) ? this.config.meters[meterId] : this.config.default;
     return id === undefined ? undefined : this.#plans.get(id);
   }
 

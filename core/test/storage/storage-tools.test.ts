@@ -54,6 +54,10 @@ describe('storage tools', function () {
       await s.ingest({ meterId: i % 2 ? 'house' : 'garage', ts: t0 + i * 60_000, values: { power: i, voltageL1: 230 + (i % 5), importEnergy: i / 7 } });
     }
     await s.knex('users').insert({ username: 'ada', password_hash: 'scrypt$x', role: 'admin', token_version: 0, created_at: 1, updated_at: 1 });
+    const tariff = { id: 'tou', currency: 'EUR', timeZone: 'UTC', versions: [{ validFrom: '2026-01-01', standingChargePerDay: 0.5, feedInPerKWh: 0, windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00', pricePerKWh: 0.3 }] }] };
+    await s.tariffs.insert(tariff as never);
+    await s.tariffs.assign('house', 'tou');
+    await s.tariffs.assign(undefined, 'tou');
     const expected = await s.history('house', { family: 'energy', from: 0, to: t0 * 2, resolution: 'raw' });
     const expectedHours = await s.history('house', { family: 'power', from: 0, to: t0 * 2, resolution: '1h' });
     await s.close();
@@ -62,7 +66,7 @@ describe('storage tools', function () {
     const url = `postgres://${dst.connection.user}@127.0.0.1:5432/${dst.name}`;
     try {
       const { stdout } = await run(process.execPath, [CLI, 'db', 'copy', '--from', `sqlite:${src.target.filename}`, '--to', url], { cwd: src.dataDir });
-      expect(stdout).to.include('copied 2 meter(s), 1 user(s), 0 API key(s)');
+      expect(stdout).to.include('copied 2 meter(s), 1 user(s), 0 API key(s), 1 tariff(s)');
       expect(stdout).to.match(/readings_power\s+500 -> 500/);
       expect(stdout).to.include('row counts verified');
       const h = await StorageHarness.create('sqlite', 'copy-check');
@@ -72,6 +76,8 @@ describe('storage tools', function () {
       );
       expect(await pgStorage.history('house', { family: 'energy', from: 0, to: t0 * 2, resolution: 'raw' })).to.deep.equal(expected);
       expect(await pgStorage.history('house', { family: 'power', from: 0, to: t0 * 2, resolution: '1h' })).to.deep.equal(expectedHours);
+      expect(await pgStorage.tariffs.list()).to.deep.equal([tariff]);
+      expect(await pgStorage.tariffs.assignments()).to.deep.equal({ default: 'tou', meters: { house: 'tou' } });
       await pgStorage.close();
       await h.dispose();
       // Copying again changes nothing: writes merge by (meter, ts).

@@ -63,7 +63,7 @@ export const registerCli: RegisterCli<Command> = (program, cli) => {
     .action(async (o: ExportCliOptions, cmd: Command) => {
       const session = await cli.open(cmd.optsWithGlobals<{ config?: string }>());
       try {
-        const { meters, storage, drivers } = session;
+        const { meters, storage, drivers, tariffs } = session;
         const configured = (session.config['maxRangeDays'] ?? {}) as Partial<typeof DEFAULT_RANGE_LIMITS>;
         const query: Record<string, unknown> = {
           meters: o.meters, format: o.format, family: o.family, resolution: o.resolution, tz: o.tz, delimiter: o.delimiter, decimal: o.decimal, bom: o.bom === true,
@@ -75,7 +75,9 @@ export const registerCli: RegisterCli<Command> = (program, cli) => {
         const out: Writable = toStdout ? process.stdout : createWriteStream(`${target}.part`);
         const showProgress = !toStdout && (o.progress === true || process.stderr.isTTY === true);
         try {
-          const result = await runExport(request, { storage, meter: (id) => meters.get(id), driver: (id) => drivers.get(id) }, out, { progress: progressBar(showProgress) });
+          // Consumption tables gain the cost columns of meters with a tariff, as the endpoint's do.
+          const sources = { storage, meter: (id: string) => meters.get(id), driver: (id: string) => drivers.get(id), tariff: (id: string) => tariffs.forMeter(id) };
+          const result = await runExport(request, sources, out, { progress: progressBar(showProgress) });
           if (showProgress) process.stderr.write('\n');
           if (!toStdout) await rename(`${target}.part`, target);
           process.stderr.write(`wrote ${result.rows.toLocaleString('en')} rows${toStdout ? '' : ` to ${target}`}\n`);

@@ -33,7 +33,7 @@ export const ERROR_RESPONSES = {
   Forbidden: errorResponse('the role or the key\'s scopes do not allow this'),
   NotFound: errorResponse('no such resource'),
   MethodNotAllowed: errorResponse('wrong method for this path; `Allow` lists the right ones', { Allow: { schema: { type: 'string' } } }),
-  Conflict: errorResponse('conflicts with the current state (a config-file meter, an existing id, the last admin)'),
+  Conflict: errorResponse('conflicts with the current state (a config-file meter or tariff, an existing id, a tariff still assigned, the last admin)'),
   TooLarge: errorResponse('the body is larger than plugins.rest.config.bodyLimit'),
   UnsupportedMediaType: errorResponse('a Content-Encoding or charset that is not supported'),
   TooManyRequests: errorResponse('login throttled or locked', retryAfter),

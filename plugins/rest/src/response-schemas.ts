@@ -99,9 +99,10 @@ const tariffWindowSchema = {
 };
 
 export const tariffSchema = {
-  type: 'object', required: ['id', 'currency', 'minorUnitDigits', 'timeZone', 'versions'],
+  type: 'object', required: ['id', 'currency', 'minorUnitDigits', 'timeZone', 'versions', 'source'],
   properties: {
     id: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' }, minorUnitDigits: { type: 'integer' }, timeZone: { type: 'string' },
+    source: { enum: ['config', 'api'], description: '`config`: declared in the config file, read-only here; `api`: made over the API, stored in the database' },
     versions: {
       type: 'array',
       items: {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeterSimulator, SimulatorTcpEndpoint } from '@meterhub/sdk';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
@@ -28,7 +28,15 @@ export class RestRig {
   #db: TestDatabase | undefined;
   #cleanup: (() => void) | undefined;
 
-  static async start(engine: 'sqlite' | 'postgres' = 'sqlite', extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<RestRig> {
+  /** The folder the host runs in (its cwd; `meterhub.json` is there when the rig was started with `configFile`). */
+  root = '';
+  #boot: (() => Promise<void>) | undefined;
+
+  /**
+   * `configFile`: the config is written to `<root>/meterhub.json` and read from
+   * there (as `meterhub` CLI commands run in `root` read it), not passed as an object.
+   */
+  static async start(engine: 'sqlite' | 'postgres' = 'sqlite', extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, opts: { configFile?: boolean } = {}): Promise<RestRig> {
     const rig = new RestRig();
     rig.sim.addUnit(1, builtinDriver('sdm630')).pin('voltageL1', 231.25);
     rig.sim.addUnit(2, builtinDriver('sdm230')).pin('power', 640.5);
@@ -36,30 +44,44 @@ export class RestRig {
     const port = await rig.endpoint.listen();
     const dir = tempDataDir();
     rig.#cleanup = dir.cleanup;
+    rig.root = dir.root;
     let storage: Record<string, unknown> = {};
     if (engine === 'postgres') {
       rig.#db = await createTestDatabase('rest');
       storage = { client: 'postgres', connection: rig.#db.connection };
     }
-    rig.host = new Host({
-      config: {
-        dataDir: dir.dataDir,
-        http: { port: 0 },
-        storage,
-        buses: [{ id: 'sim', transport: 'modbus-tcp', host: '127.0.0.1', port, interRequestDelayMs: 2, unitSwitchDelayMs: 0, responseTimeoutMs: 200 }],
-        meters: [{ id: 'house', driver: 'sdm630', bus: 'sim', unitId: 1, intervals: { instantMs: 200, counterMs: 200 } }],
-        ...extra,
-      },
-      cwd: dir.root,
-      env,
-      logger: pino({ level: 'debug' }, { write: (line: string) => void rig.logs.push(JSON.parse(line) as RestRig['logs'][number]) }),
-    });
-    await rig.host.start();
+    const config = {
+      dataDir: dir.dataDir,
+      http: { port: 0 },
+      storage,
+      buses: [{ id: 'sim', transport: 'modbus-tcp', host: '127.0.0.1', port, interRequestDelayMs: 2, unitSwitchDelayMs: 0, responseTimeoutMs: 200 }],
+      meters: [{ id: 'house', driver: 'sdm630', bus: 'sim', unitId: 1, intervals: { instantMs: 200, counterMs: 200 } }],
+      ...extra,
+    };
+    const configPath = join(dir.root, 'meterhub.json');
+    if (opts.configFile) writeFileSync(configPath, JSON.stringify(config, null, 2));
+    rig.#boot = async () => {
+      rig.host = new Host({
+        ...(opts.configFile ? { configPath } : { config }),
+        cwd: dir.root,
+        env,
+        logger: pino({ level: 'debug' }, { write: (line: string) => void rig.logs.push(JSON.parse(line) as RestRig['logs'][number]) }),
+      });
+      await rig.host.start();
+      rig.base = `http://127.0.0.1:${rig.host.http.port}`;
+      rig.openApi = new OpenApiResponseCheck(await (await fetch(`${rig.base}/api/schema/`)).json() as ConstructorParameters<typeof OpenApiResponseCheck>[0]);
+    };
+    await rig.#boot();
     await rig.host.accounts!.users.create(ADMIN.username, ADMIN.password, 'admin');
     await rig.host.accounts!.users.create(VIEWER.username, VIEWER.password, 'viewer');
-    rig.base = `http://127.0.0.1:${rig.host.http.port}`;
-    rig.openApi = new OpenApiResponseCheck(await (await fetch(`${rig.base}/api/schema/`)).json() as ConstructorParameters<typeof OpenApiResponseCheck>[0]);
     return rig;
+  }
+
+  /** Stops the host, runs `whileStopped` (e.g. a CLI command on the same database), and starts a new host on the same config and database. */
+  async restart(whileStopped: () => Promise<void> = async () => undefined): Promise<void> {
+    await this.host.stop();
+    await whileStopped();
+    await this.#boot!();
   }
 
   /** Log lines at error level or above (pino: 50 error, 60 fatal) written since `since` lines. */

@@ -1,6 +1,7 @@
 import type { CompiledDriver } from '../driver/compiled-driver.js';
 import type { MeterRegistryApi } from './host-services.js';
 import type { StorageReader } from './plugin-types.js';
+import type { TariffsApi } from './tariff-types.js';
 
 /**
  * A one-shot session a plugin's CLI command opens on the configured host: the
@@ -14,6 +15,11 @@ export interface CliSession {
   readonly storage: StorageReader;
   /** The meters of the config and of the database. */
   readonly meters: MeterRegistryApi;
+  /**
+   * The tariffs of the config file and of the database, read-only; `storage.consumption`
+   * prices with them as the running host does. Since host API 1.4.
+   */
+  readonly tariffs: Pick<TariffsApi, 'list' | 'forMeter' | 'assignments'>;
   /** This plugin's `config` from the configuration file, validated against its schema, defaults applied. */
   readonly config: Readonly<Record<string, unknown>>;
   /** Closes storage. */

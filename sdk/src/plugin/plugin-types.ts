@@ -12,7 +12,7 @@ import type { AccountsApi, Authenticator, BusesApi, Credentials, CredentialsChan
  * supports in its package.json (`"meterhub": {"hostApi": "^1.0.0"}`); the host
  * refuses to load a plugin whose range does not include its version.
  */
-export const HOST_API_VERSION = '1.3.0';
+export const HOST_API_VERSION = '1.4.0';
 
 /** Undoes one registration. The host runs a plugin's disposers in reverse order when it stops. */
 export type Disposer = () => void | Promise<void>;
@@ -112,7 +112,7 @@ export interface HostApi {
    * storage before it starts plugins); calling it earlier throws.
    */
   readonly storage: StorageReader;
-  /** The tariffs of the configuration, read-only. Since host API 1.3. */
+  /** The tariffs of the config file (read-only) and of the database (changeable since host API 1.4). Since host API 1.3. */
   readonly tariffs: TariffsApi;
 
   /**

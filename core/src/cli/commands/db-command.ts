@@ -50,7 +50,7 @@ export function registerDb(program: Command): void {
       try {
         const report = await copyDatabase(from, to, bar);
         if (process.stderr.isTTY) process.stderr.write('\n');
-        console.log(`copied ${report.meters} meter(s), ${report.users} user(s), ${report.apiKeys} API key(s)`);
+        console.log(`copied ${report.meters} meter(s), ${report.users} user(s), ${report.apiKeys} API key(s), ${report.tariffs} tariff(s)`);
         const mismatched = Object.entries(report.rows).filter(([, c]) => c.target < c.source);
         for (const [table, c] of Object.entries(report.rows)) console.log(`  ${table.padEnd(16)} ${c.source} -> ${c.target}`);
         if (mismatched.length) throw new MeterhubError('METERHUB_ERR_INTERNAL', `row counts do not match for ${mismatched.map(([t]) => t).join(', ')}`);
