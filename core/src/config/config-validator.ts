@@ -5,6 +5,7 @@ import {
 import { composeSchema, type SchemaContribution } from './compose-schema.js';
 import type { HostConfig } from './host-config.js';
 import { tariffProblems } from '../tariffs/tariff-check.js';
+import { basePathProblems, trustProxyProblems } from '../http/request-client.js';
 
 export interface ValidationInput {
   raw: Record<string, unknown>;
@@ -28,9 +29,9 @@ function withEnvHints(details: ErrorDetail[], sources?: ReadonlyMap<string, stri
   });
 }
 
-/** Cross-references a schema cannot check: unique ids, known buses, measurements the driver offers, tariffs. */
+/** Cross-references a schema cannot check: unique ids, known buses, measurements the driver offers, tariffs, proxy addresses. */
 function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[]): ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
+  const problems: ErrorDetail[] = [...trustProxyProblems(config.http.trustProxy), ...basePathProblems(config.http.basePath)];
   const busIds = new Set<string>();
   config.buses.forEach((b, i) => {
     if (busIds.has(b.id)) problems.push({ path: `/buses/${i}/id`, message: `bus id "${b.id}" is used twice` });

@@ -57,7 +57,7 @@ export class RestRig {
     await rig.host.start();
     await rig.host.accounts!.users.create(ADMIN.username, ADMIN.password, 'admin');
     await rig.host.accounts!.users.create(VIEWER.username, VIEWER.password, 'viewer');
-    rig.base = `http://127.0.0.1:${rig.host.http.port}`;
+    rig.base = `http://127.0.0.1:${rig.host.http.port}${rig.host.http.basePath}`;
     rig.openApi = new OpenApiResponseCheck(await (await fetch(`${rig.base}/api/schema/`)).json() as ConstructorParameters<typeof OpenApiResponseCheck>[0]);
     return rig;
   }
