@@ -24,7 +24,8 @@ export interface ValidationResult {
 function withEnvHints(details: ErrorDetail[], sources?: ReadonlyMap<string, string>): ErrorDetail[] {
   if (!sources) return details;
   return details.map((d) => {
-    const env = sources.get(d.path);
+    // The variable set this value or a list or object above it (`/http/trustProxy/0` from METERHUB_TRUST_PROXY).
+    const env = [...sources].find(([path]) => d.path === path || d.path.startsWith(`${path}/`))?.[1];
     return env ? { ...d, hint: [d.hint, `set by environment variable ${env}`].filter(Boolean).join('; ') } : d;
   });
 }
