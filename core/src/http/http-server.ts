@@ -62,7 +62,9 @@ export function hostAllowed(hostHeader: string, allowed: readonly string[]): boo
 /**
  * The host's one HTTP server (port 8000 by default, like the old system).
  * Plugins mount handlers on it through the host API; unmounting rebuilds the
- * router so a stopped plugin's routes disappear at once.
+ * router so a stopped plugin's routes disappear at once. Everything is served
+ * under `http.basePath`, stripped here once so no plugin prefixes its own
+ * paths, and each request's client is resolved here once (`http.trustProxy`).
  */
 export class HttpServer {
   readonly app: Express;
