@@ -24,7 +24,8 @@ USER meterhub
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000
+# /health/ below METERHUB_BASE_PATH, on PORT, as the host serves it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8000/health/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const base = (process.env.METERHUB_BASE_PATH || '/').replace(/[/]*$/, '/'); fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + base + 'health/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/opt/meterhub/packages/meterhub/bin/meterhub.js"]
 CMD ["start"]

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForTcp } from './tcp-ports.js';
 
 const SCRIPT = fileURLToPath(new URL('./pymodbus-server.py', import.meta.url));
 
@@ -10,29 +10,6 @@ export const PYMODBUS_VALUES: Readonly<Record<number, number>> = { 0: 231.5, 2: 
 export interface PymodbusServer {
   port?: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitForTcp(port: number, deadline: number): Promise<void> {
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`pymodbus server did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -50,7 +27,7 @@ export async function startPymodbusServer(mode: 'tcp' | 'rtu', device?: string):
     child.once('error', reject);
   });
   await ready;
-  if (port !== undefined) await waitForTcp(port, Date.now() + 10000);
+  if (port !== undefined) await waitForTcp(port, Date.now() + 10000, 'pymodbus server');
   else await new Promise((r) => setTimeout(r, 500)); // the serial server opens its port after printing
   return {
     ...(port !== undefined ? { port } : {}),

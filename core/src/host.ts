@@ -190,6 +190,7 @@ export class Host {
     this.http.configure({
       port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts,
       corsAllowedOrigins: this.config.http.corsAllowedOrigins, debug: this.config.debug,
+      trustProxy: this.config.http.trustProxy, basePath: this.config.http.basePath,
     });
     const drivers = this.drivers.list().map((d) => d.id);
     this.log.info({ drivers, count: drivers.length }, `loaded ${drivers.length} driver(s): ${drivers.join(', ')}`);
@@ -270,7 +271,7 @@ export class Host {
       this.log.warn({ err: String(err) }, 'control socket not available; `meterhub status` will not reach this host');
       this.#control = undefined;
     });
-    this.log.info({ port, host: this.config.http.host }, `HTTP server listening on http://${this.config.http.host}:${port}`);
+    this.log.info({ port, host: this.config.http.host }, `HTTP server listening on http://${this.config.http.host}:${port}${this.http.basePath}/`);
   }
 
   /**

@@ -41,7 +41,7 @@ const bus = { id: 'rs485', transport: 'modbus-tcp', host: '127.0.0.1', port: 502
 describe('configuration', () => {
   it('fills defaults and freezes the result', async () => {
     const host = await prepare({});
-    expect(host.config.http).to.deep.equal({ port: 8000, host: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [] });
+    expect(host.config.http).to.deep.equal({ port: 8000, host: '127.0.0.1', allowedHosts: [], corsAllowedOrigins: [], trustProxy: false, basePath: '/' });
     expect(host.config.storage.client).to.equal('sqlite');
     expect(host.config.auth.accessTokenLifetimeMinutes).to.equal(60);
     expect(Object.isFrozen(host.config.http)).to.equal(true);
@@ -94,6 +94,34 @@ describe('configuration', () => {
     expect(host.config.auth.accessTokenLifetimeMinutes).to.equal(15);
     expect(host.config.storage).to.deep.include({ client: 'postgres', connection: { host: 'db', database: 'energy', user: 'mh', password: 'pw' } });
     expect(await problems({}, { PORT: 'abc' })).to.deep.equal(['/http/port must be integer (set by environment variable PORT)']);
+  });
+
+  it('http.trustProxy takes proxy addresses, subnets or a hop count; true and unreadable addresses are refused with their path', async () => {
+    expect((await prepare({ http: { trustProxy: ['127.0.0.1', '10.0.0.0/8', 'loopback', '::1'] } })).config.http.trustProxy).to.deep.equal(['127.0.0.1', '10.0.0.0/8', 'loopback', '::1']);
+    expect((await prepare({ http: { trustProxy: 2 } })).config.http.trustProxy).to.equal(2);
+    const refused = await problems({ http: { trustProxy: ['127.0.0.1', 'proxy.lan', '10.0.0.0/99'] } });
+    expect(refused.map((p) => p.split(' ')[0])).to.deep.equal(['/http/trustProxy/1', '/http/trustProxy/2']);
+    expect(refused[0]).to.include('"proxy.lan" is not an IP address');
+    expect((await problems({ http: { trustProxy: true } }))[0]).to.match(/^\/http\/trustProxy true would believe X-Forwarded-For from any client/);
+    expect(await problems({ http: { trustProxy: 0 } })).to.deep.equal(['/http/trustProxy must be >= 1']);
+    expect(await problems({ http: { trustProxy: 'yes' } })).to.deep.equal(['/http/trustProxy must be boolean,integer,array']);
+  });
+
+  it('http.basePath: a path prefix; relative or dot segments are refused', async () => {
+    expect((await prepare({ http: { basePath: '/meterhub/' } })).config.http.basePath).to.equal('/meterhub/');
+    expect(await problems({ http: { basePath: 'meterhub' } })).to.have.length(1);
+    expect((await problems({ http: { basePath: 'meterhub' } }))[0]).to.match(/^\/http\/basePath must match pattern/);
+    expect(await problems({ http: { basePath: '/a/../b' } })).to.deep.equal(['/http/basePath must not contain . or .. segments']);
+  });
+
+  it('METERHUB_TRUST_PROXY and METERHUB_BASE_PATH set them from the environment', async () => {
+    const listed = await prepare({}, { METERHUB_TRUST_PROXY: '172.16.0.0/12, 127.0.0.1', METERHUB_BASE_PATH: '/energy' });
+    expect(listed.config.http).to.deep.include({ trustProxy: ['172.16.0.0/12', '127.0.0.1'], basePath: '/energy' });
+    expect((await prepare({}, { METERHUB_TRUST_PROXY: '1' })).config.http.trustProxy).to.equal(1);
+    expect((await prepare({}, { METERHUB_TRUST_PROXY: 'false' })).config.http.trustProxy).to.equal(false);
+    expect(await problems({}, { METERHUB_TRUST_PROXY: 'traefik' })).to.deep.equal([
+      '/http/trustProxy/0 "traefik" is not an IP address, a subnet (addr/bits) or loopback, linklocal, uniquelocal (set by environment variable METERHUB_TRUST_PROXY)',
+    ]);
   });
 
   it('does not let env parsing touch the input object', () => {

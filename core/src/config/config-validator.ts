@@ -5,6 +5,7 @@ import {
 import { composeSchema, type SchemaContribution } from './compose-schema.js';
 import type { HostConfig } from './host-config.js';
 import { tariffProblems } from '../tariffs/tariff-check.js';
+import { basePathProblems, trustProxyProblems } from '../http/request-client.js';
 
 export interface ValidationInput {
   raw: Record<string, unknown>;
@@ -23,14 +24,15 @@ export interface ValidationResult {
 function withEnvHints(details: ErrorDetail[], sources?: ReadonlyMap<string, string>): ErrorDetail[] {
   if (!sources) return details;
   return details.map((d) => {
-    const env = sources.get(d.path);
+    // The variable set this value or a list or object above it (`/http/trustProxy/0` from METERHUB_TRUST_PROXY).
+    const env = [...sources].find(([path]) => d.path === path || d.path.startsWith(`${path}/`))?.[1];
     return env ? { ...d, hint: [d.hint, `set by environment variable ${env}`].filter(Boolean).join('; ') } : d;
   });
 }
 
-/** Cross-references a schema cannot check: unique ids, known buses, measurements the driver offers, tariffs. */
+/** Cross-references a schema cannot check: unique ids, known buses, measurements the driver offers, tariffs, proxy addresses. */
 function referenceProblems(config: HostConfig, drivers: readonly CompiledDriver[]): ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
+  const problems: ErrorDetail[] = [...trustProxyProblems(config.http.trustProxy), ...basePathProblems(config.http.basePath)];
   const busIds = new Set<string>();
   config.buses.forEach((b, i) => {
     if (busIds.has(b.id)) problems.push({ path: `/buses/${i}/id`, message: `bus id "${b.id}" is used twice` });

@@ -21,6 +21,12 @@ const asBoolean = (v: string): unknown => {
 const asInteger = (v: string): unknown => (/^-?\d+$/.test(v.trim()) ? Number(v) : v);
 const asList = (v: string): unknown => v.split(',').map((s) => s.trim()).filter(Boolean);
 const asString = (v: string): unknown => v;
+/** A hop count (`1`), off (`false`, empty) or a comma-separated list of proxy addresses. */
+const asTrustProxy = (v: string): unknown => {
+  const t = v.trim();
+  if (/^(true|false|yes|no|on|off|0|)$/i.test(t)) return asBoolean(t);
+  return /^\d+$/.test(t) ? Number(t) : asList(t);
+};
 
 const OVERRIDES: readonly Override[] = [
   { env: 'PORT', path: ['http', 'port'], parse: asInteger },
@@ -30,6 +36,8 @@ const OVERRIDES: readonly Override[] = [
   { env: 'SECRET_KEY', path: ['auth', 'secretKey'], parse: asString },
   { env: 'ALLOWED_HOSTS', path: ['http', 'allowedHosts'], parse: asList },
   { env: 'CORS_ALLOWED_ORIGINS', path: ['http', 'corsAllowedOrigins'], parse: asList },
+  { env: 'METERHUB_TRUST_PROXY', path: ['http', 'trustProxy'], parse: asTrustProxy },
+  { env: 'METERHUB_BASE_PATH', path: ['http', 'basePath'], parse: asString },
   { env: 'JWT_ACCESS_TOKEN_LIFETIME', path: ['auth', 'accessTokenLifetimeMinutes'], parse: asInteger },
   { env: 'JWT_REFRESH_TOKEN_LIFETIME', path: ['auth', 'refreshTokenLifetimeMinutes'], parse: asInteger },
   { env: 'DATABASE_URL', path: ['storage', 'url'], parse: asString },

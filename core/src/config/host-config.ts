@@ -1,6 +1,7 @@
 /** The validated, frozen configuration as the host and plugins see it. */
 import type { MeterRecord, TransportOptions } from '@meterhub/sdk';
 import type { TariffsConfig } from '../tariffs/tariff-schema.js';
+import type { TrustProxySetting } from '../http/request-client.js';
 
 /** A transport kind of a loaded transport plugin (`modbus-tcp`, `rtu-over-tcp`, `rtu` are the built-in ones). */
 export type TransportKind = string;
@@ -39,7 +40,7 @@ export interface HostConfig {
   debug: boolean;
   demo: boolean;
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; pretty?: boolean };
-  http: { port: number; host: string; allowedHosts: string[]; corsAllowedOrigins: string[] };
+  http: { port: number; host: string; allowedHosts: string[]; corsAllowedOrigins: string[]; trustProxy: TrustProxySetting; basePath: string };
   auth: { secretKey?: string; accessTokenLifetimeMinutes: number; refreshTokenLifetimeMinutes: number };
   redis?: { url: string };
   storage: {

@@ -122,6 +122,21 @@ export const HOST_SCHEMA = {
         host: { type: 'string', default: '127.0.0.1', description: 'Listen address; 0.0.0.0 to serve the local network.' },
         allowedHosts: { type: 'array', items: { type: 'string' }, default: [], description: 'Accepted Host headers (ALLOWED_HOSTS); empty accepts any.' },
         corsAllowedOrigins: { type: 'array', items: { type: 'string' }, default: [], description: 'CORS_ALLOWED_ORIGINS.' },
+        trustProxy: {
+          type: ['boolean', 'integer', 'array'],
+          default: false,
+          minimum: 1,
+          maximum: 32,
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          description: 'Reverse proxies whose X-Forwarded-For, -Proto and -Host are believed (METERHUB_TRUST_PROXY): their addresses or subnets (["127.0.0.1"], ["loopback"], ["172.16.0.0/12"]) or the number of proxies in front (1). false: the headers are ignored and the client is the socket\'s peer.',
+        },
+        basePath: {
+          type: 'string',
+          pattern: '^(/[A-Za-z0-9._~-]+)*/?$',
+          default: '/',
+          description: 'Path prefix everything is served under (METERHUB_BASE_PATH), e.g. /meterhub/ behind a proxy that forwards that sub-path unchanged; requests outside it get 404.',
+        },
       },
     },
     auth: {

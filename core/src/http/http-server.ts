@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
-import { describeError, httpErrorResponseText, MeterhubError, sendHttpError, type HttpHandler, type UpgradeHandler } from '@meterhub/sdk';
+import { describeError, httpErrorResponseText, MeterhubError, sendHttpError, type HttpHandler, type RequestClient, type UpgradeHandler } from '@meterhub/sdk';
 import type { Logger } from '../logging/logger.js';
+import { compileTrust, normalizeBasePath, resolveClient, type TrustFn, type TrustProxySetting } from './request-client.js';
 
 export interface HttpServerOptions {
   port: number;
@@ -11,6 +12,10 @@ export interface HttpServerOptions {
   allowedHosts: readonly string[];
   /** CORS_ALLOWED_ORIGINS: one policy for every route (REST, export, Socket.IO polling); empty sends no CORS headers. */
   corsAllowedOrigins?: readonly string[];
+  /** http.trustProxy: whose X-Forwarded-* headers count (default: nobody's). */
+  trustProxy?: TrustProxySetting;
+  /** http.basePath: the prefix every route is served under ('/' or absent: the root). */
+  basePath?: string;
   debug: boolean;
   log: Logger;
 }
@@ -34,6 +39,7 @@ function under(url: string, base: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 
+const notFound = (what: string) => new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', what);
 const badHost = () => new MeterhubError('METERHUB_ERR_HTTP_BAD_HOST', 'The Host header is not in ALLOWED_HOSTS');
 
 /**
@@ -56,7 +62,9 @@ export function hostAllowed(hostHeader: string, allowed: readonly string[]): boo
 /**
  * The host's one HTTP server (port 8000 by default, like the old system).
  * Plugins mount handlers on it through the host API; unmounting rebuilds the
- * router so a stopped plugin's routes disappear at once.
+ * router so a stopped plugin's routes disappear at once. Everything is served
+ * under `http.basePath`, stripped here once so no plugin prefixes its own
+ * paths, and each request's client is resolved here once (`http.trustProxy`).
  */
 export class HttpServer {
   readonly app: Express;
@@ -65,6 +73,10 @@ export class HttpServer {
   #upgrades: UpgradeRoute[] = [];
   #described: Array<{ paths: Record<string, Record<string, unknown>>; owner: string }> = [];
   #router: Router = express.Router();
+  #trust: TrustFn = () => false;
+  #basePath = '';
+  // Resolved once per request or upgrade, so every reader gets the same answer.
+  #clients = new WeakMap<IncomingMessage, RequestClient>();
 
   private opts: HttpServerOptions;
 
@@ -72,20 +84,76 @@ export class HttpServer {
     this.opts = { ...opts };
     this.app = express();
     this.app.disable('x-powered-by');
-    this.app.set('trust proxy', false);
+    this.#applyProxySettings();
     this.app.use(this.#checkHost);
+    this.app.use(this.#withinBasePath);
     this.app.use(this.#cors);
     this.app.use((req, res, next) => this.#router(req, res, next));
-    this.app.use((_req, _res, next) => next(new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'No such resource')));
+    this.app.use((_req, _res, next) => next(notFound('No such resource')));
     this.app.use(this.#onError);
     this.server = createServer(this.app);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
   }
 
+  #applyProxySettings(): void {
+    const setting = this.opts.trustProxy ?? false;
+    this.#trust = compileTrust(setting);
+    // express gets the same setting, so `req.ip`/`req.protocol` in plugins' routers agree with client().
+    this.app.set('trust proxy', typeof setting === 'number' || Array.isArray(setting) ? setting : false);
+    this.#basePath = normalizeBasePath(this.opts.basePath);
+  }
+
+  /** The one resolved client of a request or upgrade (address, scheme, host), as the host API hands it to plugins. */
+  client(req: IncomingMessage): RequestClient {
+    let client = this.#clients.get(req);
+    if (!client) {
+      client = resolveClient(req, this.#trust, this.#basePath);
+      this.#clients.set(req, client);
+    }
+    return client;
+  }
+
+  /** The prefix routes are served under: '' or e.g. '/meterhub'. */
+  get basePath(): string {
+    return this.#basePath;
+  }
+
+  /** The host the client addressed (X-Forwarded-Host through a trusted proxy) against ALLOWED_HOSTS. */
   #hostAllowed(req: IncomingMessage): boolean {
     if (this.opts.allowedHosts.length === 0) return true;
-    return hostAllowed(req.headers.host ?? '', this.opts.allowedHosts);
+    return hostAllowed(this.client(req).host, this.opts.allowedHosts);
   }
+
+  /**
+   * The path below the base path, or undefined when `url` lies outside it.
+   * Handlers then see the same URLs whatever the base path (express keeps the
+   * full one in `req.originalUrl`).
+   */
+  #belowBase(url: string): string | undefined {
+    if (!this.#basePath) return url;
+    if (!under(url, this.#basePath) || url.split('?', 1)[0] === this.#basePath) return undefined;
+    return url.slice(this.#basePath.length);
+  }
+
+  #withinBasePath: HttpHandler = (req, res, next) => {
+    const url = req.url ?? '/';
+    const below = this.#belowBase(url);
+    if (below !== undefined) {
+      req.url = below;
+      next();
+      return;
+    }
+    const q = url.indexOf('?');
+    const [path, search] = q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
+    if (path === this.#basePath) {
+      // `/meterhub` → `/meterhub/`: the dashboard's relative links need the slash.
+      res.statusCode = 308;
+      res.setHeader('location', `${path}/${search}`);
+      res.end();
+      return;
+    }
+    next(notFound(`No such resource (this server answers under ${this.#basePath}/)`));
+  };
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -93,11 +161,13 @@ export class HttpServer {
       socket.end(httpErrorResponseText(badHost()));
       return;
     }
-    const route = this.#upgrades.find((u) => under(req.url ?? '/', u.path));
+    const below = this.#belowBase(req.url ?? '/');
+    const route = below === undefined ? undefined : this.#upgrades.find((u) => under(below, u.path));
     if (!route) {
-      socket.end(httpErrorResponseText(new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', 'No WebSocket endpoint here')));
+      socket.end(httpErrorResponseText(notFound('No WebSocket endpoint here')));
       return;
     }
+    req.url = below;
     try {
       route.handler(req, socket, head);
     } catch (err) {
@@ -109,6 +179,7 @@ export class HttpServer {
   /** Applies the validated config; the server is built before validation so plugins can mount early. */
   configure(opts: Omit<HttpServerOptions, 'log'>): void {
     this.opts = { ...this.opts, ...opts };
+    this.#applyProxySettings();
   }
 
   #checkHost: HttpHandler = (req, res, next) => {

@@ -203,6 +203,8 @@ export function createHostApi(record: PluginRecord, services: HostServices): Hos
         return record.disposers.push('OpenAPI paths', services.http.describe(paths, record.id));
       },
       described: () => services.http.described(),
+      basePath: () => services.http.basePath,
+      client: (req) => services.http.client(req),
     },
     onStop(hook: Disposer): Disposer {
       return record.disposers.push('onStop hook', hook);

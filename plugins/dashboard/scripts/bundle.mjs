@@ -48,6 +48,7 @@ const files = {};
 const outputs = Object.keys(result.metafile.outputs).map((p) => join(process.cwd(), p));
 const script = basename(outputs.find((p) => p.endsWith('.js')));
 const style = basename(outputs.find((p) => p.endsWith('.css')));
+// Relative URLs: the page works under the host's base path (http.basePath) as at the root.
 const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -56,11 +57,11 @@ const html = `<!doctype html>
 <meta name="color-scheme" content="light dark">
 <title>meterhub</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/${style}">
-<script type="module" src="/assets/${script}"></script>
+<link rel="stylesheet" href="assets/${style}">
+<script type="module" src="assets/${script}"></script>
 </head>
 <body>
-<noscript>The meterhub dashboard needs JavaScript. The REST API is at /api/.</noscript>
+<noscript>The meterhub dashboard needs JavaScript. The REST API is at api/.</noscript>
 <div id="app"></div>
 </body>
 </html>

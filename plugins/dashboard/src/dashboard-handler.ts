@@ -1,4 +1,5 @@
-import type { HttpHandler } from '@meterhub/sdk';
+import type { HttpHandler, RequestClient } from '@meterhub/sdk';
+import type { IncomingMessage } from 'node:http';
 import { pickEncoding, type Asset } from './asset-store.js';
 
 /**
@@ -25,10 +26,13 @@ function contentSecurityPolicy(host: string | undefined): string {
 export interface SetupProbe {
   /** True while no user account exists: the sign-in page then says how to create the first admin. */
   needsFirstAdmin(): Promise<boolean>;
+  /** The client as the host resolved it: the host it addressed names the live stream's origin (through a proxy too). */
+  client(req: IncomingMessage): RequestClient;
 }
 
 /**
- * Serves the built dashboard at `/` and `/assets/…`, and `/dashboard/setup.json`.
+ * Serves the built dashboard at `/` and `/assets/…`, and `/dashboard/setup.json`
+ * (below the host's base path, which the page's relative URLs follow).
  * Anything else falls through to the host's other routes and its JSON 404, so
  * API clients never get HTML by mistake.
  */
@@ -62,7 +66,7 @@ export function dashboardHandler(assets: ReadonlyMap<string, Asset>, setup: Setu
     // index.html names the hashed files of the current build, so it is revalidated every time.
     res.setHeader('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (!asset.immutable) {
-      res.setHeader('content-security-policy', contentSecurityPolicy(req.headers.host));
+      res.setHeader('content-security-policy', contentSecurityPolicy(setup.client(req).host));
       res.setHeader('referrer-policy', 'no-referrer');
       res.setHeader('x-frame-options', 'DENY');
     }

@@ -13,7 +13,7 @@ export default definePlugin((host) => ({
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   start() {
     const assets = loadAssets(fileURLToPath(new URL('./web/', import.meta.url)));
-    host.http.mount('/', dashboardHandler(assets, { needsFirstAdmin: async () => (await host.accounts.users.count()) === 0 }));
+    host.http.mount('/', dashboardHandler(assets, { needsFirstAdmin: async () => (await host.accounts.users.count()) === 0, client: (req) => host.http.client(req) }));
     host.setStatusDetails({ files: assets.size });
   },
 }));

@@ -24,8 +24,9 @@ describe('dashboard: assets at /', function () {
     expect(csp).to.include("script-src 'self'");
     expect(csp).to.include(`connect-src 'self' ws://127.0.0.1:${rig.host.http.port} wss://127.0.0.1:${rig.host.http.port}`);
     const html = await page.text();
-    const script = /src="(\/assets\/app-[A-Z0-9]+\.js)"/.exec(html)?.[1];
-    const style = /href="(\/assets\/app-[A-Z0-9]+\.css)"/.exec(html)?.[1];
+    // Relative to the page, so the dashboard works under a base path (http.basePath).
+    const script = /src="assets\/(app-[A-Z0-9]+\.js)"/.exec(html)?.[1]?.replace(/^/, '/assets/');
+    const style = /href="assets\/(app-[A-Z0-9]+\.css)"/.exec(html)?.[1]?.replace(/^/, '/assets/');
     expect(script, html).to.be.a('string');
     expect(style, html).to.be.a('string');
     expect(html).not.to.match(/https?:\/\//, 'no CDN: every asset comes from the host');

@@ -92,6 +92,13 @@ function setTokens(a: string | null, refresh?: string | null): void {
   for (const fn of sessionListeners) fn();
 }
 
+/**
+ * A host path ('/api/meters/') as a URL below the folder the page was served
+ * from, so the dashboard works under a base path (http.basePath, e.g. behind a
+ * proxy at /meterhub/) as at the root. The API's absolute links pass as they are.
+ */
+export const hostUrl = (path: string): string => (path.startsWith('/') ? new URL(`.${path}`, document.baseURI).href : path);
+
 async function errorOf(res: Response): Promise<ApiError> {
   let body: { error?: { code?: string; message?: string; details?: Array<{ path: string; message: string }> } } = {};
   try { body = await res.json(); } catch { /* not JSON */ }
@@ -99,7 +106,7 @@ async function errorOf(res: Response): Promise<ApiError> {
 }
 
 export async function signIn(username: string, password: string): Promise<void> {
-  const res = await fetch('/api/token/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(hostUrl('/api/token/'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
   if (!res.ok) throw await errorOf(res);
   const pair = (await res.json()) as { access: string; refresh: string };
   sessionStorage.setItem(USER_KEY, username);
@@ -115,7 +122,7 @@ export function refreshAccess(): Promise<boolean> {
   refreshing ??= (async () => {
     const refresh = sessionStorage.getItem(REFRESH_KEY);
     if (!refresh) return false;
-    const res = await fetch('/api/token/refresh/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) });
+    const res = await fetch(hostUrl('/api/token/refresh/'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) });
     if (!res.ok) {
       setTokens(null, null);
       return false;
@@ -129,12 +136,12 @@ export function refreshAccess(): Promise<boolean> {
 export async function signOut(): Promise<void> {
   const refresh = sessionStorage.getItem(REFRESH_KEY);
   setTokens(null, null);
-  if (refresh) await fetch('/api/token/revoke/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) }).catch(() => undefined);
+  if (refresh) await fetch(hostUrl('/api/token/revoke/'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) }).catch(() => undefined);
 }
 
 /** Whether the host has no account yet (served by the dashboard plugin, not the REST API). */
 export async function setupState(): Promise<{ needsFirstAdmin: boolean; command: string }> {
-  const res = await fetch('/dashboard/setup.json');
+  const res = await fetch(hostUrl('/dashboard/setup.json'));
   if (!res.ok) return { needsFirstAdmin: false, command: 'meterhub user add NAME --role admin' };
   return res.json();
 }
@@ -143,7 +150,7 @@ export async function setupState(): Promise<{ needsFirstAdmin: boolean; command:
 export async function request(method: string, path: string, body?: unknown): Promise<Response> {
   // A request started while the session is being restored waits for the token instead of earning a 401.
   if (refreshing) await refreshing;
-  const send = () => fetch(path, {
+  const send = () => fetch(hostUrl(path), {
     method,
     headers: { ...(access ? { authorization: `Bearer ${access}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -207,7 +214,7 @@ export const api = {
   },
   health: async (): Promise<Health> => {
     // 503 still carries the body: show it rather than an error.
-    const res = await fetch('/health/', { headers: access ? { authorization: `Bearer ${access}` } : {} });
+    const res = await fetch(hostUrl('/health/'), { headers: access ? { authorization: `Bearer ${access}` } : {} });
     return res.json();
   },
   status: () => json<HostStatus>('GET', '/api/status/'),
@@ -233,7 +240,7 @@ export function connectLive(handlers: {
   reading(r: LiveReading): void; state(s: LiveState): void; snapshot(s: LiveSnapshot): void; connection(up: boolean): void;
 }): { close(): void } {
   // The handshake may start while the session is still being restored: the token is handed over once known.
-  const socket: Socket = io('/meters', { auth: (cb) => void (refreshing ?? Promise.resolve()).then(() => cb({ token: access ?? '' })), transports: ['websocket'] });
+  const socket: Socket = io('/meters', { path: new URL(hostUrl('/socket.io')).pathname, auth: (cb) => void (refreshing ?? Promise.resolve()).then(() => cb({ token: access ?? '' })), transports: ['websocket'] });
   socket.on('connect', () => {
     handlers.connection(true);
     socket.emit('subscribe', { meters: '*' }, () => undefined);

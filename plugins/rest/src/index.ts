@@ -82,7 +82,8 @@ export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginTh
   ];
   routes.push({
     method: 'get', path: '/api/schema/', tag: 'schema', access: 'public', response: openApiSchema, summary: 'This API as an OpenAPI 3.1 document',
-    handler: () => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }, host.http.described()),
+    // The server as this client reaches it (scheme, host and base path through a proxy), so generated clients and /api/docs/ call the right URL.
+    handler: ({ req }) => openApiDocument(routes, { title: 'meterhub API', version: host.settings().version }, host.http.described(), host.http.client(req).baseUrl),
   });
   return routes;
 }

@@ -68,9 +68,10 @@ function responsesOf(r: RouteSpec, hasPathParams: boolean): Record<string, unkno
 /**
  * The OpenAPI 3.1 document: every route of the table with the schemas it
  * validates with and answers with, every status it can answer, and the path
- * items other plugins described through the host (`/api/export/`).
+ * items other plugins described through the host (`/api/export/`); `servers`
+ * is the base URL as the requesting client reaches it.
  */
-export function openApiDocument(routes: readonly RouteSpec[], info: { title: string; version: string }, described: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+export function openApiDocument(routes: readonly RouteSpec[], info: { title: string; version: string }, described: Record<string, Record<string, unknown>> = {}, serverUrl?: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
@@ -96,6 +97,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
   return {
     openapi: '3.1.0',
     info,
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,
     components: {
       schemas: { Error: ERROR_SCHEMA },

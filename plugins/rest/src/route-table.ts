@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import { MeterhubError } from '@meterhub/sdk';
+import { MeterhubError, type RequestClient } from '@meterhub/sdk';
 import type { Access, AuthedRequest, Principal } from './authentication.js';
 import { validate } from './request-validation.js';
 
@@ -112,13 +112,15 @@ function splitUrl(url: string): [string, string] {
 }
 
 /**
- * This request's URL made absolute (scheme and host as the client used them)
- * with `params` replacing its query: what DRF puts in `next` and `previous`,
- * so clients may follow the links as they are.
+ * This request's URL made absolute (scheme and host as the client used them,
+ * through a trusted proxy too: `host.http.client`) with `params` replacing its
+ * query: what DRF puts in `next` and `previous`, so clients may follow the
+ * links as they are.
  */
-export function absoluteUrl(req: Request, params: Record<string, string | number | undefined>): string {
+export function absoluteUrl(client: RequestClient, req: Request, params: Record<string, string | number | undefined>): string {
   // Concatenated, not resolved: a path starting with // must not become a host.
-  const url = new URL(`${req.protocol}://${req.get('host') ?? 'localhost'}${splitUrl(req.originalUrl)[0]}`);
+  // originalUrl is the path as received, base path included.
+  const url = new URL(`${client.protocol}://${client.host}${splitUrl(req.originalUrl)[0]}`);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
   return url.toString();
 }

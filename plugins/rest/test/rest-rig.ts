@@ -68,7 +68,7 @@ export class RestRig {
         logger: pino({ level: 'debug' }, { write: (line: string) => void rig.logs.push(JSON.parse(line) as RestRig['logs'][number]) }),
       });
       await rig.host.start();
-      rig.base = `http://127.0.0.1:${rig.host.http.port}`;
+      rig.base = `http://127.0.0.1:${rig.host.http.port}${rig.host.http.basePath}`;
       rig.openApi = new OpenApiResponseCheck(await (await fetch(`${rig.base}/api/schema/`)).json() as ConstructorParameters<typeof OpenApiResponseCheck>[0]);
     };
     await rig.#boot();

@@ -29,9 +29,13 @@ export class SioClient extends Collector {
   readonly socket: Socket;
   connectError: (Error & { data?: { code?: string } }) | undefined;
 
-  constructor(base: string, auth: Record<string, string> = {}, opts: { transports?: string[]; extraHeaders?: Record<string, string> } = {}) {
+  /** `base` is the server's origin; `opts.path` the Socket.IO path when it is not /socket.io (a base path, a proxy's sub-path). */
+  constructor(base: string, auth: Record<string, string> = {}, opts: { transports?: string[]; extraHeaders?: Record<string, string>; path?: string } = {}) {
     super();
-    this.socket = io(`${base}/meters`, { auth, reconnection: false, transports: opts.transports ?? ['websocket'], forceNew: true, ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}) });
+    this.socket = io(`${base}/meters`, {
+      auth, reconnection: false, transports: opts.transports ?? ['websocket'], forceNew: true,
+      ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}), ...(opts.path ? { path: opts.path } : {}),
+    });
     for (const e of EVENTS) this.socket.on(e, (m: Message) => this.messages.push(m));
     this.socket.on('connect_error', (err) => {
       this.connectError = err as Error & { data?: { code?: string } };

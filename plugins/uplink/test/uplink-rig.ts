@@ -84,12 +84,12 @@ export function makeCertificates(dir: string): { caFile: string; key: string; ce
 
 const silent = () => createLogger({ level: 'silent', pretty: false });
 
-/** The central host: REST API, meter "house" known (not polled here), an ingest key; SQLite unless `storage` says otherwise. */
-export async function startCentral(storage: Record<string, unknown> = {}): Promise<{ host: Host; key: string; cleanup(): Promise<void> }> {
+/** The central host: REST API, meter "house" known (not polled here), an ingest key; SQLite unless `storage` says otherwise, `http` adds HTTP settings. */
+export async function startCentral(storage: Record<string, unknown> = {}, http: Record<string, unknown> = {}): Promise<{ host: Host; key: string; cleanup(): Promise<void> }> {
   const dir = tempDataDir();
   const host = new Host({
     config: {
-      dataDir: dir.dataDir, http: { port: 0 }, storage,
+      dataDir: dir.dataDir, http: { port: 0, ...http }, storage,
       // One bus per collector: meters there are never polled here, and unit ids stay apart.
       buses: [{ id: 'edge', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }, { id: 'shed', transport: 'modbus-tcp', host: '127.0.0.1', port: 1 }],
       meters: [{ id: 'house', driver: 'sdm230', bus: 'edge', unitId: 1, enabled: false }],

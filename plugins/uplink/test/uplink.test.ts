@@ -54,6 +54,19 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect(JSON.stringify(collector.status())).to.not.include(central.key);
   });
 
+  it('forwards to a central host served under a base path when the URL names it', async () => {
+    const sub = await startCentral({}, { basePath: '/central/' });
+    try {
+      collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${sub.host.http.port}/central`, key: sub.key }), dir.root);
+      await until('readings on the central host under /central/', async () => (await storedReadings(sub.host)).size >= 3);
+      expect(uplinkDetails(collector)).to.include({ rejected: 0 });
+    } finally {
+      await collector?.stop();
+      collector = undefined;
+      await sub.cleanup();
+    }
+  });
+
   it('keeps readings while the central host is down and delivers all of them when it is back', async () => {
     proxy = new FaultyProxy(central.host.http.port);
     proxy.mode = 'down';

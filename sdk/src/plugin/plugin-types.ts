@@ -36,6 +36,23 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next: (err
  */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/**
+ * Who sent a request and how it reached the host, resolved once by the host
+ * for every request and upgrade (see `http.trustProxy`): behind a trusted
+ * reverse proxy it comes from X-Forwarded-For, -Proto and -Host, otherwise from
+ * the socket and the Host header.
+ */
+export interface RequestClient {
+  /** The client's IP address (per-client limits key on it). */
+  address: string;
+  /** The scheme the client used. */
+  protocol: 'http' | 'https';
+  /** The host (and port) the client addressed. */
+  host: string;
+  /** `protocol://host` plus the base path, without a trailing slash: where this host's routes start for the client. */
+  baseUrl: string;
+}
+
 export type PluginState = 'loaded' | 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'disabled' | 'error';
 
 /** What a plugin reports about itself; shown by `meterhub status` and `/health/`. */
@@ -183,6 +200,20 @@ export interface HostApi {
     describe(paths: Record<string, Record<string, unknown>>): Disposer;
     /** Every path item plugins described, for the plugin that publishes the OpenAPI document. Since host API 1.2. */
     described(): Record<string, Record<string, unknown>>;
+    /**
+     * The path prefix the host serves under (`http.basePath`): '' at the
+     * root, else e.g. '/meterhub', without a trailing slash. Mount and upgrade
+     * paths are below it and handlers see URLs without it; a plugin needs it
+     * only to write URLs for clients. Since host API 1.4.
+     */
+    basePath(): string;
+    /**
+     * The client of `req` (a request or an upgrade): its address, scheme and
+     * host, the same value everywhere in the host. Read it instead of
+     * `req.socket.remoteAddress` or the Host header, which name the proxy
+     * when the host runs behind one. Since host API 1.4.
+     */
+    client(req: IncomingMessage): RequestClient;
   };
 
   /** Registers extra clean-up; it runs with the plugin's other disposers, in reverse order. */

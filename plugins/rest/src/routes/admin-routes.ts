@@ -33,7 +33,7 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
       async handler({ query, req }) {
         const q = query as { limit: number; offset: number };
         const all = await users().list(0, 1_000_000);
-        return page(all, q, req);
+        return page(all, q, { req, client: host.http.client(req) });
       },
     },
     {
@@ -65,7 +65,7 @@ export function accountRoutes(host: HostApi): RouteSpec[] {
     {
       method: 'get', path: '/api/keys/', tag: 'keys', access: 'admin', query: pageQuery, response: pageSchema(apiKeySchema), summary: 'List API keys (never the keys themselves)',
       async handler({ query, req }) {
-        return page(await host.accounts.keys.list(0, 1_000_000), query as { limit: number; offset: number }, req);
+        return page(await host.accounts.keys.list(0, 1_000_000), query as { limit: number; offset: number }, { req, client: host.http.client(req) });
       },
     },
     {

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { apply as mergePatch } from 'json-merge-patch';
-import { isMeterhubError, type HostApi, type MeterRecord } from '@meterhub/sdk';
+import { isMeterhubError, type HostApi, type MeterRecord, type RequestClient } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
 import { absoluteUrl, type RouteSpec } from '../route-table.js';
 import { meterSchema, pageSchema } from '../response-schemas.js';
@@ -15,8 +15,8 @@ export const pageQuery = {
  * `count` is the total, `next` and `previous` absolute URLs (the previous
  * link drops `offset` when it would be 0, as DRF's does).
  */
-export function page<T>(items: readonly T[], query: { limit: number; offset: number }, req: Request, total = items.length): { count: number; next: string | null; previous: string | null; results: T[] } {
-  const link = (offset: number) => absoluteUrl(req, { limit: query.limit, ...(offset > 0 ? { offset } : {}) });
+export function page<T>(items: readonly T[], query: { limit: number; offset: number }, at: { req: Request; client: RequestClient }, total = items.length): { count: number; next: string | null; previous: string | null; results: T[] } {
+  const link = (offset: number) => absoluteUrl(at.client, at.req, { limit: query.limit, ...(offset > 0 ? { offset } : {}) });
   return {
     count: total,
     next: query.offset + query.limit < total ? link(query.offset + query.limit) : null,
@@ -115,7 +115,7 @@ export function meterRoutes(host: HostApi): RouteSpec[] {
       method: 'get', path: '/api/meters/', tag: 'meters', access: 'read', query: pageQuery, response: pageSchema(answer), summary: 'List meters with their live status',
       async handler({ query, req }) {
         const live = liveMeters(host);
-        return page((await host.meters.list()).map((m) => withStatus(host, live, m)), query as { limit: number; offset: number }, req);
+        return page((await host.meters.list()).map((m) => withStatus(host, live, m)), query as { limit: number; offset: number }, { req, client: host.http.client(req) });
       },
     },
     {

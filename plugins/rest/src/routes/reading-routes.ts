@@ -90,7 +90,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
           let first = result.points.findIndex((p) => p.ts >= cursor);
           if (first < 0) first = result.points.length;
           const points = result.points.slice(first, first + q.limit);
-          const link = (index: number) => absoluteUrl(req, { ...req.query as Record<string, string>, cursor: String(result.points[index]!.ts) });
+          const link = (index: number) => absoluteUrl(host.http.client(req), req, { ...req.query as Record<string, string>, cursor: String(result.points[index]!.ts) });
           const next = first + q.limit < result.points.length ? link(first + q.limit) : null;
           const previous = first > 0 ? link(Math.max(0, first - q.limit)) : null;
           return {

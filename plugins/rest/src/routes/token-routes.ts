@@ -24,7 +24,8 @@ export function tokenRoutes(host: HostApi, tokens: TokenService, throttle: Login
       summary: 'Exchange a username and password for an access and a refresh token',
       async handler({ req, body }) {
         const { username, password } = body as { username: string; password: string };
-        throttle.check(req.socket.remoteAddress ?? '?', username);
+        // The real client behind a trusted proxy, else every user would share the proxy's budget.
+        throttle.check(host.http.client(req).address, username);
         const user = await host.accounts.users.verify(username, password);
         if (!user) {
           throttle.failed(username);
