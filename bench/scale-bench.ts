@@ -34,6 +34,8 @@ interface Step {
   committed: number;
   p99Ms: number;
   notCommitted: number;
+  /** Rows (one family of one reading) per committed request. */
+  rowsPerRequest: number;
   queued: number;
   /** CPU cores busy per tier during the window. */
   cores: Record<string, number>;
@@ -97,7 +99,7 @@ async function storagePath(ctx: BenchContext): Promise<{ valuesPerSecond: number
 async function ingestMethods(ctx: BenchContext): Promise<void> {
   const db = await createTestDatabase('scale_methods');
   try {
-    const rows = sampleRows(ctx.smoke ? 4000 : 40_000, 500, VALUES, Date.UTC(2025, 0, 1));
+    const rows = sampleRows(ctx.smoke ? 10_000 : 40_000, 500, VALUES, Date.UTC(2025, 0, 1));
     const results = await compareMethods(db.connection, rows, VALUES, 2000, ctx.smoke ? 1 : 2);
     const previous = results[0]!;
     for (const r of results) {
@@ -140,7 +142,7 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
   const centrals: Central[] = [];
   const collectors: Collector[] = [];
   const steps: Step[] = [];
-  let window = { notCommitted: 0, hist: new Map<number, number>(), bucketMs: 10 };
+  let window = { notCommitted: 0, rows: 0, requests: 0, hist: new Map<number, number>(), bucketMs: 10 };
   try {
     const key = await createKey(dir.root, db.connection);
     for (let i = 0; i < 2; i++) centrals.push(await startCentral(dir.root, i, db.connection));
@@ -150,6 +152,8 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
       c.values += r.values;
       c.queued = r.queued;
       window.notCommitted += r.notCommitted;
+      window.rows += r.rows;
+      window.requests += r.requests;
       window.bucketMs = r.bucketMs;
       for (const [b, n] of r.latency) window.hist.set(b, (window.hist.get(b) ?? 0) + n);
     };
@@ -159,14 +163,14 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
       }, onReport));
     }
     console.log(`       collector sites of ${metersPerSite} meters, each with its own uplink outbox and sender (uplink batch.maxDelayMs 500), in ${processes} processes, half to each central host; ${VALUES} values a reading, one reading a second`);
-    console.log('       meters  offered v/s  committed v/s  p99 ms  central cores (busiest)  PostgreSQL  Redis  collectors  machine busy');
+    console.log('       meters  offered v/s  committed v/s  p99 ms  rows/request  central cores (busiest)  PostgreSQL  Redis  collectors  machine busy');
     await Promise.all(collectors.map((c) => c.ready));
     for (const sitesPerProcess of plan) {
       for (const c of collectors) c.child.send({ sites: sitesPerProcess });
       await sleep(settleMs);
       const meters = processes * sitesPerProcess * metersPerSite;
       for (const c of collectors) Object.assign(c, { seconds: 0, values: 0 });
-      window = { notCommitted: 0, hist: new Map(), bucketMs: window.bucketMs };
+      window = { notCommitted: 0, rows: 0, requests: 0, hist: new Map(), bucketMs: window.bucketMs };
       const pgp = await pgPids(admin, db.name);
       const redis = pidsNamed('redis-server');
       const tiers = () => ({
@@ -193,11 +197,11 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
         }
       }
       const step: Step = {
-        meters, offered: meters * VALUES, committed, p99Ms: p99, notCommitted: window.notCommitted,
+        meters, offered: meters * VALUES, committed, p99Ms: p99, notCommitted: window.notCommitted, rowsPerRequest: window.rows / Math.max(1, window.requests),
         queued: collectors.reduce((s, c) => s + c.queued, 0), cores, busiestCentral: Math.max(cores['central0']!, cores['central1']!),
       };
       steps.push(step);
-      console.log(`       ${String(meters).padStart(6)}  ${fmt(step.offered).padStart(11)}  ${fmt(committed).padStart(13)}  ${String(p99).padStart(6)}  ${cores['central']!.toFixed(2).padStart(13)} (${step.busiestCentral.toFixed(2)})  ${cores['postgres']!.toFixed(2).padStart(10)}  ${cores['redis']!.toFixed(2).padStart(5)}  ${cores['collectors']!.toFixed(2).padStart(10)}  ${cores['machine']!.toFixed(2).padStart(12)}${step.notCommitted ? `  (${step.notCommitted} submissions not committed)` : ''}`);
+      console.log(`       ${String(meters).padStart(6)}  ${fmt(step.offered).padStart(11)}  ${fmt(committed).padStart(13)}  ${String(p99).padStart(6)}  ${step.rowsPerRequest.toFixed(1).padStart(12)}  ${cores['central']!.toFixed(2).padStart(13)} (${step.busiestCentral.toFixed(2)})  ${cores['postgres']!.toFixed(2).padStart(10)}  ${cores['redis']!.toFixed(2).padStart(5)}  ${cores['collectors']!.toFixed(2).padStart(10)}  ${cores['machine']!.toFixed(2).padStart(12)}${step.notCommitted ? `  (${step.notCommitted} submissions not committed)` : ''}`);
       const best = Math.max(...steps.slice(0, -1).map((s) => s.committed), 0);
       // Stop once the rate no longer rises: below 5% over the best so far while not keeping up with the offered load.
       if (steps.length > 1 && committed < 1.05 * best && committed < 0.95 * step.offered) break;
@@ -237,13 +241,15 @@ async function summarise(ctx: BenchContext, admin: pg.Client, steps: Step[], bas
   report(ctx, 'scale: PostgreSQL bytes per stored value (raw tables with their indexes)', (bytes / Math.max(1, stored)).toFixed(2),
     `${fmt(stored)} values in ${(bytes / 1e6).toFixed(0)} MB`, `${families.power} power + ${families.energy} energy values a reading`, true);
 
-  const at = sustained ?? peak;
-  const per10k = (cores: number) => (cores / (at.committed / 10_000)).toFixed(3);
-  const perValue = (at.cores['central']! + at.cores['postgres']! + at.cores['redis']! + at.cores['collectors']!) / at.committed;
-  console.log(`       all tiers on ${cpus().length} otherwise idle cores, from the CPU time per value above: about ${fmt(cpus().length / perValue)} values/s`);
-  report(ctx, `scale: CPU seconds per 10k values/s, at ${fmt(at.committed)} values/s`,
-    `central hosts ${per10k(at.cores['central']!)}, PostgreSQL ${per10k(at.cores['postgres']!)}, Redis ${per10k(at.cores['redis']!)}, collectors ${per10k(at.cores['collectors']!)}`,
-    `machine busy ${at.cores['machine']!.toFixed(2)} of ${cpus().length} cores`, 'reported', true);
+  // At the sustained step each request carries about one reading; at the peak, backlogged senders put several in one.
+  for (const [label, at] of [['the sustained step', sustained], ['the peak', peak]] as const) {
+    if (!at) continue;
+    const per10k = (cores: number) => (cores / (at.committed / 10_000)).toFixed(3);
+    const perValue = (at.cores['central']! + at.cores['postgres']! + at.cores['redis']! + at.cores['collectors']!) / at.committed;
+    report(ctx, `scale: CPU seconds per 10k values/s at ${label} (${fmt(at.committed)} values/s, ${at.rowsPerRequest.toFixed(1)} rows a request)`,
+      `central hosts ${per10k(at.cores['central']!)}, PostgreSQL ${per10k(at.cores['postgres']!)}, Redis ${per10k(at.cores['redis']!)}, collectors ${per10k(at.cores['collectors']!)}`,
+      `machine busy ${at.cores['machine']!.toFixed(2)} of ${cpus().length} cores`, `all tiers on ${cpus().length} otherwise idle cores at this cost: about ${fmt(cpus().length / perValue)} values/s`, true);
+  }
 
   const shares = { 'central hosts (Node)': peak.cores['central']!, PostgreSQL: peak.cores['postgres']!, Redis: peak.cores['redis']!, collectors: peak.cores['collectors']! };
   const ours = Object.values(shares).reduce((a, b) => a + b, 0);

@@ -34,6 +34,8 @@ export interface CollectorReport {
   /** Latency histogram: bucket i counts confirmations within [i, i+1) × `bucketMs` of the reading's time. */
   latency: Array<[number, number]>;
   bucketMs: number;
+  /** Submissions the central host committed (201): rows / requests is the rows each request carried. */
+  requests: number;
   /** Submissions not committed: 202 (spooled on the central host), 5xx, no answer. */
   notCommitted: number;
   queued: number;
@@ -42,7 +44,7 @@ export interface CollectorReport {
 const BUCKET_MS = 10;
 
 const opts = JSON.parse(process.argv[2]!) as CollectorOptions;
-const fresh = (): CollectorReport => ({ rows: 0, values: 0, latency: [], bucketMs: BUCKET_MS, notCommitted: 0, queued: 0 });
+const fresh = (): CollectorReport => ({ rows: 0, values: 0, latency: [], bucketMs: BUCKET_MS, requests: 0, notCommitted: 0, queued: 0 });
 let report = fresh();
 const hist = new Map<number, number>();
 
@@ -82,6 +84,7 @@ class TimedOutbox extends Outbox {
 class CountingClient extends CentralClient {
   override async post(path: string, body: unknown): Promise<PostResult> {
     const result = await super.post(path, body);
+    if (result.status === 201 && path !== 'api/meters/') report.requests++;
     if (result.status === 202 || result.status === 0 || result.status >= 500) report.notCommitted++;
     return result;
   }
