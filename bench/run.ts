@@ -22,6 +22,7 @@ import { pgSqlBench } from './pg-sql-bench.js';
 import { pipelineBench } from './pipeline-bench.js';
 import { importBench } from './import-bench.js';
 import { costBench } from './cost-bench.js';
+import { scaleBench } from './scale-bench.js';
 
 // Hosts made in this process load the distribution's built-ins, as `meterhub start` does.
 setDefaultBuiltins(builtinPackageDirs());
@@ -59,5 +60,7 @@ console.log('\n== import: meterhub import sql from the old Django tables into th
 if (!only || only === 'import') await importBench(ctx);
 console.log('\n== costs: a month of minute rollups priced with a time-of-use tariff');
 if (!only || only === 'costs') await costBench(ctx);
+console.log('\n== scale: simulated collectors through the uplink to 2 central hosts, one PostgreSQL, Socket.IO over Redis');
+if (!only || only === 'scale') await scaleBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

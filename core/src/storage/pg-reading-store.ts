@@ -2,6 +2,7 @@ import type { MeasurementFamily } from '@meterhub/sdk';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { mergePacked } from './packed-values.js';
+import { copyRows } from './pg-copy.js';
 import {
   dirtyMinutes, RESOLUTIONS, rawTable, rollupTable,
   type DirtyMinute, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
@@ -14,6 +15,8 @@ type Row = { meter_ref: number; ts: number; data: Buffer };
 const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: Number(r.ts), data: r.data });
 /** Rows per INSERT statement: 3 parameters each, far below PostgreSQL's 65535. */
 const CHUNK = 4000;
+/** SQLSTATE of a duplicate key: a COPY met a row that is already stored. */
+const UNIQUE_VIOLATION = '23505';
 
 const placeholderCache = new Map<string, string>();
 
@@ -34,9 +37,29 @@ function placeholders(rows: number, width: number): string {
 }
 
 /**
- * Readings on PostgreSQL: multi-row inserts with ON CONFLICT DO NOTHING
- * RETURNING, so one round trip per chunk tells which rows already existed;
- * only those are read back and merged.
+ * Multi-row inserts with ON CONFLICT DO NOTHING: a chunk whose row count falls
+ * short had conflicts, and only then are the existing rows looked up and merged
+ * ($n placeholders: knex's `?` rewriting costs more than the insert at these sizes).
+ */
+async function insertMerging(client: pg.PoolClient, table: string, rows: readonly PackedRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    const params: unknown[] = [];
+    for (const r of chunk) params.push(r.meterRef, r.ts, r.data);
+    const inserted = await client.query(`INSERT INTO ${table} (meter_ref, ts, data) VALUES ${placeholders(chunk.length, 3)} ON CONFLICT DO NOTHING`, params);
+    if (inserted.rowCount === chunk.length) continue;
+    for (const row of chunk) {
+      const stored = await client.query<{ data: Buffer }>(`SELECT data FROM ${table} WHERE meter_ref = $1 AND ts = $2 FOR UPDATE`, [row.meterRef, row.ts]);
+      // The row we just inserted carries exactly our data: nothing to merge.
+      if (stored.rows[0]!.data.equals(row.data)) continue;
+      await client.query(`UPDATE ${table} SET data = $1 WHERE meter_ref = $2 AND ts = $3`, [mergePacked(stored.rows[0]!.data, row.data), row.meterRef, row.ts]);
+    }
+  }
+}
+
+/**
+ * Readings on PostgreSQL: new rows by binary COPY; rows that already exist
+ * (re-submissions) merged through inserts with ON CONFLICT DO NOTHING.
  */
 export class PgReadingStore implements ReadingStore {
   readonly engine = 'postgres' as const;
@@ -44,9 +67,12 @@ export class PgReadingStore implements ReadingStore {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Writes on one pooled connection with $n placeholders (knex's `?` rewriting
-   * costs more than the insert at these sizes). A chunk whose row count falls
-   * short had conflicts: only then are the existing rows looked up and merged.
+   * Writes on one pooled connection. Each family's rows go in with one binary
+   * COPY (measured several times faster than multi-row inserts: bench/
+   * pg-ingest-methods.ts) inside a savepoint. A COPY cannot skip rows that
+   * exist, so when one does (a re-submission, an uplink retry) it fails with
+   * a unique violation: the savepoint is rolled back and that batch takes the
+   * merging insert instead.
    */
   async write(batches: readonly WriteBatch[]): Promise<void> {
     const client = await this.knex.client.acquireConnection() as pg.PoolClient;
@@ -54,18 +80,14 @@ export class PgReadingStore implements ReadingStore {
       await client.query('BEGIN');
       for (const b of batches) {
         const t = rawTable(b.family);
-        for (let i = 0; i < b.rows.length; i += CHUNK) {
-          const chunk = b.rows.slice(i, i + CHUNK);
-          const params: unknown[] = [];
-          for (const r of chunk) params.push(r.meterRef, r.ts, r.data);
-          const inserted = await client.query(`INSERT INTO ${t} (meter_ref, ts, data) VALUES ${placeholders(chunk.length, 3)} ON CONFLICT DO NOTHING`, params);
-          if (inserted.rowCount === chunk.length) continue;
-          for (const row of chunk) {
-            const stored = await client.query<{ data: Buffer }>(`SELECT data FROM ${t} WHERE meter_ref = $1 AND ts = $2 FOR UPDATE`, [row.meterRef, row.ts]);
-            // The row we just inserted carries exactly our data: nothing to merge.
-            if (stored.rows[0]!.data.equals(row.data)) continue;
-            await client.query(`UPDATE ${t} SET data = $1 WHERE meter_ref = $2 AND ts = $3`, [mergePacked(stored.rows[0]!.data, row.data), row.meterRef, row.ts]);
-          }
+        await client.query('SAVEPOINT copy_rows');
+        try {
+          await copyRows(client, t, b.rows);
+          await client.query('RELEASE SAVEPOINT copy_rows');
+        } catch (err) {
+          if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+          await client.query('ROLLBACK TO SAVEPOINT copy_rows');
+          await insertMerging(client, t, b.rows);
         }
       }
       const dirty = dirtyMinutes(batches);

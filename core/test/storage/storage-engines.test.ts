@@ -64,6 +64,23 @@ for (const engine of ENGINES) {
       expect(point!.values).to.deep.equal({ voltageL1: 230, power: 1100, currentL1: 5 });
     });
 
+    it('stores a batch in which a few readings already exist: new ones added, existing ones merged, both families, nothing lost', async () => {
+      const t0 = Date.UTC(2026, 0, 11);
+      // Stored before: three instants in the middle of the batch below, power only.
+      await Promise.all([10, 20, 30].map((k) => s.ingest({ meterId: 'house', ts: t0 + k * 1000, values: { voltageL1: 200, currentL1: 1 } })));
+      await Promise.all(Array.from({ length: 500 }, (_, k) => s.ingest({ meterId: 'house', ts: t0 + k * 1000, values: { voltageL1: 230 + (k % 5), importEnergy: 100 + k } })));
+      for (const table of ['readings_power', 'readings_energy']) {
+        const rows = await s.knex(table).count({ n: '*' }).first() as { n: number | string };
+        expect(Number(rows.n), table).to.equal(500);
+      }
+      const power = (await s.history('house', { family: 'power', from: t0, to: t0 + 500_000, resolution: 'raw' })).points;
+      expect(power).to.have.length(500);
+      expect(power[20]!.values).to.deep.equal({ voltageL1: 230, currentL1: 1 });
+      expect(power[21]!.values).to.deep.equal({ voltageL1: 231 });
+      const energy = (await s.history('house', { family: 'energy', from: t0, to: t0 + 500_000, resolution: 'raw' })).points;
+      expect(energy.map((p) => p.values['importEnergy'])).to.deep.equal(Array.from({ length: 500 }, (_, k) => 100 + k));
+    });
+
     it('rolls up minutes, hours and days on known data, with a counter reset and across a DST change', async () => {
       // Europe/Berlin springs forward on 2026-03-29: that local day has 23 hours.
       const tz = 'Europe/Berlin';
