@@ -3,6 +3,7 @@ import { definePlugin } from '@meterhub/sdk';
 import { CentralClient } from './central-client.js';
 import { Outbox } from './outbox.js';
 import { UplinkSender } from './uplink-sender.js';
+import { configSchema } from './config-schema.js';
 
 interface UplinkConfig {
   url?: string;
@@ -22,45 +23,7 @@ interface UplinkConfig {
  */
 export default definePlugin<UplinkConfig>((host) => ({
   name: 'Uplink to a central meterhub',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    dependentRequired: { url: ['key'] },
-    properties: {
-      url: { type: 'string', pattern: '^https?://', description: 'Base URL of the central meterhub, e.g. https://energy.example.org' },
-      key: { type: 'string', minLength: 20, description: 'API key with the "ingest" scope, made on the central host (`meterhub key create`). Secret: never logged.' },
-      caFile: { type: 'string', description: 'PEM file of a private CA to trust besides the system CAs.' },
-      meterMap: {
-        type: 'object', default: {},
-        additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
-        description: 'Local meter id -> meter id on the central host, where they differ (two collectors with a meter "main" each).',
-      },
-      createMeters: {
-        type: 'object', additionalProperties: false,
-        description: 'Create meters the central host does not know (the key needs the "meters:write" scope), as pushed meters (no bus): `{}` turns it on.',
-        properties: { bus: { type: 'string', description: 'Ignored (older versions created meters on this placeholder bus; the central host turns those into pushed meters).' } },
-      },
-      timeoutMs: { type: 'integer', minimum: 100, default: 10000 },
-      batch: {
-        type: 'object', additionalProperties: false, default: {},
-        properties: {
-          maxReadings: { type: 'integer', minimum: 1, maximum: 5000, default: 1000, description: 'Rows per request round.' },
-          maxDelayMs: { type: 'integer', minimum: 10, default: 1000, description: 'Longest a reading waits for its batch to fill.' },
-        },
-      },
-      outbox: {
-        type: 'object', additionalProperties: false, default: {},
-        properties: {
-          maxReadings: { type: 'integer', minimum: 100, default: 2000000, description: 'Cap: beyond it the oldest instantaneous values are dropped; counters are kept.' },
-          warnAtPercent: { type: 'integer', minimum: 1, maximum: 100, default: 80 },
-        },
-      },
-      backoff: {
-        type: 'object', additionalProperties: false, default: {},
-        properties: { initialMs: { type: 'integer', minimum: 10, default: 1000 }, maxMs: { type: 'integer', minimum: 10, default: 60000 } },
-      },
-    },
-  },
+  configSchema,
   async start(config) {
     if (!config.url || !config.key) {
       host.setStatusDetails({ enabled: false, hint: 'set plugins.uplink.config.url and key to forward readings to a central meterhub' });
