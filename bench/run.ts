@@ -21,6 +21,7 @@ import { pgSqlBench } from './pg-sql-bench.js';
 import { pipelineBench } from './pipeline-bench.js';
 import { importBench } from './import-bench.js';
 import { costBench } from './cost-bench.js';
+import { cliBench } from './cli-bench.js';
 
 // Hosts made in this process load the distribution's built-ins, as `meterhub start` does.
 setDefaultBuiltins(builtinPackageDirs());
@@ -56,5 +57,7 @@ console.log('\n== import: meterhub import sql from the old Django tables into th
 if (!only || only === 'import') await importBench(ctx);
 console.log('\n== costs: a month of minute rollups priced with a time-of-use tariff');
 if (!only || only === 'costs') await costBench(ctx);
+console.log('\n== CLI start-up and host footprint: commands from exec to exit, `meterhub start --demo` at rest');
+if (!only || only === 'cli') await cliBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);
