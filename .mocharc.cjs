@@ -4,7 +4,11 @@
 const named = process.argv.slice(2).some((arg) => !arg.startsWith('-') && /\.ts$/.test(arg));
 
 module.exports = {
-  'node-option': ['import=tsx'],
+  // tsx's ES module loader only: mocha require()s a test file when it can, and
+  // with tsx's CommonJS hook a file whose imports have no top-level await would
+  // load as CommonJS while the plugins and lazily imported modules load as ES
+  // modules, two instances of one module in a process. The product is ESM only.
+  'node-option': ['import=tsx/esm'],
   extension: ['ts'],
   // Hosts created in tests load the distribution's built-in packages.
   require: ['./test-support/distribution-builtins.ts'],

@@ -23,6 +23,7 @@ import { pipelineBench } from './pipeline-bench.js';
 import { importBench } from './import-bench.js';
 import { costBench } from './cost-bench.js';
 import { scaleBench } from './scale-bench.js';
+import { cliBench } from './cli-bench.js';
 
 // Hosts made in this process load the distribution's built-ins, as `meterhub start` does.
 setDefaultBuiltins(builtinPackageDirs());
@@ -62,5 +63,7 @@ console.log('\n== costs: a month of minute rollups priced with a time-of-use tar
 if (!only || only === 'costs') await costBench(ctx);
 console.log('\n== scale: simulated collectors through the uplink to 2 central hosts, one PostgreSQL, Socket.IO over Redis');
 if (!only || only === 'scale') await scaleBench(ctx);
+console.log('\n== CLI start-up and host footprint: commands from exec to exit, `meterhub start --demo` at rest');
+if (!only || only === 'cli') await cliBench(ctx);
 console.log(ctx.missed.length ? `\n${ctx.missed.length} target(s) missed: ${ctx.missed.join('; ')}` : '\nall targets met');
 process.exit(ctx.missed.length && !ctx.smoke ? 1 : 0);

@@ -8,7 +8,7 @@ import type { HostConfig } from './config/host-config.js';
 import { convertLegacySetting, type LegacySetting } from './config/legacy-setting.js';
 import { DriverRegistry, type DriverProblem } from './drivers/driver-registry.js';
 import { ControlSocket, controlSocketPath } from './http/control-socket.js';
-import { HttpServer } from './http/http-server.js';
+import type { HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { discoverPackages, type DiscoveryProblem } from './plugins/discovery.js';
@@ -23,8 +23,7 @@ import type { MeterStatus } from './acquisition/meter-runtime.js';
 import { MeterStateFeed } from './readings/meter-state-feed.js';
 import { AuthBroker } from './plugins/auth-broker.js';
 import { logFirstReadings, startDemo, type DemoSetup } from './demo/demo-simulator.js';
-import { StorageService, storageSettings } from './storage/storage-service.js';
-import { ApiKeyRepository, UserRepository } from './accounts/account-repositories.js';
+import type { StorageService } from './storage/storage-service.js';
 import { MeterRegistry } from './meters/meter-registry.js';
 import type { AccountsApi, CredentialsChange, HostSettings, MeterStateEvent } from '@meterhub/sdk';
 import type { MeterConfig } from './config/host-config.js';
@@ -47,6 +46,13 @@ export interface HostOptions {
   demo?: boolean;
   /** `check` loads and validates only (no demo simulator); `serve` (default) is for running. */
   mode?: 'serve' | 'check';
+  /**
+   * Describe plugins from their manifest's schema module where they have one,
+   * without loading them: enough to validate a config (`meterhub validate`,
+   * `meterhub config schema`), and much faster. Such a host cannot start and
+   * has no HTTP server (a plugin loaded by it gets none either).
+   */
+  schemasOnly?: boolean;
   /**
    * Set the logger's level from `log.level` of the config. Defaults to true only
    * when the host creates its own logger: a caller that passes one keeps its level.
@@ -167,9 +173,11 @@ export class Host {
       withEnv['meters'] = [...((withEnv['meters'] as unknown[] | undefined) ?? []), ...this.demo.meters];
     }
 
-    this.http = new HttpServer({
-      port: 0, host: '127.0.0.1', allowedHosts: [], debug: false, log: this.log,
-    });
+    // A host that only checks a config serves nothing: express is not even loaded.
+    if (!this.options.schemasOnly) {
+      const { HttpServer } = await import('./http/http-server.js');
+      this.http = new HttpServer({ port: 0, host: '127.0.0.1', allowedHosts: [], debug: false, log: this.log });
+    }
     this.plugins = new PluginLifecycle(
       {
         log: this.log, dataDir: this.dataDir, readings: this.readings, meterStates: this.meterStates, auth: this.auth, http: this.http, drivers: this.drivers, transports: this.transports,
@@ -180,14 +188,14 @@ export class Host {
       lifecycleTimeouts(withEnv),
       this.log,
     );
-    await this.plugins.load(discovery.packages.filter((p) => p.kind === 'plugin'));
+    await this.plugins.load(discovery.packages.filter((p) => p.kind === 'plugin'), this.options.schemasOnly === true);
 
     const result = validateConfig({ raw: withEnv, drivers: this.drivers.list(), plugins: this.plugins.contributions(), envSources: sources });
     this.config = result.config;
     this.tariffs = new TariffRegistry(this.config.tariffs, this.source.path, this.log.child({ component: 'tariffs' }));
     this.pluginConfigProblems = result.pluginProblems;
     if (this.options.applyConfigLogLevel ?? this.options.logger === undefined) this.log.level = this.config.log.level;
-    this.http.configure({
+    this.http?.configure({
       port: this.config.http.port, host: this.config.http.host, allowedHosts: this.config.http.allowedHosts,
       corsAllowedOrigins: this.config.http.corsAllowedOrigins, debug: this.config.debug,
       trustProxy: this.config.http.trustProxy, basePath: this.config.http.basePath,
@@ -214,10 +222,15 @@ export class Host {
   }
 
   async start(): Promise<void> {
+    this.#assertCanStart();
     if (!this.config) await this.prepare();
     this.#startedAt = Date.now();
     this.#loop = new EventLoopWatch(this.log.child({ component: 'event-loop' }));
     await mkdir(this.dataDir, { recursive: true });
+    // Loaded here, not with the host: commands that only check or read (validate, status) never load knex and the database drivers.
+    const [{ StorageService, storageSettings }, { ApiKeyRepository, UserRepository }] = await Promise.all([
+      import('./storage/storage-service.js'), import('./accounts/account-repositories.js'),
+    ]);
     this.storage = await StorageService.open(storageSettings({ storage: this.config.storage, dataDir: this.dataDir }), this.log.child({ component: 'storage' }), this.readings.latest);
     const disabled = await this.storage.syncConfigMeters(this.config.meters);
     await this.tariffs!.attach(this.storage);
@@ -279,8 +292,13 @@ export class Host {
    * polling): what CLI tools such as `meterhub read` need to borrow transports.
    */
   async startPluginsOnly(provides: string): Promise<void> {
+    this.#assertCanStart();
     if (!this.config) await this.prepare();
     await this.plugins.startAll(this.config, this.pluginConfigProblems, (r) => (r.entry.manifest.provides ?? []).includes(provides));
+  }
+
+  #assertCanStart(): void {
+    if (this.options.schemasOnly) throw new Error('a host made with schemasOnly only checks a configuration; it cannot start');
   }
 
   /** Stops plugins in reverse order, then the HTTP server. Safe to call twice. */

@@ -5,6 +5,7 @@ export * from './codec/register-codec.js';
 export * from './errors/error-catalog.js';
 export * from './errors/http-error-answer.js';
 export * from './schema/ajv-factory.js';
+export * from './schema/validator-cache.js';
 export * from './schema/suggest-names.js';
 export * from './driver/driver-types.js';
 export * from './driver/validate-driver.js';

@@ -75,9 +75,11 @@ export async function runCli(options: RunCliOptions): Promise<void> {
   }
   for (const p of problems) process.stderr.write(`warning: ${p}\n`);
 
-  const word = commandWord(options.argv.slice(2));
-  // Help, a typo (commander suggests the closest command) or no command: every command is registered.
-  const wanted = word && word !== 'help' && commands[word] ? [commands[word]] : [...new Set(Object.values(commands))];
+  const args = options.argv.slice(2);
+  const word = commandWord(args);
+  const versionOnly = !word && (args.includes('-V') || args.includes('--version'));
+  // Help, a typo (commander suggests the closest command) or no command: every command is registered; `--version` needs none.
+  const wanted = versionOnly ? [] : word && word !== 'help' && commands[word] ? [commands[word]] : [...new Set(Object.values(commands))];
   const registered = new Set<(program: Command) => void>();
   try {
     for (const load of wanted) {

@@ -1,5 +1,5 @@
 import {
-  ajvErrorsToDetails, createAjv, deepFreeze, didYouMean, MeterhubError,
+  ajvErrorsToDetails, compileSchema, deepFreeze, didYouMean, MeterhubError,
   type CompiledDriver, type ErrorDetail,
 } from '@meterhub/sdk';
 import { composeSchema, type SchemaContribution } from './compose-schema.js';
@@ -76,8 +76,8 @@ export function validateConfig(input: ValidationInput): ValidationResult {
   const config = structuredClone(input.raw);
   const driverIds = input.drivers.map((d) => d.id);
   // verbose: errors carry the offending value, for "did you mean" hints.
-  const ajv = createAjv({ verbose: true });
-  const validateHost = ajv.compile(composeSchema(driverIds, input.plugins, true));
+  const options = { verbose: true };
+  const validateHost = compileSchema(composeSchema(driverIds, input.plugins, true), options);
   const problems: ErrorDetail[] = validateHost(config) ? [] : ajvErrorsToDetails(validateHost.errors);
   if (problems.length === 0) problems.push(...referenceProblems(config as unknown as HostConfig, input.drivers));
   for (const p of problems) {
@@ -98,7 +98,7 @@ export function validateConfig(input: ValidationInput): ValidationResult {
   for (const p of input.plugins) {
     const entry = hostConfig.plugins[p.id] ?? (hostConfig.plugins[p.id] = { enabled: true, required: false, config: {} });
     if (!p.schema) continue;
-    const validatePlugin = ajv.compile(p.schema);
+    const validatePlugin = compileSchema(p.schema, options);
     if (!validatePlugin(entry.config)) pluginProblems.set(p.id, withEnvHints(ajvErrorsToDetails(validatePlugin.errors, `/plugins/${p.id}/config`), input.envSources));
   }
 

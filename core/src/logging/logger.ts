@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+
+// Required only for a terminal: a service logging JSON never loads pino-pretty and its dependencies.
+const requireCjs = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -30,6 +34,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const usePretty = options.pretty ?? Boolean((options.fd === 2 ? process.stderr : process.stdout).isTTY);
   const base = { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (usePretty) {
+    const pretty = requireCjs('pino-pretty') as typeof pinoPretty;
     return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true, destination: options.fd ?? 1 }));
   }
   return pino(base, pino.destination({ fd: options.fd ?? 1, sync: true }));

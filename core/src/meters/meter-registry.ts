@@ -1,4 +1,4 @@
-import { ajvErrorsToDetails, createAjv, deepFreeze, MeterhubError, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
+import { ajvErrorsToDetails, compileSchema, deepFreeze, MeterhubError, type CompiledDriver, type ErrorDetail } from '@meterhub/sdk';
 import type { ValidateFunction } from 'ajv';
 import type { BusConfig, MeterConfig } from '../config/host-config.js';
 import { METER_SCHEMA, NEW_METER_SCHEMA } from '../config/host-schema.js';
@@ -118,7 +118,7 @@ export class MeterRegistry {
 
   /** Validates a meter like the config file does: schema, bus, driver, measurements, unit id. */
   async #check(input: unknown, ignoreKey?: string): Promise<MeterConfig> {
-    validateMeter ??= createAjv().compile(METER_SCHEMA);
+    validateMeter ??= compileSchema(METER_SCHEMA);
     const config = structuredClone(input) as MeterConfig & { source?: string };
     if (config && typeof config === 'object' && config.id === undefined && ignoreKey === undefined) config.id = await this.#newId(config.name);
     if (!validateMeter(config)) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the meter is not valid', { details: ajvErrorsToDetails(validateMeter.errors) });

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import semver from 'semver';
+// The two functions only: all of semver is some 45 modules, loaded by every command.
+import satisfies from 'semver/functions/satisfies.js';
+import validRange from 'semver/ranges/valid.js';
 import { HOST_API_VERSION, MeterhubError, type PackageManifest } from '@meterhub/sdk';
 
 export const PLUGIN_KEYWORD = 'meterhub-plugin';
@@ -55,15 +57,18 @@ export function checkManifest(pkg: PackageJson, dir: string, origin: PackageOrig
   if (!m || typeof m !== 'object' || (m.kind !== 'plugin' && m.kind !== 'driver')) {
     throw new MeterhubError('METERHUB_ERR_PLUGIN_MANIFEST', `${where}: package.json needs a "meterhub" section with kind "plugin" or "driver"`);
   }
-  if (typeof m.hostApi !== 'string' || !semver.validRange(m.hostApi)) {
+  if (typeof m.hostApi !== 'string' || !validRange(m.hostApi)) {
     throw new MeterhubError('METERHUB_ERR_PLUGIN_MANIFEST', `${where}: "meterhub.hostApi" must be a semver range such as "^1.0.0"`);
   }
-  if (!semver.satisfies(HOST_API_VERSION, m.hostApi)) {
+  if (!satisfies(HOST_API_VERSION, m.hostApi)) {
     throw new MeterhubError('METERHUB_ERR_PLUGIN_API_RANGE',
       `${where} supports host API ${m.hostApi}, this host provides ${HOST_API_VERSION}; install a version of the package made for it`);
   }
   if (m.kind === 'driver' && (!Array.isArray(m.definitions) || m.definitions.length === 0)) {
     throw new MeterhubError('METERHUB_ERR_PLUGIN_MANIFEST', `${where}: a driver package lists its JSON files in "meterhub.definitions"`);
+  }
+  if (m.kind === 'plugin' && m.schema !== undefined && typeof m.schema !== 'string') {
+    throw new MeterhubError('METERHUB_ERR_PLUGIN_MANIFEST', `${where}: "meterhub.schema" names a module file (relative to the package root)`);
   }
   const warnings: string[] = [];
   for (const core of ['@meterhub/core', '@meterhub/sdk']) {

@@ -29,6 +29,15 @@ async function importFactory(entry: PackageEntry): Promise<PluginFactory> {
   return factory as PluginFactory;
 }
 
+/** The `configSchema` and `transports` exports of a plugin's manifest `schema` module. */
+async function importSchemas(entry: PackageEntry, file: string): Promise<Pick<PluginInstance, 'configSchema' | 'transports'>> {
+  const mod = (await import(pathToFileURL(join(entry.dir, file)).href)) as Pick<PluginInstance, 'configSchema' | 'transports'>;
+  if (mod.configSchema === undefined && mod.transports === undefined) {
+    throw new MeterhubError('METERHUB_ERR_PLUGIN_MANIFEST', `${entry.name}: ${file} (meterhub.schema) exports neither configSchema nor transports`);
+  }
+  return { ...(mod.configSchema ? { configSchema: mod.configSchema } : {}), ...(mod.transports ? { transports: mod.transports } : {}) };
+}
+
 /** Orders records so that each starts after the plugins it depends on. */
 function dependencyOrder(records: PluginRecord[]): PluginRecord[] {
   const byId = new Map(records.map((r) => [r.id, r]));
@@ -76,8 +85,12 @@ export class PluginLifecycle {
     this.log.error({ plugin: record.id, code, err: describeError(err) }, `plugin ${record.id} failed`);
   }
 
-  /** Imports each plugin package and calls its factory with its own host API. */
-  async load(entries: readonly PackageEntry[]): Promise<void> {
+  /**
+   * Imports each plugin package and calls its factory with its own host API.
+   * With `schemasOnly` (a host that only checks a config), a plugin whose
+   * manifest names a schema module is described from that module and not loaded.
+   */
+  async load(entries: readonly PackageEntry[], schemasOnly = false): Promise<void> {
     for (const entry of entries) {
       const record = new PluginRecord(entry);
       for (const w of entry.warnings) this.log.warn({ plugin: record.id }, w);
@@ -88,6 +101,11 @@ export class PluginLifecycle {
       }
       this.records.push(record);
       try {
+        const schemaModule = entry.manifest.schema;
+        if (schemasOnly && schemaModule) {
+          record.schemas = await withTimeout(() => importSchemas(entry, schemaModule), this.timeouts.loadTimeoutMs, `loading ${entry.name}'s schemas`);
+          continue;
+        }
         const factory = await withTimeout(() => importFactory(entry), this.timeouts.loadTimeoutMs, `loading ${entry.name}`);
         const api = createHostApi(record, this.#services);
         const instance = await withTimeout(() => factory(api), this.timeouts.loadTimeoutMs, `${entry.name} factory`);
@@ -95,6 +113,7 @@ export class PluginLifecycle {
           throw new MeterhubError('METERHUB_ERR_PLUGIN_MANIFEST', `${entry.name}: the factory must return an object with start(config)`);
         }
         record.instance = instance;
+        record.schemas = instance;
       } catch (err) {
         this.#fail(record, 'METERHUB_ERR_PLUGIN_LOAD', err);
         await record.disposers.disposeAll(this.timeouts.stopTimeoutMs);
@@ -105,11 +124,11 @@ export class PluginLifecycle {
   /** Schemas of the plugins that loaded, for config composition. */
   contributions(): SchemaContribution[] {
     return this.records
-      .filter((r) => r.instance && r.state !== 'error')
+      .filter((r) => r.schemas && r.state !== 'error')
       .map((r) => ({
         id: r.id,
-        ...(r.instance!.configSchema ? { schema: r.instance!.configSchema } : {}),
-        ...(r.instance!.transports ? { transports: r.instance!.transports } : {}),
+        ...(r.schemas!.configSchema ? { schema: r.schemas!.configSchema } : {}),
+        ...(r.schemas!.transports ? { transports: r.schemas!.transports } : {}),
       }));
   }
 
@@ -118,7 +137,7 @@ export class PluginLifecycle {
    * marked `required` in the config cannot start.
    */
   async startAll(config: Readonly<HostConfig>, configProblems: ReadonlyMap<string, ErrorDetail[]>, only: (r: PluginRecord) => boolean = () => true): Promise<void> {
-    for (const record of dependencyOrder(this.records.filter((r) => r.state === 'loaded' && only(r)))) {
+    for (const record of dependencyOrder(this.records.filter((r) => r.state === 'loaded' && r.instance && only(r)))) {
       const entry = config.plugins[record.id];
       if (entry && !entry.enabled) {
         record.state = 'disabled';

@@ -16,6 +16,8 @@ export class PluginRecord {
   lastError: { message: string; at: string } | undefined;
   details: Record<string, unknown> = {};
   instance: PluginInstance | undefined;
+  /** The plugin's schemas, from its instance or, for a host that only checks a config, from its manifest's schema module. */
+  schemas: Pick<PluginInstance, 'configSchema' | 'transports'> | undefined;
 
   constructor(entry: PackageEntry) {
     this.id = entry.id;

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import knexModule, { type Knex } from 'knex';
+import type pg from 'pg';
 import type { HostConfig } from '../config/host-config.js';
 
 // knex is CommonJS; under nodenext its callable sits on the default import.
@@ -37,6 +39,18 @@ export function storageTarget(config: Pick<HostConfig, 'storage' | 'dataDir'>): 
  */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'foreign_keys = ON'];
 
+let bigintsAsNumbers = false;
+/**
+ * BIGINT columns hold epoch milliseconds, well inside Number's exact range:
+ * pg returns them as numbers. Set before the first PostgreSQL connection, so a
+ * SQLite host never loads pg.
+ */
+function parseBigintsAsNumbers(): void {
+  if (bigintsAsNumbers) return;
+  (createRequire(import.meta.url)('pg') as typeof pg).types.setTypeParser(20, (v: string) => Number(v));
+  bigintsAsNumbers = true;
+}
+
 /** Where knex's own warnings go (connection errors during an outage); the console by default. */
 export interface KnexLog {
   warn(message: string): void;
@@ -62,5 +76,6 @@ export function createKnex(target: StorageTarget, log?: KnexLog): Knex {
       },
     });
   }
+  parseBigintsAsNumbers();
   return knex({ ...logger, client: 'pg', connection: target.connection!, pool: { min: 0, max: 5 }, acquireConnectionTimeout: 10_000 });
 }

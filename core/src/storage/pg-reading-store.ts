@@ -1,15 +1,12 @@
 import type { MeasurementFamily } from '@meterhub/sdk';
 import type { Knex } from 'knex';
-import pg from 'pg';
+import type pg from 'pg';
 import { mergePacked } from './packed-values.js';
 import { copyRows } from './pg-copy.js';
 import {
   dirtyMinutes, RESOLUTIONS, rawTable, rollupTable,
   type DirtyMinute, type PackedRow, type ReadingStore, type Resolution, type WriteBatch,
 } from './reading-store.js';
-
-// BIGINT columns hold epoch milliseconds, well inside Number's exact range.
-pg.types.setTypeParser(20, (v: string) => Number(v));
 
 type Row = { meter_ref: number; ts: number; data: Buffer };
 const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: Number(r.ts), data: r.data });

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { definePlugin } from '@meterhub/sdk';
 import { loadAssets } from './asset-store.js';
 import { dashboardHandler } from './dashboard-handler.js';
+import { configSchema } from './config-schema.js';
 
 /**
  * The web dashboard at `/`: a static single-page app that uses only the public
@@ -10,7 +11,7 @@ import { dashboardHandler } from './dashboard-handler.js';
  */
 export default definePlugin((host) => ({
   name: 'Web dashboard',
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  configSchema,
   start() {
     const assets = loadAssets(fileURLToPath(new URL('./web/', import.meta.url)));
     host.http.mount('/', dashboardHandler(assets, { needsFirstAdmin: async () => (await host.accounts.users.count()) === 0, client: (req) => host.http.client(req) }));

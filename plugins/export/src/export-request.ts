@@ -1,4 +1,4 @@
-import { ajvErrorsToDetails, createAjv, getMeasurement, MeterhubError, parseTimestamp, type ErrorDetail, type HostApi, type MeasurementFamily } from '@meterhub/sdk';
+import { ajvErrorsToDetails, compileSchema, getMeasurement, MeterhubError, parseTimestamp, type ErrorDetail, type HostApi, type MeasurementFamily } from '@meterhub/sdk';
 import { ZoneClock } from './zone-clock.js';
 
 export type Resolution = 'raw' | '1m' | '1h' | '1d';
@@ -28,7 +28,6 @@ export interface RangeLimits {
   '1d': number;
 }
 
-const ajv = createAjv({ coerceTypes: true, useDefaults: true });
 /** The query `/api/export/` takes; the OpenAPI document's parameters are made from it. */
 export const EXPORT_QUERY_SCHEMA = {
   type: 'object',
@@ -49,7 +48,7 @@ export const EXPORT_QUERY_SCHEMA = {
     bom: { type: 'boolean', default: false },
   },
 } as const;
-const validateQuery = ajv.compile<Record<string, unknown>>(EXPORT_QUERY_SCHEMA);
+const validateQuery = compileSchema(EXPORT_QUERY_SCHEMA, { coerceTypes: true, useDefaults: true });
 
 const DAY = 86_400_000;
 

@@ -1,7 +1,7 @@
 import { MeterhubError, definePlugin } from '@meterhub/sdk';
 import { HostSource } from './host-source.js';
 import { registerVector } from './register-vector.js';
-import { CONFIG_SCHEMA, checkConfig, type ModbusServerConfig } from './server-config.js';
+import { configSchema, checkConfig, type ModbusServerConfig } from './server-config.js';
 import { UnitDirectory } from './unit-directory.js';
 
 /**
@@ -11,7 +11,7 @@ import { UnitDirectory } from './unit-directory.js';
  */
 export default definePlugin<ModbusServerConfig>((host) => ({
   name: 'Modbus TCP server',
-  configSchema: CONFIG_SCHEMA,
+  configSchema,
   async start(config) {
     if (!config.enabled) {
       host.setStatusDetails({ enabled: false, hint: 'set plugins.modbus-server.config.enabled to true to serve the meters over Modbus TCP' });

@@ -14,7 +14,7 @@ export interface ModbusServerConfig {
 }
 
 /** JSON Schema of `plugins.modbus-server.config`; the defaults live here only. */
-export const CONFIG_SCHEMA = {
+export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {

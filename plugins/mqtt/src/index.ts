@@ -1,9 +1,9 @@
 import { definePlugin } from '@meterhub/sdk';
-import { BrokerLink } from './broker-link.js';
+import type { BrokerLink } from './broker-link.js';
 import { DiscoveryAnnouncer } from './discovery-announcer.js';
 import { hostDeviceId } from './ha-discovery.js';
 import { followHost, type Availability } from './host-feed.js';
-import { MQTT_CONFIG_SCHEMA, type MqttConfig } from './mqtt-config.js';
+import { configSchema, type MqttConfig } from './mqtt-config.js';
 import { StaleConfigSweep } from './stale-config-sweep.js';
 import { StatePublisher } from './state-publisher.js';
 import { Topics } from './topics.js';
@@ -15,12 +15,14 @@ import { Topics } from './topics.js';
  */
 export default definePlugin<MqttConfig>((host) => ({
   name: 'MQTT and Home Assistant discovery',
-  configSchema: MQTT_CONFIG_SCHEMA as unknown as Record<string, unknown>,
-  start(config) {
+  configSchema: configSchema as unknown as Record<string, unknown>,
+  async start(config) {
     if (!config.url) {
       host.setStatusDetails({ enabled: false, hint: 'set plugins.mqtt.config.url (or MQTT_URL) to publish readings to an MQTT broker' });
       return;
     }
+    // The MQTT client loads only when a broker is configured (off by default).
+    const { BrokerLink } = await import('./broker-link.js');
     const settings = host.settings();
     const topics = new Topics(config.topicPrefix, config.homeAssistant.discoveryPrefix);
     const availability = new Map<string, Availability>();

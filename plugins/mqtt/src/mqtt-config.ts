@@ -19,7 +19,7 @@ export interface MqttConfig {
 const TOPIC_PATH = '^[^#+/\\s]+(/[^#+/\\s]+)*$';
 
 /** JSON Schema of `plugins.mqtt.config`; its defaults are the plugin's defaults. */
-export const MQTT_CONFIG_SCHEMA = {
+export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { meterDiscovery } from '../src/ha-discovery.js';
-import { MQTT_CONFIG_SCHEMA } from '../src/mqtt-config.js';
+import { configSchema } from '../src/mqtt-config.js';
 import { Topics } from '../src/topics.js';
 import { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
@@ -71,8 +71,8 @@ describe('mqtt plugin: configuration and docs', function () {
   });
 
   it('marks the password secret in its schema', () => {
-    expect(MQTT_CONFIG_SCHEMA.properties.password).to.include({ writeOnly: true });
-    expect(MQTT_CONFIG_SCHEMA.properties.password.description).to.match(/never logged/);
+    expect(configSchema.properties.password).to.include({ writeOnly: true });
+    expect(configSchema.properties.password.description).to.match(/never logged/);
   });
 
   it('docs/mqtt.md shows the discovery config the plugin sends', () => {
@@ -92,7 +92,7 @@ describe('mqtt plugin: configuration and docs', function () {
     for (const node of flow) for (const target of (node.wires ?? []).flat()) expect(ids.has(target), `wire to ${target}`).to.equal(true);
     const input = flow.find((n) => n.type === 'mqtt in')!;
     expect(ids.has(input.broker!)).to.equal(true);
-    const prefix = MQTT_CONFIG_SCHEMA.properties.topicPrefix.default;
+    const prefix = configSchema.properties.topicPrefix.default;
     const filter = new RegExp(`^${input.topic!.replace('+', '[^/]+')}$`);
     expect(new Topics(prefix, 'homeassistant').state('house')).to.match(filter);
     const fn = flow.find((n) => n.type === 'function')!;

@@ -1,7 +1,7 @@
 import { definePlugin } from '@meterhub/sdk';
 import { sampleHost } from './host-source.js';
 import { metricsHandler, type MetricsAccess } from './metrics-endpoint.js';
-import { MetricsRegistry } from './metrics-registry.js';
+import { configSchema } from './config-schema.js';
 
 export { METRIC_BY_MEASUREMENT, type MetricMapping } from './metric-names.js';
 
@@ -18,23 +18,14 @@ interface PrometheusConfig {
  */
 export default definePlugin<PrometheusConfig>((host) => ({
   name: 'Prometheus metrics',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      access: {
-        enum: ['authenticated', 'public'],
-        description: 'Who may scrape. "authenticated": an API key with the "read" scope (Prometheus: authorization credentials) or a user\'s access token; "public": anyone who reaches the HTTP port (a trusted LAN only). Unset: /metrics is not served.',
-      },
-      path: { type: 'string', pattern: '^/[A-Za-z0-9_.-][A-Za-z0-9/_.-]*$', default: '/metrics', description: 'Where the metrics are served.' },
-      processMetrics: { type: 'boolean', default: true, description: 'Also expose the process and Node.js metrics (process_*, nodejs_*, event-loop delay).' },
-    },
-  },
-  start(config) {
+  configSchema,
+  async start(config) {
     if (!config.access) {
       host.setStatusDetails({ enabled: false, hint: 'set plugins.prometheus.config.access to "authenticated" or "public" to serve /metrics' });
       return;
     }
+    // prom-client loads only when metrics are served (off by default).
+    const { MetricsRegistry } = await import('./metrics-registry.js');
     const registry = new MetricsRegistry(config.processMetrics);
     let scrapes = 0;
     host.http.mount(config.path, metricsHandler(host, config.access, async () => {

@@ -20,6 +20,7 @@ import { tariffRoutes } from './routes/tariff-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { TokenService } from './token-service.js';
 import { ScanJobs } from './scan-jobs.js';
+import { configSchema } from './config-schema.js';
 
 export { openApiDocument } from './openapi-document.js';
 
@@ -95,26 +96,7 @@ export function allRoutes(host: HostApi, tokens: TokenService, throttle: LoginTh
  */
 export default definePlugin<RestConfig>((host) => ({
   name: 'REST API',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      bodyLimit: { type: 'string', pattern: '^[0-9]+(kb|mb)$', default: '5mb', description: 'Largest accepted request body (larger: 413).' },
-      login: {
-        type: 'object', additionalProperties: false, default: {},
-        properties: {
-          maxPerMinute: { type: 'integer', minimum: 1, default: 20, description: 'Token requests per client address per minute.' },
-          freeFailures: { type: 'integer', minimum: 1, default: 5, description: 'Failed logins per username before the lockout back-off starts.' },
-        },
-      },
-      health: {
-        type: 'object', additionalProperties: false, default: {},
-        properties: {
-          publicDetails: { type: 'boolean', default: false, description: '/health/ shows version, plugins, buses and meters to anyone (a trusted LAN); otherwise only to a token or key with read.' },
-        },
-      },
-    },
-  },
+  configSchema,
   async start(config) {
     const settings = host.settings();
     const tokens = new TokenService(await signingKey(host), { accessMinutes: settings.auth.accessTokenLifetimeMinutes, refreshMinutes: settings.auth.refreshTokenLifetimeMinutes });

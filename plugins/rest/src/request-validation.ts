@@ -1,8 +1,8 @@
-import { ajvErrorsToDetails, createAjv, MeterhubError } from '@meterhub/sdk';
+import { ajvErrorsToDetails, compileSchema, MeterhubError } from '@meterhub/sdk';
 import type { ValidateFunction } from 'ajv';
 
-const ajv = createAjv({ coerceTypes: false, useDefaults: true, removeAdditional: false });
-const queryAjv = createAjv({ coerceTypes: true, useDefaults: true });
+const BODY_OPTIONS = { coerceTypes: false, useDefaults: true, removeAdditional: false } as const;
+const QUERY_OPTIONS = { coerceTypes: true, useDefaults: true } as const;
 const cache = new WeakMap<object, ValidateFunction>();
 const queryCache = new WeakMap<object, ValidateFunction>();
 
@@ -14,7 +14,7 @@ const queryCache = new WeakMap<object, ValidateFunction>();
 export function validate<T>(schema: object, data: unknown, where: 'body' | 'query'): T {
   const map = where === 'query' ? queryCache : cache;
   let fn = map.get(schema);
-  if (!fn) map.set(schema, (fn = (where === 'query' ? queryAjv : ajv).compile(schema)));
+  if (!fn) map.set(schema, (fn = compileSchema(schema as Record<string, unknown>, where === 'query' ? QUERY_OPTIONS : BODY_OPTIONS)));
   const copy = where === 'query' ? { ...(data as object) } : data;
   if (!fn(copy)) {
     throw new MeterhubError('METERHUB_ERR_VALIDATION', `the ${where} is not valid`, { details: ajvErrorsToDetails(fn.errors, where === 'query' ? '?' : '') });

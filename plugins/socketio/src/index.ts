@@ -4,6 +4,7 @@ import { LiveHub } from './live-hub.js';
 import { SlowClientBuffer } from './slow-client-buffer.js';
 import { SocketIoChannel } from './socketio-channel.js';
 import { WsChannel } from './ws-channel.js';
+import { configSchema } from './config-schema.js';
 
 export { MAX_METERS_PER_REQUEST } from './subscription.js';
 
@@ -24,21 +25,7 @@ interface SocketIoConfig {
  */
 export default definePlugin<SocketIoConfig>((host) => ({
   name: 'Live stream (Socket.IO and WebSocket)',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      path: { type: 'string', pattern: '^/[A-Za-z0-9_./-]*$', default: '/socket.io', description: 'Socket.IO path (clients\' `path` option).' },
-      wsPath: { type: ['string', 'null'], pattern: '^/[A-Za-z0-9_./-]*$', default: '/ws/meters', description: 'Plain WebSocket endpoint; null turns it off.' },
-      pingIntervalMs: { type: 'integer', minimum: 1000, default: 25000, description: 'Heartbeat period; a client silent for longer than interval + timeout is dropped.' },
-      pingTimeoutMs: { type: 'integer', minimum: 1000, default: 20000 },
-      redisKey: { type: 'string', minLength: 1, default: 'meterhub-live', description: 'Redis channel prefix shared by the instances of one installation.' },
-      credentialRecheckMs: {
-        type: 'integer', minimum: 1000, default: 30000,
-        description: 'How often every live connection\'s credentials are checked again, for revocations made outside this host (the CLI); revocations through the API close connections at once.',
-      },
-    },
-  },
+  configSchema,
   async start(config) {
     const hub = new LiveHub(host);
     const buffer = new SlowClientBuffer();

@@ -1,12 +1,13 @@
+import type { ValidateFunction } from 'ajv';
 import {
-  createAjv, ajvErrorsToDetails, isMeasurementId, MeterhubError,
+  compileSchema, ajvErrorsToDetails, isMeasurementId, MeterhubError,
   type LiveSubscribeRequest, type LiveUnsubscribeRequest,
 } from '@meterhub/sdk';
 
 /** At most this many meter ids in one request; `"*"` follows any number. */
 export const MAX_METERS_PER_REQUEST = 1000;
 
-const ajv = createAjv({ coerceTypes: false, useDefaults: false, removeAdditional: false });
+const OPTIONS = { coerceTypes: false, useDefaults: false, removeAdditional: false } as const;
 
 const metersSchema = {
   oneOf: [
@@ -15,7 +16,7 @@ const metersSchema = {
   ],
 };
 
-const validateSubscribe = ajv.compile<LiveSubscribeRequest>({
+const validateSubscribe = compileSchema({
   type: 'object',
   required: ['meters'],
   additionalProperties: false,
@@ -26,14 +27,14 @@ const validateSubscribe = ajv.compile<LiveSubscribeRequest>({
     measurements: { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string' } },
     replay: { type: 'boolean' },
   },
-});
+}, OPTIONS) as ValidateFunction<LiveSubscribeRequest>;
 
-const validateUnsubscribe = ajv.compile<LiveUnsubscribeRequest>({
+const validateUnsubscribe = compileSchema({
   type: 'object',
   required: ['meters'],
   additionalProperties: false,
   properties: { type: { const: 'unsubscribe' }, id: { type: ['string', 'number'] }, meters: metersSchema },
-});
+}, OPTIONS) as ValidateFunction<LiveUnsubscribeRequest>;
 
 function invalid(errors: Parameters<typeof ajvErrorsToDetails>[0]): MeterhubError {
   const details = ajvErrorsToDetails(errors);

@@ -2,7 +2,8 @@ import type { ValidateFunction } from 'ajv';
 import { registerCount } from '../codec/register-codec.js';
 import type { ErrorDetail } from '../errors/error-catalog.js';
 import { MeterhubError } from '../errors/error-catalog.js';
-import { ajvErrorsToDetails, createAjv, loadSdkSchema } from '../schema/ajv-factory.js';
+import { ajvErrorsToDetails, loadSdkSchema } from '../schema/ajv-factory.js';
+import { compileSchema } from '../schema/validator-cache.js';
 import { getMeasurement } from '../vocabulary/measurements.js';
 import { unitFactor } from '../vocabulary/units.js';
 import type { DriverDefinition, RegisterFunction } from './driver-types.js';
@@ -13,7 +14,7 @@ export const DRIVER_SCHEMA: Readonly<Record<string, unknown>> = Object.freeze(lo
 let compiled: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   // Drivers are data: no defaults are injected, the file must say everything.
-  compiled ??= createAjv({ useDefaults: false }).compile(DRIVER_SCHEMA);
+  compiled ??= compileSchema(DRIVER_SCHEMA, { useDefaults: false });
   return compiled;
 }
 

@@ -378,4 +378,12 @@ export interface PackageManifest {
    * of them is run. A name the host already has is refused (reported, not loaded).
    */
   cli?: { module: string; commands: string[] };
+  /**
+   * A module, relative to the package root, whose `configSchema` and
+   * `transports` exports are those the plugin's factory returns (the factory
+   * imports them from it: one source). Commands that only check a config
+   * (`meterhub validate`, `meterhub config schema`) read them from this module
+   * instead of loading the plugin with its libraries.
+   */
+  schema?: string;
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type Options } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options } from 'ajv';
+import type addFormatsModule from 'ajv-formats';
 import type { ErrorDetail } from '../errors/error-catalog.js';
 import { didYouMean } from './suggest-names.js';
 
-// ajv-formats is CommonJS; under nodenext its callable sits on `.default`.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+// Both are CommonJS, required on first use: a process that loads its validators
+// from the cache (see validator-cache.ts) never needs AJV's compiler.
+const requireCjs = createRequire(import.meta.url);
 
 /**
  * An AJV instance configured the way meterhub validates everything: all errors
@@ -13,7 +15,9 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
  * composed config schema; the SDK uses one for driver definitions.
  */
 export function createAjv(options: Options = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, ...options });
+  const { Ajv: AjvClass } = requireCjs('ajv') as { Ajv: typeof Ajv };
+  const addFormats = requireCjs('ajv-formats') as typeof addFormatsModule.default;
+  const ajv = new AjvClass({ allErrors: true, useDefaults: true, strict: false, ...options });
   addFormats(ajv);
   return ajv;
 }

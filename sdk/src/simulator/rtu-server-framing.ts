@@ -9,7 +9,8 @@ import type { ModbusRequest, SimulatorAnswer } from './meter-simulator.js';
  * bad CRC, where a meter frames by length and ignores them (see
  * docs/architecture.md). The CRC itself is the library's.
  */
-const crc16 = createRequire(import.meta.url)('modbus-serial/utils/crc16.js') as (buf: Buffer) => number;
+const requireCjs = createRequire(import.meta.url);
+const crc16 = (buf: Buffer): number => (requireCjs('modbus-serial/utils/crc16.js') as (b: Buffer) => number)(buf);
 
 /** Wraps a PDU in an RTU frame: unit id, PDU, CRC (low byte first). */
 export function rtuFrame(unitId: number, pdu: Buffer): Buffer {

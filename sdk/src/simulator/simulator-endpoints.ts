@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { ServerTCP, type IServiceVector } from 'modbus-serial';
+import { createRequire } from 'node:module';
+import type { ServerTCP, IServiceVector } from 'modbus-serial';
 import { MeterhubError } from '../errors/error-catalog.js';
 import { FC } from '../transport/modbus-codes.js';
 import type { MeterSimulator, ModbusRequest, SimulatorAnswer } from './meter-simulator.js';
@@ -103,9 +104,13 @@ function freePort(host: string): Promise<number> {
   });
 }
 
+const requireCjs = createRequire(import.meta.url);
+
 function startServerTcp(vector: IServiceVector, host: string, port: number): Promise<ServerTCP> {
+  // Required when a simulator serves Modbus TCP, not when the SDK is imported.
+  const { ServerTCP: Server } = requireCjs('modbus-serial') as { ServerTCP: typeof ServerTCP };
   return new Promise((resolve, reject) => {
-    const server = new ServerTCP(vector, { host, port });
+    const server = new Server(vector, { host, port });
     server.once('initialized', () => resolve(server));
     server.once('serverError', (err: Error | null) => {
       server.close(() => undefined);

@@ -1,12 +1,16 @@
-import Modbus from 'modbus-serial';
+import { createRequire } from 'node:module';
+import type Modbus from 'modbus-serial';
 import { MeterhubError } from '../errors/error-catalog.js';
 import { FC, ModbusExceptionError } from './modbus-codes.js';
 import type { ModbusConnection, ModbusRead } from './transport-types.js';
 
-const ModbusRTU = Modbus.default;
+type ModbusRTU = typeof Modbus.default;
+// Required at the first connection: hosts and tools that never open a bus (validate, status) skip loading modbus-serial and serialport.
+const requireCjs = createRequire(import.meta.url);
+const modbusClient = (): ModbusRTU => requireCjs('modbus-serial') as ModbusRTU;
 
 /** A `modbus-serial` client, as one of its `connectX` methods opens it. */
-export type ModbusSerialClient = InstanceType<typeof ModbusRTU>;
+export type ModbusSerialClient = InstanceType<ModbusRTU>;
 
 /** What a timeout or garbage should suggest; transports fill it in per mode. */
 export interface ClientHints {
@@ -55,7 +59,8 @@ export class LibraryConnection implements ModbusConnection {
 
   async connect(): Promise<void> {
     await this.close();
-    const client = new ModbusRTU();
+    const ModbusClient = modbusClient();
+    const client = new ModbusClient();
     // Port errors are re-emitted on the client; unhandled, they would throw. The next request reports them.
     client.on('error', () => undefined);
     client.on('close', () => this.#failPending?.(new MeterhubError('METERHUB_ERR_MODBUS_CONNECTION', `${this.description}: ${this.options.closedMessage}`)));

@@ -11,7 +11,7 @@ export function registerConfigSchema(program: Command): void {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (opts: { out?: string }, cmd: Command) => {
       // The schema of a broken config is still useful: load packages without validating.
-      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
+      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), { schemasOnly: true }, true);
       await host.prepare().catch(() => undefined);
       const text = `${JSON.stringify(host.schema(), null, 2)}\n`;
       if (opts.out) await writeFile(opts.out, text);

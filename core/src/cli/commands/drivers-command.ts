@@ -22,7 +22,8 @@ export function registerDrivers(program: Command): void {
         else console.log(table([['id', 'unit', 'kind', 'label'], ...list.map((m) => [m.id, m.unit || '-', m.kind, m.label])]));
         return;
       }
-      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
+      // Plugins contribute only their schemas to the config check: none is loaded.
+      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), { schemasOnly: true }, true);
       await host.prepare();
       if (opts.show) {
         const driver = host.drivers.get(opts.show);

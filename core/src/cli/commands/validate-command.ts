@@ -11,7 +11,7 @@ export function registerValidate(program: Command): void {
     .command('validate')
     .description('check the configuration against the composed schema and exit (status 2 when invalid)')
     .action(async (_opts: unknown, cmd: Command) => {
-      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), {}, true);
+      const host = hostFromCli(cmd.optsWithGlobals<GlobalOptions>(), { schemasOnly: true }, true);
       await host.prepare();
       const details = [...host.pluginConfigProblems.values()].flat();
       if (details.length > 0) {
