@@ -1,4 +1,4 @@
-import { ajvErrorsToDetails, createAjv, MeterhubError, type ErrorDetail, type TariffView } from '@meterhub/sdk';
+import { ajvErrorsToDetails, compileSchema, MeterhubError, type ErrorDetail, type TariffView } from '@meterhub/sdk';
 import type { ValidateFunction } from 'ajv';
 import type { Logger } from '../logging/logger.js';
 import type { StoredAssignments, TariffRepository } from '../storage/tariff-repository.js';
@@ -13,7 +13,7 @@ export interface TariffStorage {
   useTariffs(book: TariffBook): void;
 }
 
-const ajv = createAjv();
+// Compiled on first use (from the validator cache): `meterhub validate` imports this module and never checks a tariff body.
 const validators = new Map<object, ValidateFunction>();
 
 function invalid(what: string, details: ErrorDetail[]): MeterhubError {
@@ -23,7 +23,7 @@ function invalid(what: string, details: ErrorDetail[]): MeterhubError {
 /** Checks input with a part of the config file's schema (defaults filled in), then with the config file's own further checks. */
 function checked<T>(what: string, schema: object, rules: (value: T, path: string) => ErrorDetail[], input: unknown): T {
   let validate = validators.get(schema);
-  if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
+  if (!validate) validators.set(schema, (validate = compileSchema(schema as Record<string, unknown>)));
   const value = structuredClone(input);
   if (!validate(value)) throw invalid(what, ajvErrorsToDetails(validate.errors));
   const problems = rules(value as T, '');
