@@ -267,7 +267,7 @@ export class Host {
       placeholders = new Set(meters.filter((m) => m.bus !== undefined && !m.enabled).map((m) => m.id));
       return acquisition.apply(this.config.buses, meters);
     };
-    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, apply, (id) => this.tariffs!.meterRemoved(id));
+    this.meters = new MeterRegistry(storage, this.config.buses, this.drivers, apply, (id) => this.tariffs!.meterRemoved(id), this.source.path);
     const migrated = await this.meters.migratePlaceholderBuses();
     if (migrated.length) this.log.info({ meters: migrated }, 'meters on a bus this host does not declare (made by an older uplink) are now pushed meters');
     await this.plugins.startAll(this.config, this.pluginConfigProblems);

@@ -28,6 +28,8 @@ export class MeterRegistry {
     private readonly apply: (meters: MeterConfig[]) => Promise<void>,
     /** Called after a meter is deleted (its tariff assignment goes with it). */
     private readonly removed: (id: string) => Promise<void> = async () => undefined,
+    /** The config file, named in the 409 a change of one of its meters answers (none when the config came as an object). */
+    private readonly configFile?: string,
   ) {}
 
   /**
@@ -158,7 +160,7 @@ export class MeterRegistry {
   async #editable(id: string): Promise<StoredMeter> {
     const m = await this.storage.meters.byKey(id);
     if (!m) throw new MeterhubError('METERHUB_ERR_HTTP_NOT_FOUND', `no meter "${id}"`);
-    if (m.source === 'config') throw new MeterhubError('METERHUB_ERR_CONFLICT', `meter "${id}" is declared in the config file; edit the file and restart to change it`);
+    if (m.source === 'config') throw new MeterhubError('METERHUB_ERR_CONFLICT', `meter "${id}" is declared in the config file${this.configFile ? ` ${this.configFile}` : ''}; edit the file and restart to change it`);
     return m;
   }
 

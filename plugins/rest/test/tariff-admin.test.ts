@@ -158,11 +158,12 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect((await call('GET', '/api/tariffs/')).body).to.deep.include({ default: 'tou', meters: { house: 'fixed', flat: 'tou' } });
     });
 
-    it('the config file\'s tariffs and assignments answer 409 naming the file', async () => {
+    it('the config file\'s tariffs, assignments and meters answer 409 naming the file', async () => {
       const file = `${rig.root}/meterhub.json`;
       const conflicts: Array<[string, string, unknown?]> = [
         ['POST', '/api/tariffs/', FIXED], ['PUT', '/api/tariffs/fixed/', FIXED], ['DELETE', '/api/tariffs/fixed/'],
         ['POST', '/api/tariffs/fixed/versions/', { ...SECOND, validFrom: '2027-01-01' }], ['PUT', '/api/meters/house/tariff/', { tariff: 'tou' }], ['DELETE', '/api/meters/house/tariff/'],
+        ['PATCH', '/api/meters/house/', { name: 'House' }], ['DELETE', '/api/meters/house/'],
       ];
       for (const [method, path, body] of conflicts) {
         const r = await call(method, path, body);
