@@ -104,15 +104,26 @@ export class PgReadingStore implements ReadingStore {
       [meterRef, RESOLUTIONS[resolution].code, from, to, limit]);
   }
 
+  /** Upserts in multi-row statements with $n placeholders on one connection: a backfill writes hundreds of thousands. */
   async writeRollups(family: MeasurementFamily, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
     const code = RESOLUTIONS[resolution].code;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      await this.knex.raw(
-        `INSERT INTO ${rollupTable(family)} (meter_ref, resolution, bucket, data) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(',')}
-         ON CONFLICT (meter_ref, resolution, bucket) DO UPDATE SET data = excluded.data`,
-        chunk.flatMap((r) => [r.meterRef, code, r.ts, r.data]),
-      );
+    await this.#onConnection(async (client) => {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const chunk = rows.slice(i, i + CHUNK);
+        const params: unknown[] = [];
+        for (const r of chunk) params.push(r.meterRef, code, r.ts, r.data);
+        await client.query(`INSERT INTO ${rollupTable(family)} (meter_ref, resolution, bucket, data) VALUES ${placeholders(chunk.length, 4)}
+           ON CONFLICT (meter_ref, resolution, bucket) DO UPDATE SET data = excluded.data`, params);
+      }
+    });
+  }
+
+  async #onConnection<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.knex.client.acquireConnection() as pg.PoolClient;
+    try {
+      return await fn(client);
+    } finally {
+      await this.knex.client.releaseConnection(client);
     }
   }
 
@@ -121,11 +132,11 @@ export class PgReadingStore implements ReadingStore {
     return result.rows.map((r) => ({ meterRef: r.meter_ref, minute: Number(r.minute) }));
   }
 
+  /** Deletes the marks as two arrays joined on the server: one statement for any number of minutes. */
   async clearDirty(minutes: readonly DirtyMinute[]): Promise<void> {
-    for (let i = 0; i < minutes.length; i += CHUNK) {
-      const chunk = minutes.slice(i, i + CHUNK);
-      await this.knex.raw(`DELETE FROM rollup_dirty WHERE (meter_ref, minute) IN (${chunk.map(() => '(?, ?)').join(',')})`, chunk.flatMap((m) => [m.meterRef, m.minute]));
-    }
+    if (minutes.length === 0) return;
+    await this.#onConnection((client) => client.query('DELETE FROM rollup_dirty d USING unnest($1::int[], $2::bigint[]) AS x(meter_ref, minute) WHERE d.meter_ref = x.meter_ref AND d.minute = x.minute',
+      [minutes.map((m) => m.meterRef), minutes.map((m) => m.minute)]));
   }
 
   async deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number> {
