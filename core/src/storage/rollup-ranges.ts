@@ -8,10 +8,12 @@ const HOUR = RESOLUTIONS['1h'].ms;
 const DAY = RESOLUTIONS['1d'].ms;
 export const floorTo = (ts: number, step: number) => ts - (((ts % step) + step) % step);
 
-/** Rows per range read: a few milliseconds of decoding on the synchronous SQLite driver. */
-const READ_CHUNK = 2000;
-/** Rollup rows per write. */
-const WRITE_CHUNK = 1000;
+/**
+ * Rows per range read and rollup rows per write: on the synchronous SQLite
+ * driver a few milliseconds of work; on PostgreSQL, whose calls leave the
+ * event loop free, larger to save round trips.
+ */
+const chunkOf = (store: ReadingStore) => (store.engine === 'sqlite' ? 1000 : 5000);
 /**
  * Buckets of one meter closer than this are read as one range: reading the few
  * rows between them costs less than another query. Farther apart (a live
@@ -40,47 +42,70 @@ function spans(meterRef: number, buckets: readonly number[], width: number): Spa
 }
 
 /**
- * Stored rows of [from, to) read in chunks, handed out grouped by bucket
- * (`width`), oldest first: one query per chunk rather than per bucket.
+ * Stored rows from `from` on, read in chunks and handed to `each` grouped by
+ * bucket (`width`), oldest first: one query per chunk rather than per bucket.
+ * A bucket cut by a chunk's end is completed from the next chunk.
  */
-async function* groups(read: (from: number, limit: number) => Promise<PackedRow[]>, from: number, width: number, slice: TimeSlice): AsyncGenerator<{ bucket: number; rows: PackedRow[] }> {
-  let current: { bucket: number; rows: PackedRow[] } | undefined;
+async function scan(read: (from: number, limit: number) => Promise<PackedRow[]>, from: number, width: number, out: RollupWriter, each: (bucket: number, rows: PackedRow[]) => void): Promise<void> {
+  let bucket = Number.NaN;
+  let group: PackedRow[] = [];
   for (let cursor = from; ;) {
-    await slice.pause();
-    const rows = await read(cursor, READ_CHUNK);
+    const rows = await read(cursor, out.chunk);
     for (const row of rows) {
-      const bucket = floorTo(row.ts, width);
-      if (current?.bucket !== bucket) {
-        if (current) yield current;
-        current = { bucket, rows: [] };
+      const b = floorTo(row.ts, width);
+      if (b !== bucket) {
+        if (group.length) each(bucket, group);
+        bucket = b;
+        group = [];
       }
-      current.rows.push(row);
+      group.push(row);
     }
-    if (rows.length < READ_CHUNK) break;
+    // Written as it goes, which is also where the event loop gets its turns.
+    await out.flushFull();
+    if (rows.length < out.chunk) break;
     cursor = rows[rows.length - 1]!.ts + 1;
   }
-  if (current) yield current;
+  if (group.length) each(bucket, group);
 }
 
-/** Collects rollup rows and writes them in multi-row chunks. */
+/**
+ * Collects rollup rows and writes them in multi-row chunks, one write in
+ * flight while the next chunk is read and folded (PostgreSQL; SQLite's
+ * writes are done when they return).
+ */
 class RollupWriter {
+  readonly chunk: number;
   #rows: PackedRow[] = [];
-  written = 0;
+  #inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: ReadingStore, private readonly family: MeasurementFamily, private readonly resolution: Resolution, private readonly slice: TimeSlice) {}
-
-  async add(row: PackedRow): Promise<void> {
-    this.#rows.push(row);
-    if (this.#rows.length >= WRITE_CHUNK) await this.flush();
+  constructor(private readonly store: ReadingStore, private readonly family: MeasurementFamily, private readonly resolution: Resolution, private readonly slice: TimeSlice) {
+    this.chunk = chunkOf(store);
   }
 
+  add(row: PackedRow): void {
+    this.#rows.push(row);
+  }
+
+  /** Writes when a chunk's worth is waiting; pauses for the event loop when the slice is used up. */
+  async flushFull(): Promise<void> {
+    if (this.#rows.length >= this.chunk) await this.#write();
+    await this.slice.pause();
+  }
+
+  /** Writes what is left and waits for every write: the rows are stored when it resolves. */
   async flush(): Promise<void> {
-    if (this.#rows.length === 0) return;
+    if (this.#rows.length) await this.#write();
+    await this.#inFlight;
+  }
+
+  async #write(): Promise<void> {
+    // The previous write first: one at a time, and its failure surfaces here.
+    await this.#inFlight;
     await this.slice.pause();
     const rows = this.#rows;
     this.#rows = [];
-    await this.store.writeRollups(this.family, this.resolution, rows);
-    this.written += rows.length;
+    this.#inFlight = this.store.writeRollups(this.family, this.resolution, rows);
+    this.#inFlight.catch(() => undefined);
   }
 }
 
@@ -89,26 +114,21 @@ class RollupWriter {
  * delta starts from the newest raw row before its minute: the last row of the
  * minute before in the pass, or for the first one a single lookup.
  */
-async function minutesOf(store: ReadingStore, family: MeasurementFamily, span: Span, out: RollupWriter, slice: TimeSlice): Promise<void> {
-  let previous: PackedRow | undefined;
-  let first = true;
+async function minutesOf(store: ReadingStore, family: MeasurementFamily, span: Span, out: RollupWriter): Promise<void> {
+  let previous = family === 'energy' ? await store.lastBefore(family, span.meterRef, span.from) : undefined;
   const read = (from: number, limit: number) => store.raw(family, span.meterRef, from, span.to, limit);
-  for await (const g of groups(read, span.from, MINUTE, slice)) {
-    if (first && family === 'energy') previous = await store.lastBefore(family, span.meterRef, g.bucket);
-    first = false;
-    if (span.buckets.has(g.bucket)) await out.add({ meterRef: span.meterRef, ts: g.bucket, data: packAggregates(family, aggregateRaw(family, g.rows, previous)) });
-    previous = g.rows[g.rows.length - 1];
-  }
+  await scan(read, span.from, MINUTE, out, (bucket, rows) => {
+    if (span.buckets.has(bucket)) out.add({ meterRef: span.meterRef, ts: bucket, data: packAggregates(family, aggregateRaw(family, rows, previous)) });
+    previous = rows[rows.length - 1];
+  });
 }
 
 /** The coarser rollups of a span from the finer rollups inside each bucket. */
-async function coarserOf(store: ReadingStore, family: MeasurementFamily, fine: Resolution, span: Span, width: number, out: RollupWriter, slice: TimeSlice): Promise<void> {
+async function coarserOf(store: ReadingStore, family: MeasurementFamily, fine: Resolution, span: Span, width: number, out: RollupWriter): Promise<void> {
   const read = (from: number, limit: number) => store.rollups(family, span.meterRef, fine, from, span.to, limit);
-  for await (const g of groups(read, span.from, width, slice)) {
-    if (!span.buckets.has(g.bucket)) continue;
-    const data = packAggregates(family, combine(family, g.rows.map((p) => unpackAggregates(family, p.data))));
-    await out.add({ meterRef: span.meterRef, ts: g.bucket, data });
-  }
+  await scan(read, span.from, width, out, (bucket, rows) => {
+    if (span.buckets.has(bucket)) out.add({ meterRef: span.meterRef, ts: bucket, data: packAggregates(family, combine(family, rows.map((p) => unpackAggregates(family, p.data)))) });
+  });
 }
 
 /** Sorted distinct bucket starts of `width` per meter. */
@@ -136,15 +156,19 @@ export async function rollUpRanges(store: ReadingStore, dirty: readonly DirtyMin
   const minutes = bucketsByMeter(dirty.map((d) => ({ meterRef: d.meterRef, ts: d.minute })), MINUTE);
   const hours = new Map([...minutes].map(([m, list]) => [m, [...new Set(list.map((t) => floorTo(t, HOUR)))]]));
   const days = new Map([...hours].map(([m, list]) => [m, [...new Set(list.map((t) => floorTo(t, DAY)))]]));
-  for (const family of FAMILIES) {
+  // The two families are separate tables: on PostgreSQL their passes overlap, one connection each.
+  // Both are let finish before a failure is thrown, so nothing keeps writing behind the caller's back.
+  const results = await Promise.allSettled(FAMILIES.map(async (family) => {
     const out = new RollupWriter(store, family, '1m', slice);
-    for (const [meterRef, list] of minutes) for (const span of spans(meterRef, list, MINUTE)) await minutesOf(store, family, span, out, slice);
+    for (const [meterRef, list] of minutes) for (const span of spans(meterRef, list, MINUTE)) await minutesOf(store, family, span, out);
     await out.flush();
     const hourly = new RollupWriter(store, family, '1h', slice);
-    for (const [meterRef, list] of hours) for (const span of spans(meterRef, list, HOUR)) await coarserOf(store, family, '1m', span, HOUR, hourly, slice);
+    for (const [meterRef, list] of hours) for (const span of spans(meterRef, list, HOUR)) await coarserOf(store, family, '1m', span, HOUR, hourly);
     await hourly.flush();
     const daily = new RollupWriter(store, family, '1d', slice);
-    for (const [meterRef, list] of days) for (const span of spans(meterRef, list, DAY)) await coarserOf(store, family, '1h', span, DAY, daily, slice);
+    for (const [meterRef, list] of days) for (const span of spans(meterRef, list, DAY)) await coarserOf(store, family, '1h', span, DAY, daily);
     await daily.flush();
-  }
+  }));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

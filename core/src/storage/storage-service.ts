@@ -243,14 +243,19 @@ export class StorageService {
    * backfill this is many batches, and readings queued meanwhile are written
    * between two of them rather than after all.
    */
-  async #rollUp(): Promise<void> {
-    while ((await this.queue.serial(() => rollUpBatch(this.store))).more);
+  async #rollUp(): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const batch = await this.queue.serial(() => rollUpBatch(this.store));
+      done += batch.done;
+      if (!batch.more) return done;
+    }
   }
 
-  /** Writes pending readings and brings rollups up to date. */
-  async refresh(): Promise<void> {
+  /** Writes pending readings and brings rollups up to date; returns the meter-minutes rolled up. */
+  async refresh(): Promise<number> {
     await this.queue.flush();
-    await this.#rollUp();
+    return this.#rollUp();
   }
 
   async history(meterKey: string, req: Omit<HistoryRequest, 'meterRef'>): Promise<HistoryResult> {
