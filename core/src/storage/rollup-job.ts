@@ -1,5 +1,5 @@
 import { FAMILIES, RESOLUTIONS, type DirtyMinute, type PackedRow, type ReadingStore, type Resolution } from './reading-store.js';
-import { floorTo, rollUpRanges } from './rollup-ranges.js';
+import { chunkOf, floorTo, rollUpRanges } from './rollup-ranges.js';
 import { aggregateRaw, combine, packAggregates, unpackAggregates } from './rollups.js';
 import { TimeSlice } from './time-slice.js';
 
@@ -7,8 +7,12 @@ const MINUTE = RESOLUTIONS['1m'].ms;
 const HOUR = RESOLUTIONS['1h'].ms;
 const DAY = RESOLUTIONS['1d'].ms;
 
-/** Dirty minutes taken at once by the range path: tens of milliseconds of work between two turns of the writer. */
-const RANGE_BATCH = 20_000;
+/**
+ * Dirty minutes taken at once by the range path (half on SQLite, whose read of
+ * the marks is one synchronous call): about a second of work, after which
+ * readings queued for the writer meanwhile are written.
+ */
+const RANGE_BATCH = 10_000;
 /**
  * From this many dirty minutes on, they are rolled up by ranges. Below (the
  * live case: a minute or two per meter since the last run) each minute costs
@@ -70,13 +74,16 @@ export type RollupMode = 'auto' | 'minutes' | 'ranges';
  * RANGE_BATCH, so writers queued behind the job get their turn in between.
  */
 export async function rollUpBatch(store: ReadingStore, mode: RollupMode = 'auto', slice = new TimeSlice()): Promise<{ done: number; more: boolean }> {
-  const limit = mode === 'minutes' ? 500 : RANGE_BATCH;
+  const limit = mode === 'minutes' ? 500 : store.engine === 'sqlite' ? RANGE_BATCH / 2 : RANGE_BATCH;
   const dirty = await store.dirty(limit);
   if (dirty.length === 0) return { done: 0, more: false };
   if (mode === 'ranges' || (mode === 'auto' && dirty.length >= RANGE_THRESHOLD)) await rollUpRanges(store, dirty, slice);
   else await rollUpMinutes(store, dirty, slice);
-  await slice.pause();
-  await store.clearDirty(dirty);
+  // In chunks: clearing thousands of marks at once would hold SQLite's synchronous driver.
+  for (let i = 0; i < dirty.length; i += chunkOf(store)) {
+    await slice.pause();
+    await store.clearDirty(dirty.slice(i, i + chunkOf(store)));
+  }
   return { done: dirty.length, more: dirty.length === limit };
 }
 
