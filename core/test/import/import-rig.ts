@@ -50,9 +50,9 @@ export class ImportTarget {
   }
 
   /**
-   * A host with the REST API on the imported database. The import leaves its
-   * minutes marked for the rollup job; these tests read raw history, so the
-   * marks are cleared first rather than rolled up at every stop.
+   * A host with the REST API on the imported database. An import rolls its
+   * minutes up before it ends, but an interrupted one leaves them marked;
+   * the marks are cleared first so the host does not roll them up at stop.
    */
   async restHost(): Promise<RestRig> {
     if (!this.db) throw new Error('restHost: a PostgreSQL target only');
