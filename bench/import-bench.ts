@@ -23,6 +23,7 @@ import { createDjangoTables } from '../test-support/django-tables.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/postgres.js';
 import { tempDataDir } from '../core/test/helpers/temp-data-dir.js';
 import { report, type BenchContext } from './bench-report.js';
+import { rollupRates } from './rollup-rates.js';
 
 const PAGE = 5000;
 const CLI = fileURLToPath(new URL('../packages/meterhub/bin/meterhub.js', import.meta.url));
@@ -74,6 +75,43 @@ async function sourceReadings(db: TestDatabase): Promise<Reading[]> {
   }
 }
 
+/**
+ * A year of 1-minute readings of three meters in the old tables (two days in
+ * the smoke run), imported by the CLI, which then rolls the imported minutes
+ * up by ranges: the time of both, beside what the rollups would take minute
+ * by minute at the rate measured in this run.
+ */
+async function yearImport(ctx: BenchContext, root: string, minutesPerSecond: number, idle: { p99: number; max: number }): Promise<void> {
+  const minutes = ctx.smoke ? 2 * 1440 : 365 * 1440;
+  const source = await createTestDatabase('bench_year_src');
+  const target = await createTestDatabase('bench_year_dst');
+  try {
+    const c0 = performance.now();
+    await createDjangoTables(source.connection, { minutes, meters: 3, irregular: false });
+    const created = (performance.now() - c0) / 1000;
+    writeFileSync(join(root, 'meterhub.json'), JSON.stringify({ dataDir: './year-data', storage: { client: 'postgres', url: url(target) } }));
+    const t0 = performance.now();
+    const busy = await loopDelay(() => runImportCli(root, ['import', 'sql', '--from', url(source), '--page-size', String(PAGE)]));
+    const out = busy.result;
+    const total = (performance.now() - t0) / 1000;
+    const imported = /^([\d,]+) values in ([\d.]+) s/m.exec(out);
+    const rolled = /^rolled up ([\d,]+) meter-minutes in ([\d.]+) s/m.exec(out);
+    if (!imported || !rolled) throw new Error(`no figures in the import's output:\n${out}`);
+    const meterMinutes = Number(rolled[1]!.replace(/,/g, ''));
+    const rollupSeconds = Number(rolled[2]);
+    const estimate = meterMinutes / minutesPerSecond;
+    console.log(`${(minutes * 3 * 2).toLocaleString('en')} rows in the old tables (3 meters × ${minutes / 1440} days, power and energy), created with generate_series in ${created.toFixed(1)} s`);
+    report(ctx, `import of ${minutes / 1440} days × 3 meters with its rollups (meterhub import sql)`,
+      `${total.toFixed(1)} s: ${Number(imported[1]!.replace(/,/g, '')).toLocaleString('en')} values in ${imported[2]} s, rollups of ${meterMinutes.toLocaleString('en')} meter-minutes by ranges in ${rollupSeconds.toFixed(1)} s`,
+      `those rollups minute by minute at this run's rate: ${(estimate / 3600).toFixed(2)} h`,
+      `${(estimate / rollupSeconds).toFixed(0)}× faster; rollups ${(rollupSeconds / Number(imported[2])).toFixed(2)}× the import's time (target <= 1×)`, rollupSeconds <= Number(imported[2]));
+    report(ctx, 'host event-loop delay meanwhile (polling, its storage beside the import\'s database)', `p99 ${busy.p99.toFixed(1)} ms, max ${busy.max.toFixed(1)} ms`, `polling only: p99 ${idle.p99.toFixed(1)} ms, max ${idle.max.toFixed(1)} ms`, 'target p99 < 50 ms', busy.p99 < 50);
+  } finally {
+    await source.drop();
+    await target.drop();
+  }
+}
+
 export async function importBench(ctx: BenchContext): Promise<void> {
   const minutes = ctx.smoke ? 2 * 1440 : 14 * 1440;
   const source = await createTestDatabase('bench_import_src');
@@ -92,7 +130,6 @@ export async function importBench(ctx: BenchContext): Promise<void> {
     const t0 = performance.now();
     for (let i = 0; i < readings.length; i += PAGE) await b.ingestBatch(readings.slice(i, i + PAGE));
     const directRate = values / ((performance.now() - t0) / 1000);
-    await b.close({ rollUp: false });
 
     // The host: two simulated meters polled every second, storage in the database the import writes to.
     const sim = new MeterSimulator();
@@ -122,6 +159,20 @@ export async function importBench(ctx: BenchContext): Promise<void> {
       console.log(`${readings.length.toLocaleString('en')} rows (2 meters × ${minutes / 1440} days of 1-minute power and energy readings), ${values.toLocaleString('en')} values`);
       report(ctx, 'import from PostgreSQL (meterhub import sql, own process)', `${Math.round(importRate).toLocaleString('en')} values/s`, `ingestBatch ${Math.round(directRate).toLocaleString('en')} values/s`, `${(ratio * 100).toFixed(0)}% (target >= 50%)`, ratio >= 0.5);
       report(ctx, 'host event-loop delay while the import writes into its database', `p99 ${busy.p99.toFixed(1)} ms, max ${busy.max.toFixed(1)} ms`, `polling only: p99 ${idle.p99.toFixed(1)} ms, max ${idle.max.toFixed(1)} ms`, 'target p99 < 50 ms', busy.p99 < 50);
+
+      // Rollups of the same readings, in this process while the host polls (its loop delay is what the figure's p99 shows).
+      const pgRates = await rollupRates(ctx, b, 'PostgreSQL');
+      await b.close({ rollUp: false });
+      const sqlite = await StorageService.open({ ...settings(direct, join(dir.root, 'sqlite-data')), target: { engine: 'sqlite', filename: join(dir.root, 'rollups.db') } }, log);
+      try {
+        await sqlite.meters.insert({ id: '1', driver: '', bus: '', unitId: 0, enabled: false, intervals: { instantMs: 1000, counterMs: 60000 }, requestMode: 'coalesce' }, 'api');
+        await sqlite.meters.insert({ id: '2', driver: '', bus: '', unitId: 0, enabled: false, intervals: { instantMs: 1000, counterMs: 60000 }, requestMode: 'coalesce' }, 'api');
+        for (let i = 0; i < readings.length; i += PAGE) await sqlite.ingestBatch(readings.slice(i, i + PAGE));
+        await rollupRates(ctx, sqlite, 'SQLite');
+      } finally {
+        await sqlite.close({ rollUp: false });
+      }
+      await yearImport(ctx, dir.root, pgRates.minutesPerSecond, idle);
     } finally {
       // Rolling the imported minutes up is the rollup job's work, not measured here: the marks are dropped so stopping is quick.
       const c = new pg.Client(imported.connection);

@@ -10,40 +10,30 @@ import {
 
 type Row = { meter_ref: number; ts: number; data: Buffer };
 const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: Number(r.ts), data: r.data });
-/** Rows per INSERT statement: 3 parameters each, far below PostgreSQL's 65535. */
+/** Rows per INSERT statement: a conflict in a chunk means looking its rows up one by one. */
 const CHUNK = 4000;
 /** SQLSTATE of a duplicate key: a COPY met a row that is already stored. */
 const UNIQUE_VIOLATION = '23505';
 
-const placeholderCache = new Map<string, string>();
-
-/** `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` parameters (cached: batch sizes repeat). */
-function placeholders(rows: number, width: number): string {
-  const key = `${rows}x${width}`;
-  const cached = placeholderCache.get(key);
-  if (cached) return cached;
-  const parts: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const cols: string[] = [];
-    for (let c = 1; c <= width; c++) cols.push(`$${r * width + c}`);
-    parts.push(`(${cols.join(', ')})`);
-  }
-  const sql = parts.join(',');
-  if (placeholderCache.size < 64) placeholderCache.set(key, sql);
-  return sql;
-}
+/**
+ * Array parameters as PostgreSQL array literals, built here: the driver's own
+ * conversion escapes element by element and held the event loop for tens of
+ * milliseconds on a few thousand blobs.
+ */
+const intArray = (values: readonly number[]): string => `{${values.join(',')}}`;
+const byteaArray = (values: readonly Buffer[]): string => `{${values.map((b) => `"\\\\x${b.toString('hex')}"`).join(',')}}`;
 
 /**
- * Multi-row inserts with ON CONFLICT DO NOTHING: a chunk whose row count falls
- * short had conflicts, and only then are the existing rows looked up and merged
- * ($n placeholders: knex's `?` rewriting costs more than the insert at these sizes).
+ * Inserts with ON CONFLICT DO NOTHING, each chunk's rows as three arrays (a
+ * statement of thousands of placeholders costs more than the insert): a chunk
+ * whose row count falls short had conflicts, and only then are the existing
+ * rows looked up and merged.
  */
 async function insertMerging(client: pg.PoolClient, table: string, rows: readonly PackedRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
-    const params: unknown[] = [];
-    for (const r of chunk) params.push(r.meterRef, r.ts, r.data);
-    const inserted = await client.query(`INSERT INTO ${table} (meter_ref, ts, data) VALUES ${placeholders(chunk.length, 3)} ON CONFLICT DO NOTHING`, params);
+    const inserted = await client.query(`INSERT INTO ${table} (meter_ref, ts, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING`,
+      [intArray(chunk.map((r) => r.meterRef)), intArray(chunk.map((r) => r.ts)), byteaArray(chunk.map((r) => r.data))]);
     if (inserted.rowCount === chunk.length) continue;
     for (const row of chunk) {
       const stored = await client.query<{ data: Buffer }>(`SELECT data FROM ${table} WHERE meter_ref = $1 AND ts = $2 FOR UPDATE`, [row.meterRef, row.ts]);
@@ -88,9 +78,8 @@ export class PgReadingStore implements ReadingStore {
         }
       }
       const dirty = dirtyMinutes(batches);
-      for (let i = 0; i < dirty.length; i += CHUNK) {
-        const chunk = dirty.slice(i, i + CHUNK);
-        await client.query(`INSERT INTO rollup_dirty (meter_ref, minute) VALUES ${placeholders(chunk.length, 2)} ON CONFLICT DO NOTHING`, chunk.flatMap((d) => [d.meterRef, d.minute]));
+      if (dirty.length) {
+        await client.query('INSERT INTO rollup_dirty (meter_ref, minute) SELECT * FROM unnest($1::int[], $2::bigint[]) ON CONFLICT DO NOTHING', [intArray(dirty.map((d) => d.meterRef)), intArray(dirty.map((d) => d.minute))]);
       }
       await client.query('COMMIT');
     } catch (err) {
@@ -123,15 +112,34 @@ export class PgReadingStore implements ReadingStore {
       [meterRef, RESOLUTIONS[resolution].code, from, to, limit]);
   }
 
+  /**
+   * Upserts as columns of arrays, one statement for any number of rows (a
+   * backfill writes hundreds of thousands): no statement of thousands of
+   * placeholders to parse. Without waiting for the disk
+   * (synchronous_commit off): commits stay in order, so a crash can lose only
+   * the newest rollups together with, or before, the clearing of their dirty
+   * marks, and those minutes are rolled up again.
+   */
   async writeRollups(family: MeasurementFamily, resolution: Resolution, rows: readonly PackedRow[]): Promise<void> {
     const code = RESOLUTIONS[resolution].code;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      await this.knex.raw(
-        `INSERT INTO ${rollupTable(family)} (meter_ref, resolution, bucket, data) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(',')}
-         ON CONFLICT (meter_ref, resolution, bucket) DO UPDATE SET data = excluded.data`,
-        chunk.flatMap((r) => [r.meterRef, code, r.ts, r.data]),
-      );
+    await this.#lazyCommit(async (client) => {
+      await client.query(`INSERT INTO ${rollupTable(family)} (meter_ref, resolution, bucket, data) SELECT m, $1, b, d FROM unnest($2::int[], $3::bigint[], $4::bytea[]) AS x(m, b, d)
+         ON CONFLICT (meter_ref, resolution, bucket) DO UPDATE SET data = excluded.data`, [code, intArray(rows.map((r) => r.meterRef)), intArray(rows.map((r) => r.ts)), byteaArray(rows.map((r) => r.data))]);
+    });
+  }
+
+  /** One transaction that does not wait for its commit to reach the disk (see writeRollups). */
+  async #lazyCommit(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.knex.client.acquireConnection() as pg.PoolClient;
+    try {
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+      await fn(client);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await this.knex.client.releaseConnection(client);
     }
   }
 
@@ -140,11 +148,13 @@ export class PgReadingStore implements ReadingStore {
     return result.rows.map((r) => ({ meterRef: r.meter_ref, minute: Number(r.minute) }));
   }
 
+  /** Deletes the marks as two arrays joined on the server: one statement for any number of minutes. */
   async clearDirty(minutes: readonly DirtyMinute[]): Promise<void> {
-    for (let i = 0; i < minutes.length; i += CHUNK) {
-      const chunk = minutes.slice(i, i + CHUNK);
-      await this.knex.raw(`DELETE FROM rollup_dirty WHERE (meter_ref, minute) IN (${chunk.map(() => '(?, ?)').join(',')})`, chunk.flatMap((m) => [m.meterRef, m.minute]));
-    }
+    if (minutes.length === 0) return;
+    await this.#lazyCommit(async (client) => {
+      await client.query('DELETE FROM rollup_dirty d USING unnest($1::int[], $2::bigint[]) AS x(meter_ref, minute) WHERE d.meter_ref = x.meter_ref AND d.minute = x.minute',
+        [intArray(minutes.map((m) => m.meterRef)), intArray(minutes.map((m) => m.minute))]);
+    });
   }
 
   async deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number> {

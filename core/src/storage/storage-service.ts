@@ -16,7 +16,7 @@ import { TariffRepository } from './tariff-repository.js';
 import { forEachPacked } from './packed-values.js';
 import { PgReadingStore } from './pg-reading-store.js';
 import { FAMILIES, type ReadingStore } from './reading-store.js';
-import { enforceRetention, runRollups, type RetentionPolicy } from './rollup-job.js';
+import { enforceRetention, rollUpBatch, type RetentionPolicy } from './rollup-job.js';
 import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
 import { ensureReadingViews } from './sql-views.js';
@@ -246,22 +246,36 @@ export class StorageService {
     return this.latestValues.latest(meterKey, family);
   }
 
-  /** Writes pending readings and brings rollups up to date, in the writer's turn. */
-  async refresh(): Promise<void> {
+  /**
+   * Brings rollups up to date, a batch per turn of the writer: after a
+   * backfill this is many batches, and readings queued meanwhile are written
+   * between two of them rather than after all.
+   */
+  async #rollUp(): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const batch = await this.queue.serial(() => rollUpBatch(this.store));
+      done += batch.done;
+      if (!batch.more) return done;
+    }
+  }
+
+  /** Writes pending readings and brings rollups up to date; returns the meter-minutes rolled up. */
+  async refresh(): Promise<number> {
     await this.queue.flush();
-    await this.queue.serial(() => runRollups(this.store));
+    return this.#rollUp();
   }
 
   async history(meterKey: string, req: Omit<HistoryRequest, 'meterRef'>): Promise<HistoryResult> {
     const ref = await this.requireRef(meterKey);
-    if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
+    if (req.resolution !== 'raw') await this.#rollUp();
     return queryHistory(this.store, this.codes, { ...req, meterRef: ref });
   }
 
   /** History in pages, oldest first (exports); rollups are brought up to date first. */
   async *pages(meterKey: string, req: Omit<PagesRequest, 'meterRef'>): AsyncGenerator<HistoryPage> {
     const ref = await this.requireRef(meterKey);
-    if (req.resolution !== 'raw') await this.queue.serial(() => runRollups(this.store));
+    if (req.resolution !== 'raw') await this.#rollUp();
     yield* queryPages(this.store, this.codes, { ...req, meterRef: ref });
   }
 
@@ -273,7 +287,7 @@ export class StorageService {
   /** Consumption per local period; for a meter with a tariff, each period's cost too. */
   async consumption(meterKey: string, req: { period: Period; tz: string; from: number; to: number; measurements?: readonly string[] }): Promise<ConsumptionPeriod[]> {
     const ref = await this.requireRef(meterKey);
-    await this.queue.serial(() => runRollups(this.store));
+    await this.#rollUp();
     const tariff = this.#pricing?.forMeter(meterKey);
     return queryConsumption(this.store, this.codes, { ...req, meterRef: ref, ...(tariff ? { tariff } : {}) });
   }
@@ -297,7 +311,7 @@ export class StorageService {
     const guard = (what: string, fn: () => Promise<unknown>) => () => {
       fn().catch((err: unknown) => this.log.warn({ err: describeError(err) }, `${what} failed; retrying later`));
     };
-    const rollups = setInterval(guard('rollups', () => this.queue.serial(() => runRollups(this.store))), this.settings.rollupIntervalMs);
+    const rollups = setInterval(guard('rollups', () => this.#rollUp()), this.settings.rollupIntervalMs);
     const retention = setInterval(guard('retention', () => this.retention()), 3_600_000);
     rollups.unref();
     retention.unref();
@@ -326,7 +340,7 @@ export class StorageService {
     this.#closed = true;
     this.#jobs.forEach(clearInterval);
     await this.queue.close();
-    if (opts.rollUp !== false) await this.queue.serial(() => runRollups(this.store)).catch(() => undefined);
+    if (opts.rollUp !== false) await this.#rollUp().catch(() => undefined);
     await this.store.close();
     this.spool.close();
     await this.knex.destroy();

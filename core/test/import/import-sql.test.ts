@@ -7,76 +7,9 @@ import pg from 'pg';
 import { createDjangoTables, type DjangoFixture } from '../../../test-support/django-tables.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { runCli } from '../../../test-support/run-cli.js';
-import { ImportTarget, pgUrl, restHistory } from './import-rig.js';
+import { expectCounts, expectedFrom, ImportTarget, pgUrl, restHistory, type Expected } from './import-rig.js';
 
 const CLI = fileURLToPath(new URL('../../../packages/meterhub/bin/meterhub.js', import.meta.url));
-
-/** The old tables' columns and what they must become (docs/import.md's table). */
-const POWER = { voltage: 'voltageL1', current: 'currentL1', power: 'power', frequency: 'frequency', power_factor: 'powerFactor' };
-/** Meter 2 is an SDM630 in the meters table: the old fields mean the three-phase quantities. */
-const POWER_3P = { ...POWER, voltage: 'voltageLnAvg', current: 'currentSum' };
-const ENERGY = { energy: 'totalEnergy', import_energy: 'importEnergy' };
-
-interface Expected {
-  /** meter → family → ts → values */
-  history: Map<string, { power: Map<number, Record<string, number>>; energy: Map<number, Record<string, number>> }>;
-  counts: Record<string, { read: number; stored: number; duplicates: number; empty: number }>;
-}
-
-/**
- * What an import must store, worked out from the source rows independently of
- * the importer: per (meter, time) the row with the lowest id, its non-NULL
- * mapped columns; rows with none of them are skipped.
- */
-async function expectedFrom(db: TestDatabase): Promise<Expected> {
-  const c = new pg.Client(db.connection);
-  await c.connect();
-  const history: Expected['history'] = new Map();
-  const counts: Expected['counts'] = {};
-  try {
-    for (const [table, family, columns] of [['meters_powerreading', 'power', POWER], ['meters_energyreading', 'energy', ENERGY]] as const) {
-      const rows = (await c.query(`SELECT meter_id::text AS m, "timestamp" AS t, ${Object.keys(columns).map((k) => `${k}::float8 AS ${k}`).join(', ')} FROM ${table} ORDER BY id`)).rows;
-      for (const r of rows) {
-        const meter = r.m as string;
-        const cnt = (counts[meter] ??= { read: 0, stored: 0, duplicates: 0, empty: 0 });
-        cnt.read++;
-        const ts = (r.t as Date).getTime();
-        const values: Record<string, number> = {};
-        const mapping: Record<string, string> = family === 'power' && meter === '2' ? POWER_3P : columns;
-        for (const [col, id] of Object.entries(mapping)) if (r[col] !== null) values[id] = r[col] as number;
-        if (Object.keys(values).length === 0) {
-          cnt.empty++;
-          continue;
-        }
-        if (!history.has(meter)) history.set(meter, { power: new Map(), energy: new Map() });
-        const fam = history.get(meter)![family];
-        if (fam.has(ts)) {
-          cnt.duplicates++;
-          continue;
-        }
-        fam.set(ts, values);
-        cnt.stored++;
-      }
-    }
-  } finally {
-    await c.end();
-  }
-  return { history, counts };
-}
-
-/** The closing table's line of a meter: read, stored, values, skipped. */
-function countsLine(stdout: string, meter: string): number[] {
-  const line = stdout.split('\n').find((l) => l.startsWith(`${meter} `));
-  if (!line) throw new Error(`no counts for meter ${meter} in:\n${stdout}`);
-  return line.trim().split(/\s+/).slice(1).map((n) => Number(n.replace(/,/g, '')));
-}
-
-function expectCounts(stdout: string, expected: Expected, map: Record<string, string> = {}): void {
-  for (const [meter, c] of Object.entries(expected.counts)) {
-    const [read, stored, , skipped] = countsLine(stdout, map[meter] ?? meter);
-    expect({ read, stored, skipped }, `meter ${meter}`).to.deep.equal({ read: c.read, stored: c.stored, skipped: c.duplicates + c.empty });
-  }
-}
 
 describe('meterhub import sql (the old Django tables on PostgreSQL)', function () {
   this.timeout(240_000);
@@ -87,7 +20,7 @@ describe('meterhub import sql (the old Django tables on PostgreSQL)', function (
   before(async () => {
     source = await createTestDatabase('import_src');
     fixture = await createDjangoTables(source.connection);
-    expected = await expectedFrom(source);
+    expected = await expectedFrom(source.connection);
   });
   after(async () => source?.drop());
 

@@ -87,9 +87,16 @@ async function run(o: CommonOptions, cmd: Command, open: (driver: CompiledDriver
     if (!result.alreadyDone && result.run.ms > 0) {
       process.stdout.write(`${result.run.values.toLocaleString('en')} values in ${(result.run.ms / 1000).toFixed(1)} s (${Math.round(result.run.values / (result.run.ms / 1000)).toLocaleString('en')} values/s)\n`);
     }
+    if (!o.dryRun) {
+      // The imported minutes are rolled up by ranges now, so history at every resolution is complete when the command ends.
+      process.stderr.write('rolling up the imported minutes\n');
+      const started = Date.now();
+      const minutes = await storage.refresh();
+      process.stdout.write(`rolled up ${minutes.toLocaleString('en')} meter-minutes in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    }
   } finally {
     await source.close();
-    // Rolling a long history up minute by minute takes far longer than storing it: the host does it from the dirty-minute marks.
+    // After a failure the minutes stay marked: the host's rollup job does them.
     await storage.close({ rollUp: false });
   }
 }
