@@ -1,6 +1,10 @@
 import { connect, createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago, for a child process to listen on. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago: for a child process to
+ * listen on, a server that must come back on the same port, or a library that
+ * treats port 0 as its default.
+ */
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));

@@ -62,9 +62,7 @@ export class PgReadingStore implements ReadingStore {
    * merging insert instead.
    */
   async write(batches: readonly WriteBatch[]): Promise<void> {
-    const client = await this.knex.client.acquireConnection() as pg.PoolClient;
-    try {
-      await client.query('BEGIN');
+    await this.#transaction('BEGIN', async (client) => {
       for (const b of batches) {
         const t = rawTable(b.family);
         await client.query('SAVEPOINT copy_rows');
@@ -81,6 +79,15 @@ export class PgReadingStore implements ReadingStore {
       if (dirty.length) {
         await client.query('INSERT INTO rollup_dirty (meter_ref, minute) SELECT * FROM unnest($1::int[], $2::bigint[]) ON CONFLICT DO NOTHING', [intArray(dirty.map((d) => d.meterRef)), intArray(dirty.map((d) => d.minute))]);
       }
+    });
+  }
+
+  /** `fn` in one transaction on one pooled connection, opened with `begin`; rolled back if it throws. */
+  async #transaction(begin: string, fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.knex.client.acquireConnection() as pg.PoolClient;
+    try {
+      await client.query(begin);
+      await fn(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -129,18 +136,8 @@ export class PgReadingStore implements ReadingStore {
   }
 
   /** One transaction that does not wait for its commit to reach the disk (see writeRollups). */
-  async #lazyCommit(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.knex.client.acquireConnection() as pg.PoolClient;
-    try {
-      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
-      await fn(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await this.knex.client.releaseConnection(client);
-    }
+  #lazyCommit(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    return this.#transaction('BEGIN; SET LOCAL synchronous_commit = off', fn);
   }
 
   async dirty(limit: number): Promise<DirtyMinute[]> {

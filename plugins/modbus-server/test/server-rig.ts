@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import Modbus from 'modbus-serial';
 import { MeterSimulator, SimulatorTcpEndpoint } from '@meterhub/sdk';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
-import { freePort } from '../../../test-support/free-port.js';
+import { freePort } from '../../../test-support/tcp-ports.js';
 import { Host } from '../../../core/src/host.js';
 import { createLogger } from '../../../core/src/logging/logger.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';

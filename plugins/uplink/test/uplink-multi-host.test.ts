@@ -9,7 +9,7 @@ import { createLogger } from '../../../core/src/logging/logger.js';
 import { StorageService } from '../../../core/src/storage/storage-service.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 import { builtinDriver } from '../../../test-support/builtin-drivers.js';
-import { freePort } from '../../../test-support/free-port.js';
+import { freePort } from '../../../test-support/tcp-ports.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { CentralProcess, CLI, exited, rowsInDatabase, startProcess } from './central-cluster.js';
 import { collectorConfig, startMeter, storedReadings, until } from './uplink-rig.js';
