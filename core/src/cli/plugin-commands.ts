@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
+import { locateConfig, readConfigFile, resolveDataDir } from '../config/config-file.js';
+import { discoverPackages } from '../plugins/discovery.js';
 import type { PackageJson } from '../plugins/manifest.js';
 import { pluginIdFromName } from '../plugins/manifest.js';
 
@@ -39,4 +41,28 @@ export function pluginCommands(packages: readonly string[]): PluginCommand[] {
     }
   }
   return commands;
+}
+
+/**
+ * The folders of the plugins the configuration brings besides the built-ins
+ * (`pluginPackages`, `<dataDir>/node_modules`), found as a host finds them
+ * but reading package.json files only. Asked only for a command word no
+ * built-in knows, and for help, so the built-in commands stay fast. A config
+ * that cannot be read brings none here: the command itself reports it.
+ */
+export async function configuredPluginDirs(configFlag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
+  try {
+    const source = readConfigFile(locateConfig(configFlag, env, cwd), cwd);
+    const raw = source.raw;
+    const found = await discoverPackages({
+      dataDir: resolveDataDir(raw, source.baseDir),
+      baseDir: source.baseDir,
+      named: Array.isArray(raw['pluginPackages']) ? (raw['pluginPackages'] as string[]) : [],
+      ...(raw['discovery'] && typeof raw['discovery'] === 'object' ? (raw['discovery'] as { allow?: string[]; deny?: string[] }) : {}),
+      builtins: [],
+    });
+    return found.packages.filter((p) => p.kind === 'plugin').map((p) => p.dir);
+  } catch {
+    return [];
+  }
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { setDefaultBuiltins } from '../plugins/builtin-packages.js';
-import { pluginCommands, type PluginCommand } from './plugin-commands.js';
+import { configuredPluginDirs, pluginCommands, type PluginCommand } from './plugin-commands.js';
 import { exitCodeFor, formatError } from './report-error.js';
 
 type Registrar = () => Promise<(program: Command) => void>;
@@ -25,6 +25,16 @@ const COMMANDS: Record<string, Registrar> = {
   import: async () => (await import('./commands/import-command.js')).registerImport,
 };
 
+/** The value of the global `-c`/`--config` option in argv, if given. */
+function configFlag(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '--config') return args[i + 1];
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
 /** The command word of argv (after global options), if any. */
 function commandWord(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
@@ -35,11 +45,33 @@ function commandWord(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** A plugin's commands, registered through its own CLI module. */
-function pluginRegistrar(command: PluginCommand): Registrar {
+/**
+ * The program as a plugin's CLI module sees it: the commands refused for it
+ * (their names were taken) are made detached, so the module's other commands
+ * still register.
+ */
+function withoutRefused(program: Command, refused: ReadonlySet<string>): Command {
+  return new Proxy(program, {
+    get(target, prop) {
+      if (prop === 'command') {
+        return (spec: string, ...rest: unknown[]) => {
+          const name = spec.split(' ')[0]!;
+          return refused.has(name) ? new Command(name) : (target.command as (...a: unknown[]) => Command)(spec, ...rest);
+        };
+      }
+      if (prop === 'addCommand') return (cmd: Command, ...rest: unknown[]) => (refused.has(cmd.name()) ? target : (target.addCommand as (...a: unknown[]) => Command)(cmd, ...rest));
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A plugin's commands, registered through its own CLI module, without those refused. */
+function pluginRegistrar(command: PluginCommand, refused: ReadonlySet<string>): Registrar {
   return async () => {
     const { loadPluginCli } = await import('./plugin-cli-host.js');
-    return await loadPluginCli(command);
+    const register = await loadPluginCli(command);
+    return (program: Command) => register(withoutRefused(program, refused));
   };
 }
 
@@ -67,17 +99,34 @@ export async function runCli(options: RunCliOptions): Promise<void> {
     .exitOverride()
     .showHelpAfterError();
 
-  const commands: Record<string, Registrar> = { ...COMMANDS };
-  const problems: string[] = [];
-  for (const command of pluginCommands(options.builtins)) {
-    if (commands[command.name]) problems.push(`${command.packageName}: command "${command.name}" already exists; not added`);
-    else commands[command.name] = pluginRegistrar(command);
-  }
-  for (const p of problems) process.stderr.write(`warning: ${p}\n`);
-
   const args = options.argv.slice(2);
   const word = commandWord(args);
   const versionOnly = !word && (args.includes('-V') || args.includes('--version'));
+  const commands: Record<string, Registrar> = { ...COMMANDS };
+  const problems: string[] = [];
+  // Per CLI module: the names it declares that another command already has.
+  const refused = new Map<string, Set<string>>();
+  const registrars = new Map<string, Registrar>();
+  const add = (list: readonly PluginCommand[]): void => {
+    for (const command of list) {
+      const taken = refused.get(command.module) ?? new Set<string>();
+      refused.set(command.module, taken);
+      if (commands[command.name]) {
+        problems.push(`${command.packageName}: command "${command.name}" already exists; not added`);
+        taken.add(command.name);
+        continue;
+      }
+      // One registrar per module, so the module registers once however many of its commands are wanted.
+      const registrar = registrars.get(command.module) ?? pluginRegistrar(command, taken);
+      registrars.set(command.module, registrar);
+      commands[command.name] = registrar;
+    }
+  };
+  add(pluginCommands(options.builtins));
+  // Plugins the configuration brings (pluginPackages, the data folder) are looked for only when no built-in has the word.
+  if (!versionOnly && !(word && commands[word])) add(pluginCommands(await configuredPluginDirs(configFlag(args), process.env, process.cwd())));
+  for (const p of problems) process.stderr.write(`warning: ${p}\n`);
+
   // Help, a typo (commander suggests the closest command) or no command: every command is registered; `--version` needs none.
   const wanted = versionOnly ? [] : word && word !== 'help' && commands[word] ? [commands[word]] : [...new Set(Object.values(commands))];
   const registered = new Set<(program: Command) => void>();
