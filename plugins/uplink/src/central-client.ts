@@ -10,6 +10,9 @@ export interface CentralOptions {
   timeoutMs: number;
 }
 
+/** Enough for a bulk answer's outcome of every group of a batch; longer answers are cut. */
+const MAX_ANSWER_CHARS = 1 << 20;
+
 /** What one request came back with; `status` 0 means no answer (refused, reset, timed out). */
 export interface PostResult {
   status: number;
@@ -63,7 +66,7 @@ export class CentralClient {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
-          if (text.length < 4096) text += c;
+          if (text.length < MAX_ANSWER_CHARS) text += c;
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
         res.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));

@@ -54,6 +54,23 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect(JSON.stringify(collector.status())).to.not.include(central.key);
   });
 
+  it('sends each batch in one request to /api/readings/; to an older central host without it, one request per meter and family', async () => {
+    proxy = new FaultyProxy(central.host.http.port);
+    const url = `http://127.0.0.1:${await proxy.listen()}`;
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url, key: central.key }), dir.root);
+    await until('readings on the central host', async () => (await storedReadings(central.host)).size >= 5);
+    expect(proxy.paths.get('POST /api/readings/')).to.be.at.least(1);
+    expect([...proxy.paths.keys()].filter((p) => p.includes('{id}'))).to.deep.equal([]);
+    // Now an older version answers there: the collector asks the bulk path once, then posts per meter.
+    proxy.mode = 'old';
+    proxy.paths.clear();
+    await until('per-meter posts', () => (proxy!.paths.get('POST /api/meters/{id}/power/') ?? 0) >= 3);
+    expect(proxy.paths.get('POST /api/readings/')).to.equal(1);
+    await expectSameOnBothSides(10);
+    expect(proxy.paths.get('POST /api/readings/')).to.equal(1);
+    expect(uplinkDetails(collector)).to.include({ rejected: 0, dropped: 0 });
+  });
+
   it('forwards to a central host served under a base path when the URL names it', async () => {
     const sub = await startCentral({}, { basePath: '/central/' });
     try {
