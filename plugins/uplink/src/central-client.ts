@@ -10,8 +10,12 @@ export interface CentralOptions {
   timeoutMs: number;
 }
 
-/** Enough for a bulk answer's outcome of every group of a batch; longer answers are cut. */
-const MAX_ANSWER_CHARS = 1 << 20;
+/**
+ * Enough for a bulk answer's outcome of every group of a batch (at most 5000
+ * groups, each with up to 20 field errors when invalid); longer answers are
+ * cut, and a cut bulk answer counts as a failed request.
+ */
+const MAX_ANSWER_CHARS = 1 << 24;
 
 /** What one request came back with; `status` 0 means no answer (refused, reset, timed out). */
 export interface PostResult {

@@ -5,8 +5,8 @@ import { validate } from '../request-validation.js';
 import { bulkResultSchema } from '../response-schemas.js';
 import { badRequest, type RouteSpec } from '../route-table.js';
 
-/** The most groups, and the most readings over all groups, one bulk submission may carry. */
-export const MAX_GROUPS = 1000;
+/** The most groups (as many as an uplink batch may have rows), and the most readings over all groups, one bulk submission may carry. */
+export const MAX_GROUPS = MAX_BATCH;
 export const MAX_BULK_READINGS = 20_000;
 
 /** One meter's readings of one family. */
