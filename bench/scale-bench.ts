@@ -4,9 +4,12 @@
  * host processes on loopback that store into one PostgreSQL and fan live
  * readings out over Redis. Collectors are added step by step until the
  * committed rate stops rising. Per step: values/s committed, p99 from reading
- * time to commit, CPU per tier. Baseline in the same run: the storage path
- * alone (StorageService into PostgreSQL, no HTTP), and the ways of inserting
- * rows side by side (bench/pg-ingest-methods.ts).
+ * time to commit, CPU per tier. The ramp runs twice: first with the uplink
+ * posting one request per meter and family (its path to central hosts without
+ * the bulk endpoint: the baseline), then with one `POST /api/readings/` per
+ * batch. Baselines in the same run: the storage path alone (StorageService
+ * into PostgreSQL, no HTTP), and the ways of inserting rows side by side
+ * (bench/pg-ingest-methods.ts).
  */
 import { cpus, loadavg } from 'node:os';
 import { getMeasurement } from '@meterhub/sdk';
@@ -18,7 +21,7 @@ import { builtinDriver } from '../test-support/builtin-drivers.js';
 import { createTestDatabase } from '../test-support/postgres.js';
 import { report, type BenchContext } from './bench-report.js';
 import { compareMethods, sampleRows } from './pg-ingest-methods.js';
-import { machineBusySeconds, pidsNamed, sumCpu } from './proc-cpu.js';
+import { cpuSeconds, machineBusySeconds, pidsNamed, sumCpu } from './proc-cpu.js';
 import type { CollectorReport } from './scale-collector.js';
 import { centralErrors, createKey, startCentral, startCollector, stop, type Central, type Collector } from './scale-tiers.js';
 
@@ -129,24 +132,46 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
   console.log(`       storage path alone (StorageService into PostgreSQL, no HTTP): ${fmt(baseline)} values/s; ${bytesPerValue.toFixed(2)} bytes per raw value, ${fmt(bytesPerMeterMinute)} bytes of rollups per meter-minute (minute, hour and day rows of both families)`);
   console.log(`       rollup job after it: ${fmt(meterMinutesPerSecond)} meter-minutes/s, enough for ${fmt(meterMinutesPerSecond * 60)} meters reading once a second`);
 
-  // Collector sites of 4 meters each (an RS-485 line of SDM630s read once a second), spread over
-  // 8 processes, 4 per central host; each step adds sites to every process.
-  const metersPerSite = 4;
-  const processes = ctx.smoke ? 2 : 8;
-  const plan = ctx.smoke ? [2, 5] : [1, 2, 3, 5, 8, 12, 20, 30, 50, 80];
-  const settleMs = ctx.smoke ? 2000 : 8000;
-  const windowMs = ctx.smoke ? 3000 : 10_000;
   const db = await createTestDatabase('scale');
   const dir = tempDataDir();
   const admin = new pg.Client(db.connection);
   const centrals: Central[] = [];
-  const collectors: Collector[] = [];
-  const steps: Step[] = [];
-  let window = { notCommitted: 0, rows: 0, requests: 0, hist: new Map<number, number>(), bucketMs: 10 };
   try {
     const key = await createKey(dir.root, db.connection);
     for (let i = 0; i < 2; i++) centrals.push(await startCentral(dir.root, i, db.connection));
     await admin.connect();
+    // Baseline first: the same collectors posting one request per meter and family, as to a central host without the bulk endpoint.
+    const perMeter = await ramp(ctx, { perMeter: true, root: dir.root, key, centrals, admin, database: db.name });
+    const bulk = await ramp(ctx, { perMeter: false, root: dir.root, key, centrals, admin, database: db.name });
+    await summarise(ctx, admin, bulk, perMeter, baseline);
+    const errors = centralErrors(dir.root);
+    if (errors.length) console.log(`       central hosts logged ${errors.length} error line(s), the first: ${errors[0]!.slice(0, 400)}`);
+  } finally {
+    await Promise.all(centrals.map((c) => stop(c.child)));
+    await admin.end().catch(() => undefined);
+    await db.drop();
+    dir.cleanup();
+  }
+  console.log(`       load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
+}
+
+/**
+ * Collector sites of 4 meters each (an RS-485 line of SDM630s read once a
+ * second), spread over 8 processes, 4 per central host; each step adds sites
+ * to every process, until the committed rate stops rising. `perMeter`: the
+ * uplink posts one request per meter and family (its fallback for older
+ * central hosts) instead of one bulk request per batch.
+ */
+async function ramp(ctx: BenchContext, o: { perMeter: boolean; root: string; key: string; centrals: Central[]; admin: pg.Client; database: string }): Promise<Step[]> {
+  const metersPerSite = 4;
+  const processes = ctx.smoke ? 2 : 8;
+  const plan = ctx.smoke ? [2, 5] : [1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120];
+  const settleMs = ctx.smoke ? 2000 : 8000;
+  const windowMs = ctx.smoke ? 3000 : 10_000;
+  const collectors: Collector[] = [];
+  const steps: Step[] = [];
+  let window = { notCommitted: 0, rows: 0, requests: 0, hist: new Map<number, number>(), bucketMs: 10 };
+  try {
     const onReport = (c: Collector, r: CollectorReport) => {
       c.seconds++;
       c.values += r.values;
@@ -158,10 +183,11 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
       for (const [b, n] of r.latency) window.hist.set(b, (window.hist.get(b) ?? 0) + n);
     };
     for (let n = 0; n < processes; n++) {
-      collectors.push(startCollector(dir.root, {
-        id: `c${n}`, url: centrals[n % 2]!.url, key, metersPerSite, measurements: MEASUREMENTS, batch: { maxReadings: 1000, maxDelayMs: 500 },
+      collectors.push(startCollector(o.root, {
+        id: `${o.perMeter ? 'p' : 'c'}${n}`, url: o.centrals[n % 2]!.url, key: o.key, metersPerSite, measurements: MEASUREMENTS, batch: { maxReadings: 1000, maxDelayMs: 500 }, perMeter: o.perMeter,
       }, onReport));
     }
+    console.log(`       ${o.perMeter ? 'per meter (baseline): one POST per meter and family, as to a central host without the bulk endpoint' : 'bulk: one POST /api/readings/ per batch carrying every meter and family'}`);
     console.log(`       collector sites of ${metersPerSite} meters, each with its own uplink outbox and sender (uplink batch.maxDelayMs 500), in ${processes} processes, half to each central host; ${VALUES} values a reading, one reading a second`);
     console.log('       meters  offered v/s  committed v/s  p99 ms  rows/request  central cores (busiest)  PostgreSQL  Redis  collectors  machine busy');
     await Promise.all(collectors.map((c) => c.ready));
@@ -171,19 +197,25 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
       const meters = processes * sitesPerProcess * metersPerSite;
       for (const c of collectors) Object.assign(c, { seconds: 0, values: 0 });
       window = { notCommitted: 0, rows: 0, requests: 0, hist: new Map(), bucketMs: window.bucketMs };
-      const pgp = await pgPids(admin, db.name);
+      const pgp = await pgPids(o.admin, o.database);
       const redis = pidsNamed('redis-server');
       const tiers = () => ({
-        central: sumCpu(centrals.map((c) => c.child.pid!)), postgres: sumCpu(pgp), redis: sumCpu(redis),
+        central: sumCpu(o.centrals.map((c) => c.child.pid!)), postgres: sumCpu(pgp), redis: sumCpu(redis),
         collectors: sumCpu(collectors.map((c) => c.child.pid!)), machine: machineBusySeconds(),
-        central0: sumCpu([centrals[0]!.child.pid!]), central1: sumCpu([centrals[1]!.child.pid!]),
+        central0: sumCpu([o.centrals[0]!.child.pid!]), central1: sumCpu([o.centrals[1]!.child.pid!]),
       });
       const before = tiers();
+      const pgBefore = new Map(pgp.map((p) => [p, cpuSeconds(p)]));
       const t0 = performance.now();
       await sleep(windowMs);
       const after = tiers();
       const seconds = (performance.now() - t0) / 1000;
       const cores = Object.fromEntries(Object.keys(before).map((k) => [k, (after[k as keyof typeof after] - before[k as keyof typeof before]) / seconds]));
+      // Per backend: an autovacuum worker that exited in the window must not subtract the CPU it had before it.
+      cores['postgres'] = pgp.reduce((sum, p) => {
+        const now = cpuSeconds(p);
+        return sum + (now > 0 ? Math.max(0, now - pgBefore.get(p)!) : 0);
+      }, 0) / seconds;
       // Each report covers one second of one collector: a rate per collector, then summed.
       const committed = collectors.reduce((s, c) => s + (c.seconds ? c.values / c.seconds : 0), 0);
       const total = [...window.hist.values()].reduce((a, b) => a + b, 0);
@@ -207,30 +239,37 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
       if (steps.length > 1 && committed < 1.05 * best && committed < 0.95 * step.offered) break;
       if (p99 > 30_000) break;
     }
-    await Promise.all(collectors.map((c) => stop(c.child)));
-    await summarise(ctx, admin, steps, baseline);
-    const errors = centralErrors(dir.root);
-    if (errors.length) console.log(`       central hosts logged ${errors.length} error line(s), the first: ${errors[0]!.slice(0, 400)}`);
   } finally {
     await Promise.all(collectors.map((c) => stop(c.child, 1000)));
-    await Promise.all(centrals.map((c) => stop(c.child)));
-    await admin.end().catch(() => undefined);
-    await db.drop();
-    dir.cleanup();
   }
-  console.log(`       load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
+  return steps;
 }
 
-/** Sustained rate, bytes per value, CPU per 10k values/s, the bottleneck. */
-async function summarise(ctx: BenchContext, admin: pg.Client, steps: Step[], baseline: number): Promise<void> {
-  // Sustained: the step kept up with what was offered (no growing backlog) within the latency target.
+/** Sustained: the best step that kept up with what was offered (no growing backlog) within the latency target; peak: the best step. */
+function sustainedAndPeak(steps: readonly Step[]): { sustained: Step | undefined; peak: Step } {
   const kept = steps.filter((s) => s.committed >= 0.95 * s.offered && s.p99Ms < 2000);
-  const sustained = kept.length ? kept.reduce((a, b) => (b.committed > a.committed ? b : a)) : undefined;
-  const peak = steps.reduce((a, b) => (b.committed > a.committed ? b : a));
+  const best = (list: readonly Step[]) => list.reduce((a, b) => (b.committed > a.committed ? b : a));
+  return { sustained: kept.length ? best(kept) : undefined, peak: best(steps) };
+}
+
+/** Sustained rate, bulk against per meter, bytes per value, CPU per 10k values/s, the bottleneck. */
+async function summarise(ctx: BenchContext, admin: pg.Client, steps: Step[], perMeterSteps: Step[], baseline: number): Promise<void> {
+  const { sustained, peak } = sustainedAndPeak(steps);
   const rate = sustained?.committed ?? 0;
   report(ctx, 'scale: sustained end-to-end rate, 2 central hosts, p99 reading time to commit < 2 s',
     `${fmt(rate)} values/s (${sustained ? `${sustained.meters} meters, p99 ${sustained.p99Ms} ms` : 'no step kept up'}); peak committed ${fmt(peak.committed)} values/s at ${peak.meters} meters, p99 ${peak.p99Ms} ms`,
     `storage path alone ${fmt(baseline)} values/s`, `${((rate / baseline) * 100).toFixed(0)}% of the storage path (target >= 200,000 values/s)`, rate >= 200_000);
+  // Central CPU per value at the same load: the steps both ramps ran and kept up with (committed within 5% of offered).
+  const old = sustainedAndPeak(perMeterSteps);
+  const centralPer10k = (at: Step) => at.cores['central']! / (at.committed / 10_000);
+  const keptUp = (at: Step) => Math.abs(at.committed - at.offered) <= 0.05 * at.offered;
+  const pairs = steps.filter(keptUp).flatMap((b) => perMeterSteps.filter((p) => p.meters === b.meters && keptUp(p)).map((p) => ({ meters: b.meters, ratio: centralPer10k(p) / centralPer10k(b), bulk: centralPer10k(b), perMeter: centralPer10k(p) })));
+  const ratios = pairs.map((x) => x.ratio).sort((x, y) => x - y);
+  const median = ratios.length ? ratios[Math.floor((ratios.length - 1) / 2)]! : 0;
+  report(ctx, 'scale: central host CPU per value, bulk uplink (one POST /api/readings/ per batch) against one POST per meter and family, at the same load',
+    pairs.length ? pairs.map((x) => `${x.meters} meters ${x.bulk.toFixed(3)} s`).join(', ') + ' per 10k values/s' : 'no step both ramps kept up with',
+    `per meter: ${pairs.map((x) => `${x.perMeter.toFixed(3)} s`).join(', ')}; sustained ${fmt(old.sustained?.committed ?? 0)}, peak ${fmt(old.peak.committed)} values/s (bulk: ${fmt(rate)}, ${fmt(peak.committed)})`,
+    `${median.toFixed(2)}x less CPU per value (median of ${pairs.length} steps; target > 1)`, median > 1);
 
   const families = { power: 0, energy: 0 };
   for (const m of MEASUREMENTS) families[getMeasurement(m)!.family]++;

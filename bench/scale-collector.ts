@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { HostApi } from '@meterhub/sdk';
 import { CentralClient, type PostResult } from '../plugins/uplink/src/central-client.js';
 import { Outbox, type OutboxRow } from '../plugins/uplink/src/outbox.js';
+import { TargetPool } from '../plugins/uplink/src/target-pool.js';
 import { UplinkSender } from '../plugins/uplink/src/uplink-sender.js';
 
 export interface CollectorOptions {
@@ -25,6 +26,8 @@ export interface CollectorOptions {
   /** Measurement ids of one reading (the SDM630's 86). */
   measurements: string[];
   batch: { maxReadings: number; maxDelayMs: number };
+  /** Plays central hosts of a version without `POST /api/readings/` (answered 404 here, sent nowhere): the sender posts per meter and family, the baseline. */
+  perMeter?: boolean;
 }
 
 /** What the parent gets each second (counts since the last report). */
@@ -83,6 +86,7 @@ class TimedOutbox extends Outbox {
 /** The uplink's client, counting submissions the central host did not commit. */
 class CountingClient extends CentralClient {
   override async post(path: string, body: unknown): Promise<PostResult> {
+    if (opts.perMeter && path === 'api/readings/') return { status: 404, body: '' };
     const result = await super.post(path, body);
     if (result.status === 201 && path !== 'api/meters/') report.requests++;
     if (result.status === 202 || result.status === 0 || result.status >= 500) report.notCommitted++;
@@ -110,7 +114,8 @@ function addSite(): void {
   mkdirSync(dir, { recursive: true });
   const outbox = new TimedOutbox(join(dir, 'outbox.db'));
   const client = new CountingClient({ url: opts.url, key: opts.key, timeoutMs: 30_000 });
-  const sender = new UplinkSender(outbox, client, host, {
+  const pool: TargetPool = new TargetPool([client], host, { strategy: 'failover', backoff: { initialMs: 200, maxMs: 2000 }, onUp: () => sender.wake() });
+  const sender: UplinkSender = new UplinkSender(outbox, pool, host, {
     batchReadings: opts.batch.maxReadings, batchDelayMs: opts.batch.maxDelayMs, maxQueued: 2_000_000, warnAt: 0.8,
     backoff: { initialMs: 200, maxMs: 2000 },
     // As the plugin's createMeters option does: a meter the central host does not know is created as a pushed meter.

@@ -87,9 +87,10 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
       security: r.access === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }],
       'x-meterhub-access': r.access,
     };
-    if (r.body) {
-      const forms = r.forms ? { 'application/x-www-form-urlencoded': { schema: r.body }, 'multipart/form-data': { schema: r.body } } : {};
-      op['requestBody'] = { required: true, content: { 'application/json': { schema: r.body }, ...forms } };
+    const body = r.documentedBody ?? r.body;
+    if (body) {
+      const forms = r.forms ? { 'application/x-www-form-urlencoded': { schema: body }, 'multipart/form-data': { schema: body } } : {};
+      op['requestBody'] = { required: true, content: { 'application/json': { schema: body }, ...forms } };
     }
     (paths[path] ??= {})[r.method] = op;
   }

@@ -11,7 +11,7 @@ const timestamp = { anyOf: [{ type: 'string', maxLength: 40 }, { type: 'integer'
  * One reading, in either shape: `{timestamp, values: {voltageL1: 231.2}}`, or
  * flat as the old logger posts it, `{timestamp, voltage: 231.2, power: 950}`.
  */
-const readingSchema = {
+export const readingSchema = {
   type: 'object', required: ['timestamp'], maxProperties: 201,
   properties: {
     timestamp,
@@ -46,14 +46,15 @@ const isoTime = (t: unknown) => (typeof t === 'string' ? t.replace(/^(\d{4}-\d{2
 /**
  * Turns a validated submission body into readings for the meter, in
  * vocabulary ids and the right family, or throws one 400 naming every field
- * at fault (at most 100). The handler hands the result to the ingest path.
+ * at fault (at most 100); `at` prefixes the paths of a body part (a group of
+ * a bulk submission). The handler hands the result to the ingest path.
  */
-export function readingsFromBody(body: unknown, meter: { id: string; driver?: string | undefined }, driver: CompiledDriver | undefined, family: Family): Reading[] {
+export function readingsFromBody(body: unknown, meter: { id: string; driver?: string | undefined }, driver: CompiledDriver | undefined, family: Family, at = ''): Reading[] {
   const batch = Array.isArray(body);
   const list = (batch ? body : [body]) as Submitted[];
   const problems: ErrorDetail[] = [];
   const readings = list.map((r, i): Reading => {
-    const path = batch ? `/${i}` : '';
+    const path = batch ? `${at}/${i}` : at;
     const ts = parseTimestamp(isoTime(r.timestamp));
     if (ts === undefined) problems.push({ path: `${path}/timestamp`, message: 'must be an ISO 8601 time or epoch milliseconds' });
     const flat = Object.entries(r).filter(([k]) => k !== 'timestamp' && k !== 'values') as Array<[string, number]>;

@@ -59,6 +59,27 @@ export const submitResultSchema = {
   properties: { accepted: { type: 'integer', minimum: 0 }, spooled: { type: 'integer', minimum: 0, description: 'readings kept on disk while the database is unreachable' } },
 };
 
+/** The answer of `POST /api/readings/`: one result per group, in the order of the groups. */
+export const bulkResultSchema = {
+  type: 'object', required: ['accepted', 'spooled', 'results'],
+  properties: {
+    accepted: { type: 'integer', minimum: 0, description: 'readings taken, summed over the groups answered "stored"' },
+    spooled: submitResultSchema.properties.spooled,
+    results: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['meter', 'family', 'status', 'count'],
+        properties: {
+          meter: nullable({ type: 'string' }), family: nullable({ enum: ['power', 'energy'] }),
+          status: { enum: ['stored', 'unknown_meter', 'invalid'], description: '"stored": taken (committed, or spooled as `spooled` says); "unknown_meter": no such meter, nothing taken; "invalid": nothing of this group taken, `errors` name each field' },
+          count: { type: 'integer', minimum: 0, description: 'readings in the group' },
+          errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+};
+
 export const latestSchema = { type: 'object', required: ['meter', 'timestamp', 'values'], properties: { meter: { type: 'string' }, timestamp: isoTime, values: numberMap } };
 
 export const historySchema = {

@@ -28,6 +28,12 @@ export interface RouteSpec {
   summary: string;
   access: Access;
   body?: object;
+  /**
+   * The body as the OpenAPI document shows it, where the handler validates
+   * parts of `body` on its own (each group of a bulk submission, so one bad
+   * group does not refuse the others); default `body`.
+   */
+  documentedBody?: object;
   query?: object;
   /** Status of a successful answer (default 200; a handler returning undefined answers 204). */
   status?: number;

@@ -10,6 +10,13 @@ export interface CentralOptions {
   timeoutMs: number;
 }
 
+/**
+ * Enough for a bulk answer's outcome of every group of a batch (at most 5000
+ * groups, each with up to 20 field errors when invalid); longer answers are
+ * cut, and a cut bulk answer counts as a failed request.
+ */
+const MAX_ANSWER_CHARS = 1 << 24;
+
 /** What one request came back with; `status` 0 means no answer (refused, reset, timed out). */
 export interface PostResult {
   status: number;
@@ -63,7 +70,7 @@ export class CentralClient {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
-          if (text.length < 4096) text += c;
+          if (text.length < MAX_ANSWER_CHARS) text += c;
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
         res.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));

@@ -35,7 +35,8 @@ const sleep = (ms: number, signal: { wake?: () => void }) => new Promise<void>((
 
 /**
  * Drains the outbox to the central hosts: batches by size and time, one POST
- * per meter and family, rows removed only once confirmed. A transient failure
+ * per batch carrying every meter and family (per meter and family to an older
+ * central host), rows removed only once confirmed. A transient failure
  * (no answer, 5xx, 429) marks that host down and sends the rest of the batch
  * to the next one that is up at once; with none up it waits for a probe to
  * find one back (see TargetPool) and retries the same rows. A backlog is replayed at full speed, alternating its oldest and
@@ -51,6 +52,8 @@ export class UplinkSender {
   #failing = false;
   #newestTurn = false;
   #warned = false;
+  /** Central hosts without the bulk endpoint (an older version): sent one request per meter and family. */
+  readonly #perMeter = new Set<Target>();
 
   constructor(private readonly outbox: Outbox, private readonly pool: TargetPool, private readonly host: HostApi, private readonly opts: SenderOptions) {
     this.#status.rejected = outbox.rejectedCount();
@@ -141,6 +144,8 @@ export class UplinkSender {
         return true;
       }
       tried.add(target);
+      // Down now; it may come back upgraded, so the bulk endpoint is tried again then.
+      this.#perMeter.delete(target);
       const next = this.pool.pick(tried);
       this.pool.failed(target, failure, next);
       this.#status.lastError = { message: failure, at: new Date().toISOString() };
@@ -154,13 +159,76 @@ export class UplinkSender {
    * Posts the pending groups to one central host, taking each off the list once
    * it is confirmed or refused for good. Resolves with the reason of a
    * transient failure (the groups left go to another host), or undefined.
+   * All groups go in one request to `/api/readings/`; a host that does not
+   * know that path (404, 405: an older version) gets one request per meter and
+   * family, remembered until it fails (it may come back upgraded).
    */
   async #sendTo(target: Target, pending: OutboxRow[][]): Promise<string | undefined> {
+    if (!this.#perMeter.has(target)) {
+      const outcome = await this.#sendBulk(target, pending);
+      if (outcome !== PER_METER && outcome !== NO_BULK) return outcome;
+      if (outcome === NO_BULK) {
+        this.#perMeter.add(target);
+        this.host.log.info({ server: target.client.origin }, `${target.client.origin} has no bulk endpoint (an older version): sending one request per meter and family`);
+      }
+    }
+    return this.#sendPerMeter(target, pending);
+  }
+
+  /**
+   * One request carrying every pending group; the answer says per group:
+   * stored, unknown meter (created when createMeters is on, then sent again)
+   * or invalid (set aside). A whole body refused (400, 413: larger than the
+   * host's body limit) is sent again per meter, so only what is at fault is set aside.
+   */
+  async #sendBulk(target: Target, pending: OutboxRow[][]): Promise<string | typeof NO_BULK | typeof PER_METER | undefined> {
+    const { client } = target;
+    // Per meter: why creating it failed (undefined: created); meters sent again after their creation.
+    const created = new Map<string, string | undefined>();
+    const resent = new Set<string>();
+    while (pending.length > 0) {
+      const body = { groups: pending.map((list) => ({ meter: list[0]!.meterId, family: list[0]!.family, readings: list.map((r) => ({ timestamp: r.ts, values: r.values })) })) };
+      const result = await client.post('api/readings/', body);
+      if (result.status === 404 || result.status === 405) return NO_BULK;
+      if (result.status === 400 || result.status === 413) return PER_METER;
+      const outcomes = result.status >= 200 && result.status < 300 ? groupOutcomes(result.body, pending.length) : undefined;
+      if (!outcomes) {
+        return result.status ? `${client.origin} answered ${result.status}: ${result.body.slice(0, 300)}` : `${client.origin} unreachable: ${result.error}`;
+      }
+      const again: OutboxRow[][] = [];
+      for (const [i, list] of pending.entries()) {
+        const { status, errors } = outcomes[i]!;
+        const meterId = list[0]!.meterId;
+        if (status === 'stored') {
+          this.#confirmed(target, list);
+          continue;
+        }
+        if (status !== 'unknown_meter') {
+          this.#setAside(list, `${client.origin} answered ${status} (as 400 per meter): ${JSON.stringify(errors ?? []).slice(0, 300)}`, 400);
+          continue;
+        }
+        // Unknown: created (once per meter, both families wait for it) and sent again once, as the per-meter path does.
+        if (this.opts.createMeter && !resent.has(meterId) && !created.has(meterId)) {
+          const creation = await this.opts.createMeter(meterId, client);
+          created.set(meterId, creation);
+          if (creation === undefined) this.host.log.info({ meter: meterId }, `created meter ${meterId} on ${client.origin}`);
+        }
+        if (created.has(meterId) && created.get(meterId) === undefined && !resent.has(meterId)) again.push(list);
+        else this.#setAside(list, `${client.origin} answered unknown_meter (as 404 per meter): no meter "${meterId}"${created.get(meterId) ? `; creating the meter failed: ${created.get(meterId)}` : ''}`, 404);
+      }
+      for (const list of again) resent.add(list[0]!.meterId);
+      pending.splice(0, pending.length, ...again);
+    }
+    return undefined;
+  }
+
+  /** One POST per meter and family, for central hosts without the bulk endpoint. */
+  async #sendPerMeter(target: Target, pending: OutboxRow[][]): Promise<string | undefined> {
     const { client } = target;
     while (pending.length > 0) {
       const list = pending[0]!;
-      const { meterId, family } = list[0]!;
-      const path = `api/meters/${encodeURIComponent(meterId)}/${family}/`;
+      const { meterId } = list[0]!;
+      const path = `api/meters/${encodeURIComponent(meterId)}/${list[0]!.family}/`;
       const body = list.map((r) => ({ timestamp: r.ts, values: r.values }));
       let result = await client.post(path, body);
       let creation: string | undefined;
@@ -171,29 +239,52 @@ export class UplinkSender {
           result = await client.post(path, body);
         }
       }
-      const at = new Date().toISOString();
       if (result.status >= 200 && result.status < 300) {
         pending.shift();
-        this.outbox.remove(list.map((r) => r.id));
-        this.pool.delivered(target, list.length);
-        this.#status.sent += list.length;
-        this.#status.lastSuccess = at;
+        this.#confirmed(target, list);
         continue;
       }
       const reason = (result.status ? `${client.origin} answered ${result.status}: ${result.body.slice(0, 300)}` : `${client.origin} unreachable: ${result.error}`)
         + (creation ? `; creating the meter failed: ${creation}` : '');
       if (result.status === 400 || result.status === 404 || result.status === 413) {
-        // Never accepted however often it is sent: set aside, kept, reported.
         pending.shift();
-        this.outbox.reject(list.map((r) => r.id), reason);
-        this.#status.rejected += list.length;
-        this.#status.lastError = { message: reason, at };
-        this.host.log.error({ meter: meterId, family, rows: list.length, status: result.status }, `central host refused readings of ${meterId}; kept in the outbox's rejected table`);
-        this.host.setDegraded(`readings of ${meterId} refused: ${result.status}`);
+        this.#setAside(list, reason, result.status);
         continue;
       }
       return reason;
     }
+    return undefined;
+  }
+
+  /** The central host took these rows: off the outbox. */
+  #confirmed(target: Target, list: readonly OutboxRow[]): void {
+    this.outbox.remove(list.map((r) => r.id));
+    this.pool.delivered(target, list.length);
+    this.#status.sent += list.length;
+    this.#status.lastSuccess = new Date().toISOString();
+  }
+
+  /** Never accepted however often they are sent: set aside, kept, reported. */
+  #setAside(list: readonly OutboxRow[], reason: string, status: number): void {
+    const { meterId, family } = list[0]!;
+    this.outbox.reject(list.map((r) => r.id), reason);
+    this.#status.rejected += list.length;
+    this.#status.lastError = { message: reason, at: new Date().toISOString() };
+    this.host.log.error({ meter: meterId, family, rows: list.length, status }, `central host refused readings of ${meterId}; kept in the outbox's rejected table`);
+    this.host.setDegraded(`readings of ${meterId} refused: ${status}`);
+  }
+}
+
+const NO_BULK = Symbol('no bulk endpoint');
+const PER_METER = Symbol('per meter this round');
+
+/** Each group's outcome from a bulk answer, in the order sent; undefined when the answer is not one (then the request failed). */
+function groupOutcomes(text: string, groups: number): Array<{ status: string; errors?: unknown }> | undefined {
+  try {
+    const results = (JSON.parse(text) as { results?: unknown }).results;
+    if (!Array.isArray(results) || results.length !== groups) return undefined;
+    return results.every((r) => typeof (r as { status?: unknown })?.status === 'string') ? results as Array<{ status: string; errors?: unknown }> : undefined;
+  } catch {
     return undefined;
   }
 }

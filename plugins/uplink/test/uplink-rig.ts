@@ -10,17 +10,20 @@ import { Host } from '../../../core/src/host.js';
 import { createLogger } from '../../../core/src/logging/logger.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
 
-export type ProxyMode = 'pass' | 'down' | 'flaky' | 'slow';
+/** `old`: a central host of a version without the bulk endpoint (`POST /api/readings/` answers 404), else passed on. */
+export type ProxyMode = 'pass' | 'down' | 'flaky' | 'slow' | 'old';
 
 /**
  * Stands between collector and central: forwards requests (`pass`), refuses
  * them (`down`: the connection is destroyed), or fails some (`flaky`: every
- * third request gets a 500, every fifth is forwarded but answered too late).
- * Over TLS when given a key and certificate.
+ * third request gets a 500, every fifth is forwarded but answered too late),
+ * or plays an older central host (`old`). Over TLS when given a key and certificate.
  */
 export class FaultyProxy {
   mode: ProxyMode = 'pass';
   requests = 0;
+  /** Requests seen, by method and path (meter ids as `{id}`). */
+  readonly paths = new Map<string, number>();
   /** Requests forwarded whose answer has not been sent yet. */
   inFlight = 0;
   readonly server: Server;
@@ -37,6 +40,15 @@ export class FaultyProxy {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const n = ++this.requests;
+    const path = `${req.method} ${(req.url ?? '').replace(/^\/api\/meters\/[^/]+\/(power|energy)\//, '/api/meters/{id}/$1/')}`;
+    this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
+    if (this.mode === 'old' && req.method === 'POST' && req.url === '/api/readings/') {
+      req.resume().on('end', () => {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":{"code":"METERHUB_ERR_HTTP_NOT_FOUND","message":"No such resource"}}');
+      });
+      return;
+    }
     if (this.mode === 'down') {
       req.socket.destroy();
       return;

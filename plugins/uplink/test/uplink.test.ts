@@ -3,6 +3,7 @@ import type { Reading } from '@meterhub/sdk';
 import { join } from 'node:path';
 import type { Host } from '../../../core/src/host.js';
 import { tempDataDir } from '../../../core/test/helpers/temp-data-dir.js';
+import { builtinDriver } from '../../../test-support/builtin-drivers.js';
 import { Outbox } from '../src/outbox.js';
 import { collectorConfig, FaultyProxy, makeCertificates, startCentral, startCollector, startMeter, storedReadings, until } from './uplink-rig.js';
 
@@ -52,6 +53,37 @@ describe('uplink: an edge collector forwarding to a central meterhub', function 
     expect(details).to.include({ enabled: true, server: `http://127.0.0.1:${central.host.http.port}`, rejected: 0, dropped: 0 });
     expect(details['lastSuccess']).to.be.a('string');
     expect(JSON.stringify(collector.status())).to.not.include(central.key);
+  });
+
+  it('sends each batch in one request to /api/readings/; to an older central host without it, one request per meter and family', async () => {
+    proxy = new FaultyProxy(central.host.http.port);
+    const url = `http://127.0.0.1:${await proxy.listen()}`;
+    collector = await startCollector(collectorConfig(dir.dataDir, meter.port, { url, key: central.key }), dir.root);
+    await until('readings on the central host', async () => (await storedReadings(central.host)).size >= 5);
+    expect(proxy.paths.get('POST /api/readings/')).to.be.at.least(1);
+    expect([...proxy.paths.keys()].filter((p) => p.includes('{id}'))).to.deep.equal([]);
+    // Now an older version answers there: the collector asks the bulk path once, then posts per meter.
+    proxy.mode = 'old';
+    proxy.paths.clear();
+    await until('per-meter posts', () => (proxy!.paths.get('POST /api/meters/{id}/power/') ?? 0) >= 3);
+    expect(proxy.paths.get('POST /api/readings/')).to.equal(1);
+    await expectSameOnBothSides(10);
+    expect(proxy.paths.get('POST /api/readings/')).to.equal(1);
+    expect(uplinkDetails(collector)).to.include({ rejected: 0, dropped: 0 });
+  });
+
+  it('a group the central host finds invalid is set aside on its own; the other meters of the same request are stored', async () => {
+    // On the central host "pump" is an SDM630: the SDM230's demand and resettable counters are not its measurements.
+    await central.host.meters!.create({ id: 'pump', driver: 'sdm630' });
+    meter.sim.addUnit(2, builtinDriver('sdm230'));
+    const config = collectorConfig(dir.dataDir, meter.port, { url: `http://127.0.0.1:${central.host.http.port}`, key: central.key });
+    (config['meters'] as Array<Record<string, unknown>>).push({ id: 'pump', driver: 'sdm230', bus: 'rs485', unitId: 2, intervals: { instantMs: 200, counterMs: 200 } });
+    collector = await startCollector(config, dir.root);
+    await until('rejected rows of pump', () => Number(uplinkDetails(collector!)['rejected']) >= 6);
+    expect(uplinkDetails(collector)['lastError'].message).to.include('invalid').and.include('/values/');
+    await expectSameOnBothSides(5);
+    expect((await storedReadings(central.host, 'pump')).size).to.equal(0);
+    expect((await storedReadings(collector, 'pump')).size).to.be.at.least(3);
   });
 
   it('forwards to a central host served under a base path when the URL names it', async () => {

@@ -1,5 +1,6 @@
 import { float32Decimal, getMeasurement, isTimeZone, type HostApi } from '@meterhub/sdk';
 import { notFound } from '../http-errors.js';
+import { bulkReadingRoute, sourceOf } from './bulk-reading-route.js';
 import { readingsFromBody, submitBodySchema } from '../reading-body.js';
 import { absoluteUrl, badRequest, type RouteSpec } from '../route-table.js';
 import { iso, parseTime } from '../time-params.js';
@@ -45,7 +46,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
     return { from, to };
   };
 
-  const routes: RouteSpec[] = [];
+  const routes: RouteSpec[] = [bulkReadingRoute(host)];
   for (const family of ['power', 'energy'] as const) {
     routes.push(
       {
@@ -53,8 +54,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
         summary: `Submit one ${family} reading or a batch, as {timestamp, values} or flat like the old logger; idempotent on (meter, timestamp)`,
         async handler({ params, body, req, setStatus }) {
           const meter = await meterOf(params['id']!);
-          // A collector's uplink says so; any other submission is a push.
-          const source = req.headers['x-meterhub-source'] === 'uplink' ? 'uplink' : 'push';
+          const source = sourceOf(req);
           const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family)
             .map((r) => ({ ...r, source }));
           // The one door: published live, latest values updated, stored; resolves once committed or spooled.
