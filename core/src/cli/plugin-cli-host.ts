@@ -17,7 +17,7 @@ function cliHost(pluginId: string): CliHost {
       const storage = await StorageService.open(storageSettings({ storage: host.config.storage, dataDir: host.dataDir }), createLogger({ level: 'warn', fd: 2 }));
       const tariffs = host.tariffs!;
       await tariffs.attach(storage);
-      const meters = new MeterRegistry(storage, host.config.buses, host.drivers, async () => undefined, (id) => tariffs.meterRemoved(id));
+      const meters = new MeterRegistry(storage, host.config.buses, host.drivers, async () => undefined, (id) => tariffs.meterRemoved(id), host.source.path);
       return {
         drivers: host.drivers,
         storage,

@@ -47,9 +47,10 @@ const isoTime = (t: unknown) => (typeof t === 'string' ? t.replace(/^(\d{4}-\d{2
  * Turns a validated submission body into readings for the meter, in
  * vocabulary ids and the right family, or throws one 400 naming every field
  * at fault (at most 100); `at` prefixes the paths of a body part (a group of
- * a bulk submission). The handler hands the result to the ingest path.
+ * a bulk submission). Each reading carries `source` (push, or uplink for a
+ * collector's). The handler hands the result to the ingest path.
  */
-export function readingsFromBody(body: unknown, meter: { id: string; driver?: string | undefined }, driver: CompiledDriver | undefined, family: Family, at = ''): Reading[] {
+export function readingsFromBody(body: unknown, meter: { id: string; driver?: string | undefined }, driver: CompiledDriver | undefined, family: Family, source: Reading['source'], at = ''): Reading[] {
   const batch = Array.isArray(body);
   const list = (batch ? body : [body]) as Submitted[];
   const problems: ErrorDetail[] = [];
@@ -69,7 +70,7 @@ export function readingsFromBody(body: unknown, meter: { id: string; driver?: st
       else if (!Number.isFinite(v)) problems.push({ path: at, message: 'must be a finite number' });
       else values[id] = v;
     }
-    return { meterId: meter.id, ts: ts ?? 0, values };
+    return { meterId: meter.id, ts: ts ?? 0, values, source };
   });
   if (problems.length) throw new MeterhubError('METERHUB_ERR_VALIDATION', 'the readings are not valid', { details: problems.slice(0, 100) });
   return readings;

@@ -75,7 +75,7 @@ export function bulkReadingRoute(host: HostApi): RouteSpec {
             continue;
           }
           const driver = meter.driver === undefined ? undefined : host.drivers.get(meter.driver);
-          const readings = readingsFromBody(group.readings, meter, driver, group.family, `/groups/${i}/readings`).map((r) => ({ ...r, source }));
+          const readings = readingsFromBody(group.readings, meter, driver, group.family, source, `/groups/${i}/readings`);
           taken.push({ result, readings });
         } catch (err) {
           if (!(err instanceof MeterhubError) || err.code !== 'METERHUB_ERR_VALIDATION') throw err;

@@ -54,9 +54,7 @@ export function readingRoutes(host: HostApi): RouteSpec[] {
         summary: `Submit one ${family} reading or a batch, as {timestamp, values} or flat like the old logger; idempotent on (meter, timestamp)`,
         async handler({ params, body, req, setStatus }) {
           const meter = await meterOf(params['id']!);
-          const source = sourceOf(req);
-          const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family)
-            .map((r) => ({ ...r, source }));
+          const readings = readingsFromBody(body, meter, meter.driver === undefined ? undefined : host.drivers.get(meter.driver), family, sourceOf(req));
           // The one door: published live, latest values updated, stored; resolves once committed or spooled.
           const { spooled } = await host.readings.submit(readings);
           // Kept on disk while the database is unreachable: accepted, not yet stored.
