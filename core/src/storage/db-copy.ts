@@ -114,6 +114,6 @@ export async function copyDatabase(from: StorageService, to: StorageService, pro
     report.rows[rtable] = { source: rtotal, target: await count(to.knex, rtable) };
   }
   // Rollups came across as they were; the dirty marks of the copied raw rows are already covered.
-  await to.store.clearDirty(await to.store.dirty(10_000_000));
+  await to.store.clearDirty(await to.store.claimDirty(10_000_000));
   return report;
 }

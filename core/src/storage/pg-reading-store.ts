@@ -14,6 +14,10 @@ const toPacked = (r: Row): PackedRow => ({ meterRef: r.meter_ref, ts: Number(r.t
 const CHUNK = 4000;
 /** SQLSTATE of a duplicate key: a COPY met a row that is already stored. */
 const UNIQUE_VIOLATION = '23505';
+/** A claim older than this was left by a rollup job that stopped (a host killed mid-run): its marks are claimed again. */
+const STALE_CLAIM_MS = 10 * 60_000;
+/** The advisory lock key of the rollup job, the same on every host of a database ("mhru" in ASCII: meterhub rollups). */
+const ROLLUP_LOCK = 0x6d68_7275;
 
 /**
  * Array parameters as PostgreSQL array literals, built here: the driver's own
@@ -77,7 +81,10 @@ export class PgReadingStore implements ReadingStore {
       }
       const dirty = dirtyMinutes(batches);
       if (dirty.length) {
-        await client.query('INSERT INTO rollup_dirty (meter_ref, minute) SELECT * FROM unnest($1::int[], $2::bigint[]) ON CONFLICT DO NOTHING', [intArray(dirty.map((d) => d.meterRef)), intArray(dirty.map((d) => d.minute))]);
+        // A mark the rollup job has claimed is made unclaimed again: the job then leaves it for its next run. ON CONFLICT DO UPDATE
+        // locks an existing mark even when its WHERE skips the update, so the job's claim (SKIP LOCKED) passes over a minute being written.
+        await client.query(`INSERT INTO rollup_dirty (meter_ref, minute) SELECT * FROM unnest($1::int[], $2::bigint[])
+          ON CONFLICT (meter_ref, minute) DO UPDATE SET claimed_at = NULL WHERE rollup_dirty.claimed_at IS NOT NULL`, [intArray(dirty.map((d) => d.meterRef)), intArray(dirty.map((d) => d.minute))]);
       }
     });
   }
@@ -140,18 +147,52 @@ export class PgReadingStore implements ReadingStore {
     return this.#transaction('BEGIN; SET LOCAL synchronous_commit = off', fn);
   }
 
-  async dirty(limit: number): Promise<DirtyMinute[]> {
-    const result = await this.knex.raw('SELECT meter_ref, minute FROM rollup_dirty ORDER BY meter_ref, minute LIMIT ?', [limit]) as { rows: Array<{ meter_ref: number; minute: number }> };
-    return result.rows.map((r) => ({ meterRef: r.meter_ref, minute: Number(r.minute) }));
+  /**
+   * Claims marks with one statement: those not claimed, or claimed so long ago
+   * that the host holding them must have stopped. SKIP LOCKED passes over
+   * marks a write in progress holds (they are dirty again once it commits).
+   */
+  async claimDirty(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<DirtyMinute[]> {
+    const claim = Date.now();
+    const result = await this.knex.raw(`WITH c AS (
+        SELECT meter_ref, minute FROM rollup_dirty WHERE (claimed_at IS NULL OR claimed_at < ?) AND minute < ?
+        ORDER BY meter_ref, minute LIMIT ? FOR UPDATE SKIP LOCKED)
+      UPDATE rollup_dirty d SET claimed_at = ? FROM c WHERE d.meter_ref = c.meter_ref AND d.minute = c.minute RETURNING d.meter_ref, d.minute`,
+    [claim - STALE_CLAIM_MS, before, limit, claim]) as { rows: Array<{ meter_ref: number; minute: string }> };
+    return result.rows.map((r) => ({ meterRef: r.meter_ref, minute: Number(r.minute), claim }))
+      .sort((a, b) => a.meterRef - b.meterRef || a.minute - b.minute);
   }
 
-  /** Deletes the marks as two arrays joined on the server: one statement for any number of minutes. */
+  /**
+   * Deletes the marks still under their claim (a write since has unclaimed
+   * them); marks a write in progress holds are skipped, not waited for, and
+   * stay dirty. Two arrays joined on the server: one statement for any number.
+   */
   async clearDirty(minutes: readonly DirtyMinute[]): Promise<void> {
-    if (minutes.length === 0) return;
-    await this.#lazyCommit(async (client) => {
-      await client.query('DELETE FROM rollup_dirty d USING unnest($1::int[], $2::bigint[]) AS x(meter_ref, minute) WHERE d.meter_ref = x.meter_ref AND d.minute = x.minute',
-        [intArray(minutes.map((m) => m.meterRef)), intArray(minutes.map((m) => m.minute))]);
+    const byClaim = new Map<number, DirtyMinute[]>();
+    for (const m of minutes) byClaim.set(m.claim ?? -1, [...(byClaim.get(m.claim ?? -1) ?? []), m]);
+    for (const [claim, list] of byClaim) {
+      await this.#lazyCommit(async (client) => {
+        await client.query(`DELETE FROM rollup_dirty d USING (
+            SELECT r.meter_ref, r.minute FROM rollup_dirty r JOIN unnest($1::int[], $2::bigint[]) AS x(meter_ref, minute) ON r.meter_ref = x.meter_ref AND r.minute = x.minute
+            WHERE r.claimed_at IS NOT DISTINCT FROM $3 FOR UPDATE OF r SKIP LOCKED) s
+          WHERE d.meter_ref = s.meter_ref AND d.minute = s.minute`,
+        [intArray(list.map((m) => m.meterRef)), intArray(list.map((m) => m.minute)), claim === -1 ? null : claim]);
+      });
+    }
+  }
+
+  /**
+   * Holds a transaction-level advisory lock on a connection of its own while
+   * `fn` runs: one rollup batch at a time among the hosts sharing the database.
+   */
+  async rollupTurn<T>(fn: () => Promise<T>): Promise<T> {
+    let out: T | undefined;
+    await this.#transaction('BEGIN', async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_LOCK]);
+      out = await fn();
     });
+    return out as T;
   }
 
   async deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number> {

@@ -28,6 +28,8 @@ export interface WriteBatch {
 export interface DirtyMinute {
   meterRef: number;
   minute: number;
+  /** PostgreSQL: the claim the rollup job took it under (see ReadingStore.claimDirty). */
+  claim?: number;
 }
 
 /**
@@ -51,8 +53,23 @@ export interface ReadingStore {
   rollups(family: MeasurementFamily, meterRef: number, resolution: Resolution, from: number, to: number, limit: number): Promise<PackedRow[]>;
   /** Upserts rollup rows (replacing what was there). */
   writeRollups(family: MeasurementFamily, resolution: Resolution, rows: readonly PackedRow[]): Promise<void>;
-  dirty(limit: number): Promise<DirtyMinute[]>;
+  /**
+   * Takes up to `limit` dirty minutes for the rollup job, ordered by meter and
+   * minute; with `before`, only minutes that start before it. On PostgreSQL
+   * the marks are claimed: another host's rollup job skips them, and a write
+   * that touches a claimed minute meanwhile marks it dirty again, so the job
+   * can run beside the writers. On SQLite the job takes the writer's turn and
+   * this only reads the marks.
+   */
+  claimDirty(limit: number, before?: number): Promise<DirtyMinute[]>;
+  /** Clears the marks of minutes rolled up, except those written to since they were claimed. */
   clearDirty(minutes: readonly DirtyMinute[]): Promise<void>;
+  /**
+   * Runs `fn`, a batch of the rollup job, as the only one among the hosts
+   * sharing the database (PostgreSQL: an advisory lock), so two hosts never
+   * rebuild the same hour from different minutes.
+   */
+  rollupTurn<T>(fn: () => Promise<T>): Promise<T>;
   /** Deletes rows older than `before` from the raw table or one resolution's rollups; returns the count. */
   deleteBefore(family: MeasurementFamily, resolution: Resolution | 'raw', before: number): Promise<number>;
   close(): Promise<void>;
@@ -89,5 +106,6 @@ export function dirtyMinutes(batches: readonly WriteBatch[]): DirtyMinute[] {
   }
   const out: DirtyMinute[] = [];
   for (const [meterRef, minutes] of seen) for (const minute of minutes) out.push({ meterRef, minute });
-  return out;
+  // One order for every writer: two hosts marking the same minutes lock them in the same order, never in a cycle.
+  return out.sort((a, b) => a.meterRef - b.meterRef || a.minute - b.minute);
 }

@@ -72,10 +72,11 @@ export type RollupMode = 'auto' | 'minutes' | 'ranges';
  * and `more` when the batch was full (others may be waiting). A few are done
  * minute by minute; many (after a backfill) by ranges, in batches of
  * RANGE_BATCH, so writers queued behind the job get their turn in between.
+ * With `before`, only minutes that start before it.
  */
-export async function rollUpBatch(store: ReadingStore, mode: RollupMode = 'auto', slice = new TimeSlice()): Promise<{ done: number; more: boolean }> {
+export async function rollUpBatch(store: ReadingStore, mode: RollupMode = 'auto', slice = new TimeSlice(), before?: number): Promise<{ done: number; more: boolean }> {
   const limit = mode === 'minutes' ? 500 : store.engine === 'sqlite' ? RANGE_BATCH / 2 : RANGE_BATCH;
-  const dirty = await store.dirty(limit);
+  const dirty = await store.claimDirty(limit, before);
   if (dirty.length === 0) return { done: 0, more: false };
   if (mode === 'ranges' || (mode === 'auto' && dirty.length >= RANGE_THRESHOLD)) await rollUpRanges(store, dirty, slice);
   else await rollUpMinutes(store, dirty, slice);

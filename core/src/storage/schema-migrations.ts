@@ -136,6 +136,17 @@ const MIGRATIONS: Migration[] = [
       await knex.schema.dropTableIfExists('tariffs');
     },
   },
+  {
+    // PostgreSQL: the rollup job claims dirty marks and runs beside the writers (pg-reading-store.ts claimDirty).
+    // SQLite's job takes the writer's turn and needs no claims.
+    name: '005_rollup_claims',
+    async up(knex) {
+      if (!isSqlite(knex)) await knex.raw('ALTER TABLE rollup_dirty ADD COLUMN claimed_at BIGINT');
+    },
+    async down(knex) {
+      if (!isSqlite(knex)) await knex.raw('ALTER TABLE rollup_dirty DROP COLUMN claimed_at');
+    },
+  },
 ];
 
 /** Migrations live in code so they run the same from src (tests) and dist (installed). */

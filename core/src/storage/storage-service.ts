@@ -21,8 +21,12 @@ import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
 import { ensureReadingViews } from './sql-views.js';
 import { enableTimescale } from './timescale.js';
+import { TimeSlice } from './time-slice.js';
 import type { Period } from './time-zones.js';
 import { LayoutCache, type ValueLayout } from './value-layout.js';
+
+/** A minute is left to the periodic rollup job once it ended this long ago: its readings have arrived, even from collectors a few seconds behind. */
+const SETTLED_AFTER_MS = 70_000;
 
 export interface StorageSettings {
   target: StorageTarget;
@@ -68,6 +72,8 @@ export class StorageService {
   /** The layout each meter used last: readings of one meter nearly always share it. */
   readonly #lastLayout = new Map<number, ValueLayout>();
   #jobs: NodeJS.Timeout[] = [];
+  /** This host's rollup batches, one after another (PostgreSQL). */
+  #rollups: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(
@@ -247,17 +253,31 @@ export class StorageService {
   }
 
   /**
-   * Brings rollups up to date, a batch per turn of the writer: after a
-   * backfill this is many batches, and readings queued meanwhile are written
-   * between two of them rather than after all.
+   * Brings rollups up to date (with `before`, the minutes that start before
+   * it), a batch at a time: after a backfill this is many batches, and
+   * readings queued meanwhile are written between two of them rather than
+   * after all.
    */
-  async #rollUp(): Promise<number> {
+  async #rollUp(before?: number): Promise<number> {
     let done = 0;
     for (;;) {
-      const batch = await this.queue.serial(() => rollUpBatch(this.store));
+      const batch = await this.#rollupTurn(() => rollUpBatch(this.store, 'auto', new TimeSlice(), before));
       done += batch.done;
       if (!batch.more) return done;
     }
+  }
+
+  /**
+   * SQLite has one writer: a rollup batch takes its turn. PostgreSQL runs the
+   * batch beside the writer (the marks are claimed, pg-reading-store.ts), so
+   * commits never wait for rollups; one batch at a time on this host, and
+   * under the database's rollup lock among hosts.
+   */
+  #rollupTurn<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.store.engine === 'sqlite') return this.queue.serial(fn);
+    const run = this.#rollups.then(() => this.store.rollupTurn(fn));
+    this.#rollups = run.then(() => undefined, () => undefined);
+    return run;
   }
 
   /** Writes pending readings and brings rollups up to date; returns the meter-minutes rolled up. */
@@ -311,7 +331,8 @@ export class StorageService {
     const guard = (what: string, fn: () => Promise<unknown>) => () => {
       fn().catch((err: unknown) => this.log.warn({ err: describeError(err) }, `${what} failed; retrying later`));
     };
-    const rollups = setInterval(guard('rollups', () => this.#rollUp()), this.settings.rollupIntervalMs);
+    // Minutes still being read are left to later runs: each minute is then rolled up once, not at every run while it fills.
+    const rollups = setInterval(guard('rollups', () => this.#rollUp(Date.now() - SETTLED_AFTER_MS)), this.settings.rollupIntervalMs);
     const retention = setInterval(guard('retention', () => this.retention()), 3_600_000);
     rollups.unref();
     retention.unref();
@@ -341,6 +362,8 @@ export class StorageService {
     this.#jobs.forEach(clearInterval);
     await this.queue.close();
     if (opts.rollUp !== false) await this.#rollUp().catch(() => undefined);
+    // A periodic batch running beside the writer (PostgreSQL) ends before the pool does.
+    await this.#rollups;
     await this.store.close();
     this.spool.close();
     await this.knex.destroy();
