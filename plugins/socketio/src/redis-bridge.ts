@@ -5,6 +5,7 @@ import { describeError, type HostApi, type MeterStateEvent, type Reading } from 
 import type { LiveBridge, LiveHub } from './live-hub.js';
 
 const READING = 'meterhub:reading';
+const READINGS = 'meterhub:readings';
 const STATE = 'meterhub:meter-state';
 
 /** The Redis connections behind the official Socket.IO adapter. */
@@ -67,16 +68,31 @@ export class RedisConnections {
  * Fans readings and meter states out to the other host instances through the
  * Socket.IO adapter's server-side events: every instance then delivers them to
  * its own clients with its own rooms and back-pressure, as if it had read the
- * meter itself.
+ * meter itself. Readings go out in batches, one Redis message per turn of the
+ * event loop: a bulk submission commits hundreds of readings at once, and a
+ * message each cost the sending host more CPU than storing them (the scale
+ * benchmark, docs/scaling.md). States flush the batch first, so a meter's
+ * readings never arrive after a state sent later.
  */
 export function bridgeThrough(nsp: Namespace, hub: LiveHub): LiveBridge {
+  nsp.on(READINGS, (readings: Reading[]) => {
+    for (const reading of readings) hub.onReading(reading, true);
+  });
+  // One reading a message: what hosts of earlier versions send during a rolling upgrade.
   nsp.on(READING, (reading: Reading) => hub.onReading(reading, true));
   nsp.on(STATE, (event: MeterStateEvent) => hub.onState(event, true));
+  let batch: Reading[] = [];
+  const flush = () => {
+    if (!batch.length) return;
+    nsp.serverSideEmit(READINGS, batch);
+    batch = [];
+  };
   return {
     forwardReading: (reading) => {
-      nsp.serverSideEmit(READING, reading);
+      if (batch.push(reading) === 1) setImmediate(flush);
     },
     forwardState: (event) => {
+      flush();
       nsp.serverSideEmit(STATE, event);
     },
   };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { RestRig } from '../../rest/test/rest-rig.js';
 import { SioClient, WsClient } from './live-clients.js';
 
@@ -11,9 +12,11 @@ describe('live stream: two host instances behind Redis', function () {
   let b: RestRig;
   const clients: Array<{ close(): void }> = [];
 
+  const redisKey = `meterhub-test-${randomBytes(6).toString('hex')}`;
+
   before(async () => {
     // A key of its own, so concurrent runs on one Redis never see each other's readings.
-    const live = { redis: { url: REDIS_URL }, plugins: { socketio: { config: { redisKey: `meterhub-test-${randomBytes(6).toString('hex')}` } } } };
+    const live = { redis: { url: REDIS_URL }, plugins: { socketio: { config: { redisKey } } } };
     [a, b] = await Promise.all([RestRig.start('sqlite', live), RestRig.start('sqlite', live)]);
     const tokenA = (await a.login()).access;
     const tokenB = (await b.login()).access;
@@ -37,6 +40,37 @@ describe('live stream: two host instances behind Redis', function () {
     expect((await a.request('POST', '/api/meters/porch/power/', { token: tokenA, body: { timestamp: ts, values: { power: 77.5 } } })).status).to.equal(201);
     await onB.until('the pushed reading on B', () => onB.of('reading', 'porch').length === 1);
     expect(onB.of('reading', 'porch')[0]).to.deep.include({ meterId: 'porch', ts, values: { power: 77.5 }, source: 'push' });
+  });
+
+  it('a bulk submission crosses to the other instance in a few Redis messages, every reading handed to its live stream', async () => {
+    const tokenA = (await a.login()).access;
+    expect((await a.request('POST', '/api/meters/', { token: tokenA, body: { id: 'bulk-shed' } })).status).to.equal(201);
+    const onB = new SioClient(b.base, { token: (await b.login()).access });
+    clients.push(onB);
+    await onB.connected();
+    expect(await onB.subscribe({ meters: ['bulk-shed'] })).to.include({ ok: true });
+    // What travels between the instances, read straight off Redis.
+    const spy = new Redis(REDIS_URL);
+    let messages = 0;
+    spy.on('pmessage', (_pattern: string, _channel: string, message: string) => {
+      if (message.includes('bulk-shed')) messages++;
+    });
+    await spy.psubscribe(`${redisKey}*`);
+    try {
+      const seenOnB = () => b.host.status().plugins.find((p) => p.id === 'socketio')!.details!['readings'] as number;
+      const before = seenOnB();
+      const t0 = Date.now() - 60_000;
+      const readings = Array.from({ length: 200 }, (_, k) => ({ timestamp: t0 + k * 100, values: { power: k } }));
+      const r = await a.request('POST', '/api/readings/', { token: tokenA, body: { groups: [{ meter: 'bulk-shed', family: 'power', readings }] } });
+      expect(r.status).to.equal(201);
+      // B's client is sent each reading, or, while it is behind, the newest per meter (back-pressure): the last one always arrives.
+      await onB.until('the newest reading on B', () => onB.of('reading', 'bulk-shed').at(-1)?.['values']['power'] === 199);
+      expect(seenOnB() - before, 'readings B took from Redis (and its own polled meter)').to.be.at.least(200);
+      // One message a reading cost the sending host more than storing them: a submission goes out in one, or a few.
+      expect(messages).to.be.within(1, 3);
+    } finally {
+      spy.disconnect();
+    }
   });
 
   it('clients of either instance get the readings of meters polled by the other', async () => {
