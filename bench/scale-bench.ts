@@ -23,7 +23,7 @@ import { report, type BenchContext } from './bench-report.js';
 import { compareMethods, sampleRows } from './pg-ingest-methods.js';
 import { cpuSeconds, machineBusySeconds, pidsNamed, sumCpu } from './proc-cpu.js';
 import type { CollectorReport } from './scale-collector.js';
-import { centralErrors, createKey, startCentral, startCollector, stop, type Central, type Collector } from './scale-tiers.js';
+import { centralErrors, createKey, createMeters, startCentral, startCollector, stop, type Central, type Collector } from './scale-tiers.js';
 
 const MEASUREMENTS = builtinDriver('sdm630').registers.map((r) => r.measurement.id);
 const VALUES = MEASUREMENTS.length;
@@ -131,8 +131,24 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
   const { valuesPerSecond: baseline, meterMinutesPerSecond, bytesPerValue, bytesPerMeterMinute } = await storagePath(ctx);
   console.log(`       storage path alone (StorageService into PostgreSQL, no HTTP): ${fmt(baseline)} values/s; ${bytesPerValue.toFixed(2)} bytes per raw value, ${fmt(bytesPerMeterMinute)} bytes of rollups per meter-minute (minute, hour and day rows of both families)`);
   console.log(`       rollup job after it: ${fmt(meterMinutesPerSecond)} meter-minutes/s, enough for ${fmt(meterMinutesPerSecond * 60)} meters reading once a second`);
+  // Each ramp on its own database and central hosts: neither pays for the other's meters or backlog.
+  const bulk = await withCluster('scale_bulk', async (c) => ({ steps: await ramp(ctx, { perMeter: false, ...c }), bytes: await storedBytes(c.admin) }));
+  const perMeter = await withCluster('scale_meter', (c) => ramp(ctx, { perMeter: true, ...c }));
+  await summarise(ctx, bulk.steps, perMeter, baseline, bulk.bytes);
+  console.log(`       load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
+}
 
-  const db = await createTestDatabase('scale');
+interface Cluster {
+  root: string;
+  key: string;
+  centrals: Central[];
+  admin: pg.Client;
+  database: string;
+}
+
+/** 2 central hosts on a fresh PostgreSQL database, for the length of `fn`; reports what they logged at error level. */
+async function withCluster<T>(label: string, fn: (c: Cluster) => Promise<T>): Promise<T> {
+  const db = await createTestDatabase(label);
   const dir = tempDataDir();
   const admin = new pg.Client(db.connection);
   const centrals: Central[] = [];
@@ -140,33 +156,46 @@ export async function scaleBench(ctx: BenchContext): Promise<void> {
     const key = await createKey(dir.root, db.connection);
     for (let i = 0; i < 2; i++) centrals.push(await startCentral(dir.root, i, db.connection));
     await admin.connect();
-    // Baseline first: the same collectors posting one request per meter and family, as to a central host without the bulk endpoint.
-    const perMeter = await ramp(ctx, { perMeter: true, root: dir.root, key, centrals, admin, database: db.name });
-    const bulk = await ramp(ctx, { perMeter: false, root: dir.root, key, centrals, admin, database: db.name });
-    await summarise(ctx, admin, bulk, perMeter, baseline);
+    const out = await fn({ root: dir.root, key, centrals, admin, database: db.name });
     const errors = centralErrors(dir.root);
     if (errors.length) console.log(`       central hosts logged ${errors.length} error line(s), the first: ${errors[0]!.slice(0, 400)}`);
+    return out;
   } finally {
     await Promise.all(centrals.map((c) => stop(c.child)));
     await admin.end().catch(() => undefined);
     await db.drop();
     dir.cleanup();
   }
-  console.log(`       load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
+}
+
+/** Values stored in the raw tables, and the bytes those tables take with their indexes. */
+async function storedBytes(admin: pg.Client): Promise<{ stored: number; bytes: number }> {
+  const families = { power: 0, energy: 0 };
+  for (const m of MEASUREMENTS) families[getMeasurement(m)!.family]++;
+  const { rows } = await admin.query<{ t: string; n: string; bytes: string }>(
+    "SELECT t, (SELECT count(*) FROM readings_power) AS n, pg_total_relation_size('readings_power') AS bytes FROM (VALUES ('power')) v(t) UNION ALL SELECT 'energy', (SELECT count(*) FROM readings_energy), pg_total_relation_size('readings_energy')");
+  // The rollup job ran beside the ingest all along: what it left shows whether it kept up (minutes still filling are left on purpose).
+  const marks = (await admin.query<{ n: string; old: string; minutes: string }>(
+    "SELECT count(*) AS n, count(*) FILTER (WHERE minute < $1) AS old, (SELECT count(*) FROM rollups_power WHERE resolution = 1) AS minutes FROM rollup_dirty", [Date.now() - 3 * 60_000])).rows[0]!;
+  console.log(`       rollups at the end of the ramp: ${fmt(Number(marks.minutes))} meter-minutes rolled up, ${fmt(Number(marks.n))} minutes still marked dirty (${fmt(Number(marks.old))} of them older than 3 minutes)`);
+  return { stored: rows.reduce((sum, r) => sum + Number(r.n) * families[r.t as 'power' | 'energy'], 0), bytes: rows.reduce((sum, r) => sum + Number(r.bytes), 0) };
 }
 
 /**
- * Collector sites of 4 meters each (an RS-485 line of SDM630s read once a
- * second), spread over 8 processes, 4 per central host; each step adds sites
+ * Collector sites of 25 meters each, spread over 8 processes, 4 per central
+ * host: 10,000 meters reach the central hosts from 400 edge collectors (the
+ * "hundreds of edge collectors" of a building manager or a utility pilot),
+ * each a host with several buses or Modbus TCP gateways; each step adds sites
  * to every process, until the committed rate stops rising. `perMeter`: the
  * uplink posts one request per meter and family (its fallback for older
  * central hosts) instead of one bulk request per batch.
  */
-async function ramp(ctx: BenchContext, o: { perMeter: boolean; root: string; key: string; centrals: Central[]; admin: pg.Client; database: string }): Promise<Step[]> {
-  const metersPerSite = 4;
+async function ramp(ctx: BenchContext, o: Cluster & { perMeter: boolean }): Promise<Step[]> {
+  const metersPerSite = 25;
   const processes = ctx.smoke ? 2 : 8;
-  const plan = ctx.smoke ? [2, 5] : [1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120];
+  const plan = ctx.smoke ? [1, 2] : [1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40];
   const settleMs = ctx.smoke ? 2000 : 8000;
+  const maxSettleMs = ctx.smoke ? 10_000 : 60_000;
   const windowMs = ctx.smoke ? 3000 : 10_000;
   const collectors: Collector[] = [];
   const steps: Step[] = [];
@@ -184,17 +213,30 @@ async function ramp(ctx: BenchContext, o: { perMeter: boolean; root: string; key
     };
     for (let n = 0; n < processes; n++) {
       collectors.push(startCollector(o.root, {
-        id: `${o.perMeter ? 'p' : 'c'}${n}`, url: o.centrals[n % 2]!.url, key: o.key, metersPerSite, measurements: MEASUREMENTS, batch: { maxReadings: 1000, maxDelayMs: 500 }, perMeter: o.perMeter,
+        id: `${o.perMeter ? 'p' : 'c'}${n}`, url: o.centrals[n % 2]!.url, key: o.key, metersPerSite, measurements: MEASUREMENTS, batch: { maxReadings: 1000, maxDelayMs: 1000 }, perMeter: o.perMeter,
       }, onReport));
     }
     console.log(`       ${o.perMeter ? 'per meter (baseline): one POST per meter and family, as to a central host without the bulk endpoint' : 'bulk: one POST /api/readings/ per batch carrying every meter and family'}`);
-    console.log(`       collector sites of ${metersPerSite} meters, each with its own uplink outbox and sender (uplink batch.maxDelayMs 500), in ${processes} processes, half to each central host; ${VALUES} values a reading, one reading a second`);
-    console.log('       meters  offered v/s  committed v/s  p99 ms  rows/request  central cores (busiest)  PostgreSQL  Redis  collectors  machine busy');
+    console.log(`       collector sites of ${metersPerSite} meters, each with its own uplink outbox and sender (the uplink's default batch: up to 1000 rows, 1000 ms), in ${processes} processes, half to each central host; ${VALUES} values a reading, one reading a second`);
+    console.log('       meters  created s  settled s  offered v/s  committed v/s  p99 ms  rows/request  central cores (busiest)  PostgreSQL  Redis  collectors  machine busy');
     await Promise.all(collectors.map((c) => c.ready));
+    let sites = 0;
     for (const sitesPerProcess of plan) {
+      // The step's new meters are created first, each on the central host its collector sends to: a step measures readings, not
+      // meters being set up (the uplink creates a meter it finds missing, one request each; the uplink tests cover that path).
+      const creating = performance.now();
+      await Promise.all(collectors.map((c, n) => createMeters(o.centrals[n % 2]!.url, o.key,
+        Array.from({ length: (sitesPerProcess - sites) * metersPerSite }, (_, i) => `${c.id}-s${sites + Math.floor(i / metersPerSite)}-m${i % metersPerSite}`))));
+      const createdS = (performance.now() - creating) / 1000;
+      sites = sitesPerProcess;
       for (const c of collectors) c.child.send({ sites: sitesPerProcess });
-      await sleep(settleMs);
       const meters = processes * sitesPerProcess * metersPerSite;
+      // Measured once steady: the new meters created on the central hosts and the backlog of their first readings sent, that is the
+      // outboxes back to the couple of seconds of rows a batch delay and a request in flight hold (2 rows a reading), or after maxSettleMs.
+      const settleStart = performance.now();
+      await sleep(settleMs);
+      while (performance.now() - settleStart < maxSettleMs && collectors.reduce((q, c) => q + c.queued, 0) > meters * 2 * 2) await sleep(500);
+      const settledS = (performance.now() - settleStart) / 1000;
       for (const c of collectors) Object.assign(c, { seconds: 0, values: 0 });
       window = { notCommitted: 0, rows: 0, requests: 0, hist: new Map(), bucketMs: window.bucketMs };
       const pgp = await pgPids(o.admin, o.database);
@@ -233,7 +275,7 @@ async function ramp(ctx: BenchContext, o: { perMeter: boolean; root: string; key
         queued: collectors.reduce((s, c) => s + c.queued, 0), cores, busiestCentral: Math.max(cores['central0']!, cores['central1']!),
       };
       steps.push(step);
-      console.log(`       ${String(meters).padStart(6)}  ${fmt(step.offered).padStart(11)}  ${fmt(committed).padStart(13)}  ${String(p99).padStart(6)}  ${step.rowsPerRequest.toFixed(1).padStart(12)}  ${cores['central']!.toFixed(2).padStart(13)} (${step.busiestCentral.toFixed(2)})  ${cores['postgres']!.toFixed(2).padStart(10)}  ${cores['redis']!.toFixed(2).padStart(5)}  ${cores['collectors']!.toFixed(2).padStart(10)}  ${cores['machine']!.toFixed(2).padStart(12)}${step.notCommitted ? `  (${step.notCommitted} submissions not committed)` : ''}`);
+      console.log(`       ${String(meters).padStart(6)}  ${createdS.toFixed(0).padStart(9)}  ${settledS.toFixed(0).padStart(9)}  ${fmt(step.offered).padStart(11)}  ${fmt(committed).padStart(13)}  ${String(p99).padStart(6)}  ${step.rowsPerRequest.toFixed(1).padStart(12)}  ${cores['central']!.toFixed(2).padStart(13)} (${step.busiestCentral.toFixed(2)})  ${cores['postgres']!.toFixed(2).padStart(10)}  ${cores['redis']!.toFixed(2).padStart(5)}  ${cores['collectors']!.toFixed(2).padStart(10)}  ${cores['machine']!.toFixed(2).padStart(12)}${step.notCommitted ? `  (${step.notCommitted} submissions not committed)` : ''}`);
       const best = Math.max(...steps.slice(0, -1).map((s) => s.committed), 0);
       // Stop once the rate no longer rises: below 5% over the best so far while not keeping up with the offered load.
       if (steps.length > 1 && committed < 1.05 * best && committed < 0.95 * step.offered) break;
@@ -253,7 +295,7 @@ function sustainedAndPeak(steps: readonly Step[]): { sustained: Step | undefined
 }
 
 /** Sustained rate, bulk against per meter, bytes per value, CPU per 10k values/s, the bottleneck. */
-async function summarise(ctx: BenchContext, admin: pg.Client, steps: Step[], perMeterSteps: Step[], baseline: number): Promise<void> {
+async function summarise(ctx: BenchContext, steps: Step[], perMeterSteps: Step[], baseline: number, { stored, bytes }: { stored: number; bytes: number }): Promise<void> {
   const { sustained, peak } = sustainedAndPeak(steps);
   const rate = sustained?.committed ?? 0;
   report(ctx, 'scale: sustained end-to-end rate, 2 central hosts, p99 reading time to commit < 2 s',
@@ -273,10 +315,6 @@ async function summarise(ctx: BenchContext, admin: pg.Client, steps: Step[], per
 
   const families = { power: 0, energy: 0 };
   for (const m of MEASUREMENTS) families[getMeasurement(m)!.family]++;
-  const { rows } = await admin.query<{ t: string; n: string; bytes: string }>(
-    "SELECT t, (SELECT count(*) FROM readings_power) AS n, pg_total_relation_size('readings_power') AS bytes FROM (VALUES ('power')) v(t) UNION ALL SELECT 'energy', (SELECT count(*) FROM readings_energy), pg_total_relation_size('readings_energy')");
-  const stored = rows.reduce((s, r) => s + Number(r.n) * families[r.t as 'power' | 'energy'], 0);
-  const bytes = rows.reduce((s, r) => s + Number(r.bytes), 0);
   report(ctx, 'scale: PostgreSQL bytes per stored value (raw tables with their indexes)', (bytes / Math.max(1, stored)).toFixed(2),
     `${fmt(stored)} values in ${(bytes / 1e6).toFixed(0)} MB`, `${families.power} power + ${families.energy} energy values a reading`, true);
 

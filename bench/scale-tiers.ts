@@ -62,12 +62,32 @@ export async function startCentral(root: string, index: number, connection: obje
   }
 }
 
+/**
+ * Creates pushed SDM630 meters over the REST API, a few requests at a time,
+ * as an installer (or a collector's first contact) would; resolves once all exist.
+ */
+export async function createMeters(url: string, key: string, ids: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const res = await fetch(`${url}/api/meters/`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Api-Key ${key}` }, body: JSON.stringify({ id, source: 'push', driver: 'sdm630' }),
+      });
+      if (res.status !== 201 && res.status !== 409) throw new Error(`creating meter ${id}: ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
 /** Error lines the central hosts logged, for the report. */
 export function centralErrors(root: string): string[] {
   return [0, 1].flatMap((i) => readFileSync(join(root, `central-${i}.log`), 'utf8').split('\n').filter(Boolean));
 }
 
 export interface Collector {
+  /** The process's id: its meters are `<id>-s<site>-m<k>`. */
+  id: string;
   child: ChildProcess;
   /** Seconds of readings reported (one report a second) and values confirmed, since `reset`. */
   seconds: number;
@@ -83,7 +103,7 @@ export function startCollector(root: string, opts: Omit<CollectorOptions, 'dir'>
   mkdirSync(dir, { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', COLLECTOR, JSON.stringify({ ...opts, dir })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let started = () => undefined as void;
-  const c: Collector = { child, seconds: 0, values: 0, queued: 0, ready: new Promise<void>((r) => (started = r)) };
+  const c: Collector = { id: opts.id, child, seconds: 0, values: 0, queued: 0, ready: new Promise<void>((r) => (started = r)) };
   child.on('message', (r: CollectorReport) => {
     started();
     onReport(c, r);
