@@ -139,6 +139,8 @@ describe('prometheus: /metrics with access "authenticated"', function () {
     await rig.waitFor('the readings committed', () => Number((rig.host.status().storage as { stored?: number })['stored']) >= METERS.length);
     await rig.waitFor('the readings queued in the uplink outbox', () =>
       Number(rig.host.status().plugins.find((p) => p.id === 'uplink')?.details?.['queued']) >= METERS.length);
+    // Degraded once its first send failed: after the batch delay, which a loaded machine stretches.
+    await rig.waitFor('the uplink degraded (its central host is unreachable)', () => rig.host.status().plugins.find((p) => p.id === 'uplink')?.state === 'degraded');
     const queued = rig.host.status().plugins.find((p) => p.id === 'uplink')!.details!['queued'];
     const later = parseExposition((await scrape(rig.base, '/metrics', { 'x-api-key': readKey })).text);
     expect(sampleValue(later, 'meterhub_storage_committed_readings_total', {})).to.be.at.least(METERS.length);
