@@ -170,12 +170,16 @@ export class PgReadingStore implements ReadingStore {
    */
   async clearDirty(minutes: readonly DirtyMinute[]): Promise<void> {
     const byClaim = new Map<number, DirtyMinute[]>();
-    for (const m of minutes) byClaim.set(m.claim ?? -1, [...(byClaim.get(m.claim ?? -1) ?? []), m]);
+    for (const m of minutes) {
+      const list = byClaim.get(m.claim ?? -1);
+      if (list) list.push(m);
+      else byClaim.set(m.claim ?? -1, [m]);
+    }
     for (const [claim, list] of byClaim) {
       await this.#lazyCommit(async (client) => {
         await client.query(`DELETE FROM rollup_dirty d USING (
             SELECT r.meter_ref, r.minute FROM rollup_dirty r JOIN unnest($1::int[], $2::bigint[]) AS x(meter_ref, minute) ON r.meter_ref = x.meter_ref AND r.minute = x.minute
-            WHERE r.claimed_at IS NOT DISTINCT FROM $3 FOR UPDATE OF r SKIP LOCKED) s
+            WHERE r.claimed_at IS NOT DISTINCT FROM $3::bigint FOR UPDATE OF r SKIP LOCKED) s
           WHERE d.meter_ref = s.meter_ref AND d.minute = s.minute`,
         [intArray(list.map((m) => m.meterRef)), intArray(list.map((m) => m.minute)), claim === -1 ? null : claim]);
       });
