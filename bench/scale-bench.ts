@@ -4,10 +4,10 @@
  * host processes on loopback that store into one PostgreSQL and fan live
  * readings out over Redis. Collectors are added step by step until the
  * committed rate stops rising. Per step: values/s committed, p99 from reading
- * time to commit, CPU per tier. The ramp runs twice: first with the uplink
- * posting one request per meter and family (its path to central hosts without
- * the bulk endpoint: the baseline), then with one `POST /api/readings/` per
- * batch. Baselines in the same run: the storage path alone (StorageService
+ * time to commit, CPU per tier. The ramp runs twice, each time on a fresh
+ * database and central hosts: first with one `POST /api/readings/` per batch,
+ * then with the uplink posting one request per meter and family (its path to
+ * central hosts without the bulk endpoint: the baseline). Baselines in the same run: the storage path alone (StorageService
  * into PostgreSQL, no HTTP), and the ways of inserting rows side by side
  * (bench/pg-ingest-methods.ts).
  */
