@@ -118,11 +118,11 @@ export interface RetentionPolicy {
 }
 
 /**
- * Deletes what is older than the policy allows. Rollups are brought up to date
- * first, so deleting raw readings never loses a minute that was not rolled up.
+ * Deletes what is older than the policy allows. The caller brings rollups up
+ * to date first (the storage service, with its rollup turn and lock), so
+ * deleting raw readings never loses a minute that was not rolled up.
  */
-export async function enforceRetention(store: ReadingStore, policy: RetentionPolicy, now = Date.now()): Promise<Record<string, number>> {
-  await runRollups(store);
+export async function deleteExpired(store: ReadingStore, policy: RetentionPolicy, now = Date.now()): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {};
   const plan: Array<[Resolution | 'raw', number | null]> = [['raw', policy.rawDays], ['1m', policy.minuteDays], ['1h', policy.hourDays], ['1d', policy.dayDays]];
   for (const [resolution, days] of plan) {

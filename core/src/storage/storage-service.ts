@@ -16,7 +16,7 @@ import { TariffRepository } from './tariff-repository.js';
 import { forEachPacked } from './packed-values.js';
 import { PgReadingStore } from './pg-reading-store.js';
 import { FAMILIES, type ReadingStore } from './reading-store.js';
-import { enforceRetention, rollUpBatch, type RetentionPolicy } from './rollup-job.js';
+import { deleteExpired, rollUpBatch, type RetentionPolicy } from './rollup-job.js';
 import { migrateLatest } from './schema-migrations.js';
 import { SqliteReadingStore } from './sqlite-reading-store.js';
 import { ensureReadingViews } from './sql-views.js';
@@ -321,9 +321,14 @@ export class StorageService {
     }
   }
 
-  /** Runs retention now (the periodic job calls this too). */
-  retention(now = Date.now()): Promise<Record<string, number>> {
-    return this.queue.serial(() => enforceRetention(this.store, this.settings.retention, now));
+  /**
+   * Runs retention now (the periodic job calls this too): rollups first, the
+   * way every rollup runs (beside the writer and under the database's lock on
+   * PostgreSQL), then the deletes in the writer's turn.
+   */
+  async retention(now = Date.now()): Promise<Record<string, number>> {
+    await this.#rollUp();
+    return this.queue.serial(() => deleteExpired(this.store, this.settings.retention, now));
   }
 
   /** Starts the periodic rollup and retention jobs. */
